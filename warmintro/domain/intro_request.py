@@ -1,0 +1,397 @@
+"""The intro request aggregate: the double opt-in state machine of DESIGN.md §3.
+
+Every transition is a method that checks the state and the actor, raises an
+error naming the current state when it does not apply, and records exactly one
+event when it changes something. Repeating a decision already taken is a no-op
+that records nothing, so a double click or a retried call never sends twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from warmintro.domain.errors import InvalidInput, NotPermitted, WrongState
+from warmintro.domain.ids import new_id
+from warmintro.domain.people import Timing
+
+MAX_TOPIC = 200
+MAX_MESSAGE = 5000
+MAX_NOTE = 2000
+MAX_FALLBACKS = 5
+MAX_HOPS = 3
+
+
+class State(StrEnum):
+    AWAITING_CONNECTOR = "awaiting_connector"
+    AWAITING_EXPERT = "awaiting_expert"
+    INTRODUCED = "introduced"
+    COMPLETED = "completed"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+    @property
+    def open(self) -> bool:
+        """Waiting on the connector or the expert: counts against budgets and deadlines."""
+        return self in (State.AWAITING_CONNECTOR, State.AWAITING_EXPERT)
+
+    @property
+    def final(self) -> bool:
+        return self in (State.COMPLETED, State.DECLINED, State.EXPIRED, State.CANCELLED)
+
+
+class DeclineReason(StrEnum):
+    BUSY = "busy"
+    NOT_A_FIT = "not_a_fit"
+    NOT_NOW = "not_now"
+    OTHER = "other"
+
+
+class Rating(StrEnum):
+    YES = "yes"
+    SOMEWHAT = "somewhat"
+    NO = "no"
+
+
+class Role(StrEnum):
+    ASKER = "asker"
+    CONNECTOR = "connector"
+    EXPERT = "expert"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One change to a request. `data` holds ids, states and the actor's own note."""
+
+    id: uuid.UUID
+    workspace_id: uuid.UUID
+    request_id: uuid.UUID
+    seq: int
+    type: str
+    actor_id: uuid.UUID | None
+    occurred_at: datetime
+    data: dict[str, Any]
+
+
+def topic_key(topic: str) -> str:
+    """The form under which two topics count as the same ask."""
+    return " ".join(topic.split()).casefold()
+
+
+def _text(value: str, limit: int, name: str, *, required: bool = False) -> str:
+    value = value.strip()
+    if required and not value:
+        raise InvalidInput(f"{name} must not be empty", field=name)
+    if len(value) > limit:
+        raise InvalidInput(f"{name} must be at most {limit} characters", field=name)
+    return value
+
+
+@dataclass(slots=True, eq=False)
+class IntroRequest:
+    id: uuid.UUID
+    workspace_id: uuid.UUID
+    asker_id: uuid.UUID
+    connector_id: uuid.UUID
+    topic: str
+    message: str
+    created_at: datetime
+    updated_at: datetime
+    target_id: uuid.UUID | None = None
+    fallback_connector_ids: tuple[uuid.UUID, ...] = ()
+    """Connectors still to try, in order; the head is next when this one says no."""
+    state: State = State.AWAITING_CONNECTOR
+    expert_id: uuid.UUID | None = None
+    hops: int = 0
+    past_connector_ids: tuple[uuid.UUID, ...] = ()
+    declined_expert_ids: tuple[uuid.UUID, ...] = ()
+    declined_connector_ids: tuple[uuid.UUID, ...] = ()
+    forwards: tuple[tuple[uuid.UUID, uuid.UUID], ...] = ()
+    decline_reason: DeclineReason | None = None
+    """The latest decline's reason; shown to the connector only."""
+    feedback_rating: Rating | None = None
+    deadline_at: datetime | None = None
+    reminder_at: datetime | None = None
+    reminded: bool = False
+    introduced_at: datetime | None = None
+    version: int = 0
+    event_seq: int = 0
+    """How many events the request has recorded; numbers its timeline."""
+    events: list[Event] = field(default_factory=list, repr=False)
+
+    # ---- creation -------------------------------------------------------
+
+    @classmethod
+    def open_new(
+        cls,
+        *,
+        workspace_id: uuid.UUID,
+        asker_id: uuid.UUID,
+        connector_id: uuid.UUID,
+        topic: str,
+        message: str,
+        now: datetime,
+        timing: Timing,
+        target_id: uuid.UUID | None = None,
+        fallback_connector_ids: Iterable[uuid.UUID] = (),
+    ) -> IntroRequest:
+        """Open an ask to one connector; fallbacks are tried one at a time, never at once."""
+        topic = _text(topic, MAX_TOPIC, "topic", required=True)
+        message = _text(message, MAX_MESSAGE, "message", required=True)
+        fallbacks = tuple(fallback_connector_ids)
+        if asker_id == connector_id:
+            raise InvalidInput("the asker cannot be their own connector", field="connector_id")
+        if target_id is not None and target_id in (asker_id, connector_id):
+            raise InvalidInput("the target must be someone other than the asker and connector",
+                               field="target_id")
+        if len(fallbacks) > MAX_FALLBACKS:
+            raise InvalidInput(f"at most {MAX_FALLBACKS} fallback connectors",
+                               field="fallback_connector_ids")
+        if len(set(fallbacks)) != len(fallbacks) or {asker_id, connector_id} & set(fallbacks):
+            raise InvalidInput("fallback connectors must be distinct from each other, "
+                               "the asker and the connector", field="fallback_connector_ids")
+        request = cls(
+            id=new_id(), workspace_id=workspace_id, asker_id=asker_id,
+            connector_id=connector_id, topic=topic, message=message, created_at=now,
+            updated_at=now, target_id=target_id, fallback_connector_ids=fallbacks,
+        )
+        request._wait_for(Role.CONNECTOR, now, timing)
+        request._record("intro_request.created", asker_id, now,
+                        connector_id=connector_id, target_id=target_id)
+        return request
+
+    # ---- who is who -----------------------------------------------------
+
+    def role_of(self, person_id: uuid.UUID) -> Role | None:
+        """The part a person plays or played in this request, if any."""
+        if person_id == self.asker_id:
+            return Role.ASKER
+        if person_id == self.connector_id or person_id in self.past_connector_ids:
+            return Role.CONNECTOR
+        if person_id == self.expert_id or person_id in self.declined_expert_ids:
+            return Role.EXPERT
+        return None
+
+    def parties(self) -> set[uuid.UUID]:
+        people = {self.asker_id, self.connector_id, *self.past_connector_ids,
+                  *self.declined_expert_ids}
+        if self.expert_id is not None:
+            people.add(self.expert_id)
+        return people
+
+    @property
+    def expert_visible_to_asker(self) -> bool:
+        return self.state in (State.INTRODUCED, State.COMPLETED)
+
+    # ---- the connector's decisions -------------------------------------
+
+    def propose(self, actor: uuid.UUID, expert_id: uuid.UUID, note: str, now: datetime,
+                timing: Timing) -> bool:
+        """The current connector names an expert, who is then asked for consent first."""
+        if self.expert_id == expert_id and actor == self.connector_id and self.state in (
+                State.AWAITING_EXPERT, State.INTRODUCED, State.COMPLETED):
+            return False
+        self._require(State.AWAITING_CONNECTOR, "propose an expert for")
+        self._require_actor(actor, self.connector_id, "only the current connector may propose")
+        note = _text(note, MAX_NOTE, "note")
+        if expert_id in self.parties() or expert_id == self.expert_id:
+            raise InvalidInput("the expert must be someone not already part of this request",
+                               field="expert_id")
+        self.state = State.AWAITING_EXPERT
+        self.expert_id = expert_id
+        self._wait_for(Role.EXPERT, now, timing)
+        self._record("intro_request.expert_proposed", actor, now, expert_id=expert_id, note=note)
+        return True
+
+    def forward(self, actor: uuid.UUID, connector_id: uuid.UUID, note: str, now: datetime,
+                timing: Timing) -> bool:
+        """Pass the ask to someone better placed; at most MAX_HOPS times, never back."""
+        if (actor, connector_id) in self.forwards and self.connector_id == connector_id \
+                and self.state is State.AWAITING_CONNECTOR:
+            return False
+        self._require(State.AWAITING_CONNECTOR, "forward")
+        self._require_actor(actor, self.connector_id, "only the current connector may forward")
+        note = _text(note, MAX_NOTE, "note")
+        if self.hops >= MAX_HOPS:
+            raise InvalidInput(f"a request can be forwarded at most {MAX_HOPS} times",
+                               field="connector_id")
+        if connector_id in self.parties():
+            raise InvalidInput("a request cannot be forwarded back to someone already part of it",
+                               field="connector_id")
+        self.hops += 1
+        self.forwards += ((actor, connector_id),)
+        self._change_connector(connector_id, now, timing)
+        self._record("intro_request.forwarded", actor, now, from_connector_id=actor,
+                     connector_id=connector_id, hops=self.hops, note=note)
+        return True
+
+    def decline(self, actor: uuid.UUID, reason: DeclineReason, note: str, now: datetime,
+                timing: Timing, available: frozenset[uuid.UUID] = frozenset()) -> bool:
+        """'Not this time' from the connector, or a no from the proposed expert.
+
+        An expert's no returns the request to the connector with the reason, which
+        only the connector sees. A connector's no hands the request to the next
+        fallback connector able to take it (`available`), else closes it.
+        """
+        if actor in self.declined_connector_ids or actor in self.declined_expert_ids:
+            return False
+        if self.state is State.AWAITING_EXPERT and actor == self.expert_id:
+            note = _text(note, MAX_NOTE, "note")
+            self.state = State.AWAITING_CONNECTOR
+            self.declined_expert_ids += (actor,)
+            self.expert_id = None
+            self.decline_reason = reason
+            self._wait_for(Role.CONNECTOR, now, timing)
+            self._record("intro_request.expert_declined", actor, now, expert_id=actor,
+                         reason=reason.value, note=note)
+            return True
+        self._require(State.AWAITING_CONNECTOR, "decline")
+        self._require_actor(actor, self.connector_id, "only the current connector or the "
+                            "proposed expert may decline")
+        note = _text(note, MAX_NOTE, "note")
+        self.declined_connector_ids += (actor,)
+        self.decline_reason = reason
+        if self._hand_off(actor, now, timing, available, cause="declined",
+                          reason=reason.value, note=note):
+            return True
+        self._close(State.DECLINED, now)
+        self._record("intro_request.declined", actor, now, connector_id=actor,
+                     reason=reason.value, note=note)
+        return True
+
+    # ---- the expert's decision -----------------------------------------
+
+    def accept(self, actor: uuid.UUID, note: str, now: datetime) -> bool:
+        """The expert agrees; only now does everyone learn who they are."""
+        if self.state in (State.INTRODUCED, State.COMPLETED) and actor == self.expert_id:
+            return False
+        self._require(State.AWAITING_EXPERT, "accept")
+        self._require_actor(actor, self.expert_id, "only the proposed expert may accept")
+        note = _text(note, MAX_NOTE, "note")
+        self.state = State.INTRODUCED
+        self.introduced_at = now
+        self._stop_waiting()
+        self._record("intro_request.introduced", actor, now, expert_id=actor, note=note)
+        return True
+
+    # ---- the asker's decisions -----------------------------------------
+
+    def cancel(self, actor: uuid.UUID, now: datetime) -> bool:
+        if self.state is State.CANCELLED and actor == self.asker_id:
+            return False
+        if not self.state.open:
+            raise WrongState("cancel", self.state)
+        self._require_actor(actor, self.asker_id, "only the asker may cancel")
+        self._close(State.CANCELLED, now)
+        self._record("intro_request.cancelled", actor, now)
+        return True
+
+    def record_feedback(self, actor: uuid.UUID, rating: Rating, note: str,
+                        now: datetime) -> bool:
+        """'Did it help?' closes the loop; the connector gets the thank-you."""
+        if self.state is State.COMPLETED and self.feedback_rating is rating \
+                and actor == self.asker_id:
+            return False
+        self._require(State.INTRODUCED, "give feedback on")
+        self._require_actor(actor, self.asker_id, "only the asker may give feedback")
+        note = _text(note, MAX_NOTE, "note")
+        self.feedback_rating = rating
+        self._close(State.COMPLETED, now)
+        self._record("intro_request.completed", actor, now, rating=rating.value, note=note)
+        return True
+
+    # ---- time -----------------------------------------------------------
+
+    def remind(self, now: datetime) -> bool:
+        """The single reminder of the current wait, once its time has come."""
+        if not self.state.open or self.reminded or self.reminder_at is None \
+                or now < self.reminder_at:
+            return False
+        self.reminded = True
+        self.updated_at = now
+        waiting = self._waiting_on()
+        self._record("intro_request.reminder_due", None, now, role=waiting.value,
+                     person_id=self.connector_id if waiting is Role.CONNECTOR else self.expert_id)
+        return True
+
+    def expire(self, now: datetime, timing: Timing,
+               available: frozenset[uuid.UUID] = frozenset()) -> bool:
+        """Past the deadline: hand the ask to the next fallback connector, else expire."""
+        if not self.state.open or self.deadline_at is None or now < self.deadline_at:
+            return False
+        waiting = self._waiting_on()
+        if waiting is Role.CONNECTOR and self._hand_off(
+                self.connector_id, now, timing, available, cause="expired"):
+            return True
+        self._close(State.EXPIRED, now)
+        self._record("intro_request.expired", None, now, waiting_on=waiting.value)
+        return True
+
+    # ---- internals ------------------------------------------------------
+
+    def _hand_off(self, previous: uuid.UUID, now: datetime, timing: Timing,
+                  available: frozenset[uuid.UUID], **data: Any) -> bool:
+        queue = list(self.fallback_connector_ids)
+        while queue:
+            candidate = queue.pop(0)
+            if candidate in self.parties() or candidate not in available:
+                continue
+            self.fallback_connector_ids = tuple(queue)
+            self._change_connector(candidate, now, timing)
+            self._record("intro_request.handed_off", None, now, from_connector_id=previous,
+                         connector_id=candidate, **data)
+            return True
+        self.fallback_connector_ids = ()
+        return False
+
+    def _change_connector(self, connector_id: uuid.UUID, now: datetime, timing: Timing) -> None:
+        self.past_connector_ids += (self.connector_id,)
+        self.connector_id = connector_id
+        self._wait_for(Role.CONNECTOR, now, timing)
+
+    def _waiting_on(self) -> Role:
+        return Role.EXPERT if self.state is State.AWAITING_EXPERT else Role.CONNECTOR
+
+    def _wait_for(self, role: Role, now: datetime, timing: Timing) -> None:
+        if role is Role.CONNECTOR:
+            self.deadline_at = now + timing.connector_deadline
+            self.reminder_at = now + timing.connector_reminder
+        else:
+            self.deadline_at = now + timing.expert_deadline
+            self.reminder_at = now + timing.expert_reminder
+        self.reminded = False
+        self.updated_at = now
+
+    def _stop_waiting(self) -> None:
+        self.deadline_at = None
+        self.reminder_at = None
+        self.reminded = False
+
+    def _close(self, state: State, now: datetime) -> None:
+        self.state = state
+        self._stop_waiting()
+        self.updated_at = now
+
+    def _require(self, state: State, action: str) -> None:
+        if self.state is not state:
+            raise WrongState(action, self.state)
+
+    @staticmethod
+    def _require_actor(actor: uuid.UUID, allowed: uuid.UUID | None, detail: str) -> None:
+        if actor != allowed:
+            raise NotPermitted(detail)
+
+    def _record(self, type_: str, actor: uuid.UUID | None, now: datetime, **data: Any) -> None:
+        self.updated_at = now
+        self.event_seq += 1
+        clean = {k: (str(v) if isinstance(v, uuid.UUID) else v) for k, v in data.items()}
+        self.events.append(Event(
+            id=new_id(), workspace_id=self.workspace_id, request_id=self.id, seq=self.event_seq,
+            type=type_,
+            actor_id=actor, occurred_at=now, data={"state": self.state.value, **clean},
+        ))

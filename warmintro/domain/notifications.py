@@ -1,0 +1,53 @@
+"""Which emails each change sends, and to whom.
+
+Outbox rows hold references (template, recipient, request, event), never the
+rendered text: the worker renders at send time from current data, so an erased
+person's details never sit in a queue.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from warmintro.domain.intro_request import Event, IntroRequest
+
+
+@dataclass(frozen=True, slots=True)
+class EmailIntent:
+    template: str
+    recipient_id: uuid.UUID
+    request_id: uuid.UUID
+    event_id: uuid.UUID
+    cc_ids: tuple[uuid.UUID, ...] = ()
+
+
+def emails_for(event: Event, request: IntroRequest) -> list[EmailIntent]:
+    def to(template: str, person: uuid.UUID | None, *cc: uuid.UUID) -> list[EmailIntent]:
+        if person is None:
+            return []
+        return [EmailIntent(template, person, request.id, event.id, tuple(cc))]
+
+    data = event.data
+    match event.type:
+        case "intro_request.created" | "intro_request.forwarded" | "intro_request.handed_off":
+            return to("connector_ask", request.connector_id)
+        case "intro_request.expert_proposed":
+            return to("expert_consent", request.expert_id)
+        case "intro_request.expert_declined":
+            return to("connector_expert_declined", request.connector_id)
+        case "intro_request.introduced":
+            return to("introduction", request.asker_id, request.connector_id) + to(
+                "introduction", request.expert_id, request.connector_id)
+        case "intro_request.declined" | "intro_request.expired":
+            return to("asker_not_this_time", request.asker_id)
+        case "intro_request.cancelled":
+            waiting = request.expert_id if request.expert_id else request.connector_id
+            return to("party_cancelled", waiting)
+        case "intro_request.reminder_due":
+            person = data.get("person_id")
+            template = f"{data.get('role')}_reminder"
+            return to(template, uuid.UUID(person)) if isinstance(person, str) else []
+        case "intro_request.completed":
+            return to("connector_thank_you", request.connector_id)
+    return []

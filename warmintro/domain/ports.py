@@ -1,0 +1,135 @@
+"""The ports the use cases drive: repositories, the unit of work, clock, tokens.
+
+Each exists because a second adapter needs it: SQL tables in production,
+in-memory fakes in the unit tests.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Generic, Protocol, Self, TypeVar
+
+from warmintro.domain.intro_request import Event, IntroRequest, Role, State
+from warmintro.domain.notifications import EmailIntent
+from warmintro.domain.people import Connection, Person, Workspace
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_after: uuid.UUID | None
+    """The id to pass as `after` for the next page; None on the last page."""
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    """How many open asks a person holds in a role, and when the first one ends."""
+
+    count: int
+    earliest_deadline: datetime | None
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class MemberTokenCodec(Protocol):
+    def mint(self, workspace_id: uuid.UUID, person_id: uuid.UUID,
+             ttl: timedelta) -> tuple[str, datetime]: ...
+
+    def verify(self, token: str) -> tuple[uuid.UUID, uuid.UUID]:
+        """(workspace_id, person_id), or raise Unauthenticated."""
+        ...
+
+
+class WorkspaceRepository(Protocol):
+    async def add(self, workspace: Workspace) -> None: ...
+    async def get(self, workspace_id: uuid.UUID) -> Workspace | None: ...
+
+
+class ApiKeyRepository(Protocol):
+    async def add(self, workspace_id: uuid.UUID, key_hash: str, created_at: datetime) -> None: ...
+    async def exists(self, workspace_id: uuid.UUID, key_hash: str) -> bool: ...
+
+
+class PersonRepository(Protocol):
+    async def add(self, person: Person) -> None:
+        """Raises AlreadyExists when the email is taken in the workspace."""
+        ...
+
+    async def get(self, workspace_id: uuid.UUID, person_id: uuid.UUID) -> Person | None: ...
+    async def get_many(self, workspace_id: uuid.UUID,
+                       ids: set[uuid.UUID]) -> dict[uuid.UUID, Person]: ...
+    async def get_by_email(self, workspace_id: uuid.UUID, email: str) -> Person | None: ...
+    async def update(self, person: Person) -> None: ...
+    async def lock(self, workspace_id: uuid.UUID, ids: list[uuid.UUID]) -> None:
+        """Serialise concurrent asks to these people until the transaction ends."""
+        ...
+
+    async def search(self, workspace_id: uuid.UUID, *, expertise: str | None, q: str | None,
+                   after: uuid.UUID | None, limit: int) -> Page[Person]: ...
+
+
+class ConnectionRepository(Protocol):
+    async def add(self, connection: Connection) -> None:
+        """Raises AlreadyExists when the pair is already connected."""
+        ...
+
+    async def page(self, workspace_id: uuid.UUID, person_id: uuid.UUID, *,
+                   after: uuid.UUID | None, limit: int) -> Page[Connection]: ...
+    async def all_of(self, workspace_id: uuid.UUID, person_id: uuid.UUID) -> list[Connection]: ...
+    async def remove_all_of(self, workspace_id: uuid.UUID, person_id: uuid.UUID) -> None: ...
+
+
+class IntroRequestRepository(Protocol):
+    async def add(self, request: IntroRequest) -> None:
+        """Insert with its pending events; raises DuplicateRequest on an open duplicate."""
+        ...
+
+    async def get(self, workspace_id: uuid.UUID, request_id: uuid.UUID) -> IntroRequest | None: ...
+
+    async def save(self, request: IntroRequest) -> None:
+        """Write changes and pending events if nobody else saved since we read
+        (optimistic concurrency on `version`); else raise ConcurrentUpdate."""
+        ...
+
+    async def find_open(self, workspace_id: uuid.UUID, asker_id: uuid.UUID,
+                        connector_id: uuid.UUID, topic_key: str) -> uuid.UUID | None: ...
+    async def load(self, workspace_id: uuid.UUID, person_id: uuid.UUID, role: Role) -> Load: ...
+    async def search(self, workspace_id: uuid.UUID, *, person_id: uuid.UUID | None,
+                   role: Role | None, state: State | None, after: uuid.UUID | None,
+                   limit: int) -> Page[IntroRequest]: ...
+    async def events(self, workspace_id: uuid.UUID, request_id: uuid.UUID) -> list[Event]: ...
+    async def scrub_person(self, workspace_id: uuid.UUID, person_id: uuid.UUID) -> None:
+        """Remove free text the person wrote (blurbs, notes) from requests and events."""
+        ...
+
+
+class Outbox(Protocol):
+    async def add_emails(self, workspace_id: uuid.UUID, intents: list[EmailIntent],
+                         now: datetime) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction per use case; rolls back unless `commit` was called."""
+
+    workspaces: WorkspaceRepository
+    api_keys: ApiKeyRepository
+    people: PersonRepository
+    connections: ConnectionRepository
+    requests: IntroRequestRepository
+    outbox: Outbox
+
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None: ...
+    async def commit(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, *, write: bool = True) -> UnitOfWork: ...

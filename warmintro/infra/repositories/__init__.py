@@ -1,0 +1,1 @@
+"""SQL implementations of the domain's repository ports (SQLAlchemy Core)."""

@@ -1,0 +1,208 @@
+"""The schema, as SQLAlchemy Core tables. Every key and index leads with
+`workspace_id`, so the schema can be distributed by workspace (Citus) as is."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = sa.MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out; SQLite stores them naive in UTC."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+JSON = sa.JSON().with_variant(JSONB(), "postgresql")
+Id = sa.Uuid(as_uuid=True)
+OPEN_STATES = ("awaiting_connector", "awaiting_expert")
+
+
+def _ws() -> sa.Column[Any]:
+    return sa.Column("workspace_id", Id, nullable=False)
+
+
+workspaces = sa.Table(
+    "workspaces", metadata,
+    sa.Column("workspace_id", Id, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("connector_deadline_s", sa.Integer, nullable=False),
+    sa.Column("connector_reminder_s", sa.Integer, nullable=False),
+    sa.Column("expert_deadline_s", sa.Integer, nullable=False),
+    sa.Column("expert_reminder_s", sa.Integer, nullable=False),
+    sa.Column("connector_budget", sa.Integer, nullable=False),
+    sa.Column("expert_budget", sa.Integer, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+api_keys = sa.Table(
+    "api_keys", metadata,
+    _ws(),
+    sa.Column("key_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("revoked_at", UTCDateTime),
+    sa.PrimaryKeyConstraint("workspace_id", "key_hash"),
+)
+
+people = sa.Table(
+    "people", metadata,
+    _ws(),
+    sa.Column("id", Id, nullable=False),
+    sa.Column("email", sa.String(254), nullable=False),
+    sa.Column("email_key", sa.String(254), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("headline", sa.String(300), nullable=False, server_default=""),
+    sa.Column("bio", sa.Text, nullable=False, server_default=""),
+    sa.Column("expertise", JSON, nullable=False),
+    sa.Column("email_status", sa.String(16), nullable=False, server_default="ok"),
+    sa.Column("ask_budget", sa.Integer),
+    sa.Column("snooze_until", UTCDateTime),
+    sa.Column("never_contact", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("erased_at", UTCDateTime),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "id"),
+    sa.UniqueConstraint("workspace_id", "email_key"),
+)
+
+person_expertise = sa.Table(
+    "person_expertise", metadata,
+    _ws(),
+    sa.Column("tag", sa.String(64), nullable=False),
+    sa.Column("person_id", Id, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "tag", "person_id"),
+)
+
+connections = sa.Table(
+    "connections", metadata,
+    _ws(),
+    sa.Column("person_id", Id, nullable=False),
+    sa.Column("other_id", Id, nullable=False),
+    sa.Column("strength", sa.SmallInteger, nullable=False),
+    sa.Column("context", sa.String(500), nullable=False, server_default=""),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "person_id", "other_id"),
+    sa.CheckConstraint("strength BETWEEN 1 AND 5", name="strength"),
+    sa.Index(None, "workspace_id", "other_id"),
+)
+
+intro_requests = sa.Table(
+    "intro_requests", metadata,
+    _ws(),
+    sa.Column("id", Id, nullable=False),
+    sa.Column("asker_id", Id, nullable=False),
+    sa.Column("connector_id", Id, nullable=False),
+    sa.Column("expert_id", Id),
+    sa.Column("target_id", Id),
+    sa.Column("topic", sa.String(200), nullable=False),
+    sa.Column("topic_key", sa.String(200), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("state", sa.String(24), nullable=False),
+    sa.Column("hops", sa.SmallInteger, nullable=False),
+    sa.Column("fallback_connector_ids", JSON, nullable=False),
+    sa.Column("past_connector_ids", JSON, nullable=False),
+    sa.Column("declined_expert_ids", JSON, nullable=False),
+    sa.Column("declined_connector_ids", JSON, nullable=False),
+    sa.Column("forwards", JSON, nullable=False),
+    sa.Column("decline_reason", sa.String(16)),
+    sa.Column("feedback_rating", sa.String(16)),
+    sa.Column("deadline_at", UTCDateTime),
+    sa.Column("reminder_at", UTCDateTime),
+    sa.Column("reminded", sa.Boolean, nullable=False),
+    sa.Column("introduced_at", UTCDateTime),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("event_seq", sa.Integer, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "id"),
+    sa.Index("uq_intro_requests_open_ask", "workspace_id", "asker_id", "connector_id",
+             "topic_key", unique=True,
+             postgresql_where=sa.text("state IN ('awaiting_connector', 'awaiting_expert')"),
+             sqlite_where=sa.text("state IN ('awaiting_connector', 'awaiting_expert')")),
+    sa.Index(None, "workspace_id", "connector_id", "state"),
+    sa.Index(None, "workspace_id", "expert_id", "state"),
+    sa.Index(None, "workspace_id", "state", "id"),
+)
+
+request_parties = sa.Table(
+    "request_parties", metadata,
+    _ws(),
+    sa.Column("person_id", Id, nullable=False),
+    sa.Column("request_id", Id, nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "person_id", "request_id"),
+    sa.Index(None, "workspace_id", "person_id", "role", "request_id"),
+)
+
+events = sa.Table(
+    "events", metadata,
+    _ws(),
+    sa.Column("request_id", Id, nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("id", Id, nullable=False),
+    sa.Column("type", sa.String(64), nullable=False),
+    sa.Column("actor_id", Id),
+    sa.Column("data", JSON, nullable=False),
+    sa.Column("occurred_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "request_id", "seq"),
+    sa.Index(None, "workspace_id", "actor_id"),
+)
+
+outbox = sa.Table(
+    "outbox", metadata,
+    _ws(),
+    sa.Column("id", Id, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("template", sa.String(64), nullable=False),
+    sa.Column("recipient_id", Id, nullable=False),
+    sa.Column("cc_ids", JSON, nullable=False),
+    sa.Column("request_id", Id),
+    sa.Column("event_id", Id),
+    sa.Column("status", sa.String(16), nullable=False, server_default="pending"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("available_at", UTCDateTime, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("sent_at", UTCDateTime),
+    sa.Column("last_error", sa.Text),
+    sa.PrimaryKeyConstraint("workspace_id", "id"),
+    sa.Index(None, "workspace_id", "status", "available_at"),
+    sa.Index(None, "workspace_id", "request_id"),
+)
+
+idempotency_keys = sa.Table(
+    "idempotency_keys", metadata,
+    _ws(),
+    sa.Column("principal", sa.String(64), nullable=False),
+    sa.Column("key", sa.String(255), nullable=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("status_code", sa.Integer),
+    sa.Column("response", JSON),
+    sa.Column("locked_until", UTCDateTime),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "principal", "key"),
+)

@@ -1,0 +1,92 @@
+"""Every signed token warmintro issues, in one module (python-jose, HS256 only).
+
+Each purpose signs with its own key derived from SECRET_KEY, and the header's
+`kid` names the key, so SECRET_KEY can be rotated: old keys listed in
+PREVIOUS_SECRET_KEYS keep verifying until their tokens expire. `aud` and `exp`
+are required on every token and the algorithm list is fixed, so neither
+`alg: none` nor a confused-deputy token from another purpose is accepted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from datetime import datetime, timedelta
+
+from jose import JWTError, jwt
+
+from warmintro.domain.errors import Unauthenticated
+from warmintro.domain.ports import Clock
+
+ALGORITHM = "HS256"
+ISSUER = "warmintro"
+MEMBER_AUDIENCE = "warmintro:member"
+
+
+def _derive(secret: str, purpose: str) -> bytes:
+    return hmac.new(secret.encode(), f"warmintro/{purpose}".encode(), hashlib.sha256).digest()
+
+
+def _kid(key: bytes) -> str:
+    return hashlib.sha256(key).hexdigest()[:16]
+
+
+class SignedTokens:
+    """Signs and verifies tokens for one purpose (`aud`)."""
+
+    def __init__(self, secret_key: str, previous: list[str], audience: str, clock: Clock) -> None:
+        self._audience = audience
+        self._clock = clock
+        self._signing = _derive(secret_key, audience)
+        self._keys = {_kid(k): k for k in
+                      (_derive(s, audience) for s in [secret_key, *previous])}
+
+    def sign(self, claims: dict[str, object], ttl: timedelta) -> tuple[str, datetime]:
+        now = self._clock.now()
+        expires = now + ttl
+        body = {**claims, "iss": ISSUER, "aud": self._audience,
+                "iat": int(now.timestamp()), "exp": int(expires.timestamp()),
+                "jti": uuid.uuid4().hex}
+        token = jwt.encode(body, self._signing, algorithm=ALGORITHM,
+                           headers={"kid": _kid(self._signing)})
+        return token, expires
+
+    def verify(self, token: str) -> dict[str, object]:
+        try:
+            header = jwt.get_unverified_header(token)
+        except JWTError:
+            raise Unauthenticated("malformed token") from None
+        key = self._keys.get(str(header.get("kid")))
+        if key is None or header.get("alg") != ALGORITHM:
+            raise Unauthenticated("token signed with an unknown key")
+        try:
+            claims = jwt.decode(
+                token, key, algorithms=[ALGORITHM], audience=self._audience, issuer=ISSUER,
+                options={"require_aud": True, "require_exp": True, "require_iat": True,
+                         "require_sub": True, "verify_exp": False, "leeway": 0},
+            )
+        except JWTError:
+            raise Unauthenticated("invalid token") from None
+        # Expiry is checked against the injected clock so tests can move time.
+        if int(claims["exp"]) <= self._clock.now().timestamp():
+            raise Unauthenticated("token expired")
+        return dict(claims)
+
+
+class MemberTokens:
+    """Member tokens: `sub` is the person, `wid` the workspace."""
+
+    def __init__(self, secret_key: str, previous: list[str], clock: Clock) -> None:
+        self._tokens = SignedTokens(secret_key, previous, MEMBER_AUDIENCE, clock)
+
+    def mint(self, workspace_id: uuid.UUID, person_id: uuid.UUID,
+             ttl: timedelta) -> tuple[str, datetime]:
+        return self._tokens.sign({"sub": str(person_id), "wid": str(workspace_id)}, ttl)
+
+    def verify(self, token: str) -> tuple[uuid.UUID, uuid.UUID]:
+        claims = self._tokens.verify(token)
+        try:
+            return uuid.UUID(str(claims["wid"])), uuid.UUID(str(claims["sub"]))
+        except (KeyError, ValueError):
+            raise Unauthenticated("invalid token") from None

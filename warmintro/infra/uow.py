@@ -1,0 +1,58 @@
+"""The SQL unit of work: one connection, one transaction per use case."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from warmintro.infra.repositories.intro_requests import SqlIntroRequests
+from warmintro.infra.repositories.outbox import SqlOutbox
+from warmintro.infra.repositories.people import SqlConnections, SqlPeople
+from warmintro.infra.repositories.workspaces import SqlApiKeys, SqlWorkspaces
+
+
+class SqlUnitOfWork:
+    """Rolls back unless `commit` was called; the only place that commits."""
+
+    def __init__(self, engine: AsyncEngine, *, write: bool = True) -> None:
+        self._engine = engine
+        self._write = write
+        self._conn: AsyncConnection | None = None
+
+    async def __aenter__(self) -> Self:
+        conn = await self._engine.connect()
+        if self._write and conn.dialect.name == "sqlite":
+            await conn.execution_options(sqlite_begin="IMMEDIATE")
+        await conn.begin()
+        self._conn = conn
+        self.workspaces = SqlWorkspaces(conn)
+        self.api_keys = SqlApiKeys(conn)
+        self.people = SqlPeople(conn)
+        self.connections = SqlConnections(conn)
+        self.requests = SqlIntroRequests(conn)
+        self.outbox = SqlOutbox(conn)
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        assert self._conn is not None
+        try:
+            if self._conn.in_transaction():
+                await self._conn.rollback()
+        finally:
+            await self._conn.close()
+            self._conn = None
+
+    async def commit(self) -> None:
+        assert self._conn is not None
+        await self._conn.commit()
+
+
+class SqlUnitOfWorkFactory:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    def __call__(self, *, write: bool = True) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, write=write)
