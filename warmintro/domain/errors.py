@@ -106,3 +106,15 @@ class Unauthenticated(DomainError):
     """Missing, malformed, forged or expired credentials (401)."""
 
     code = "unauthenticated"
+
+
+class IdempotencyKeyReused(DomainError):
+    """The Idempotency-Key was used before with a different request (422)."""
+
+    code = "idempotency_key_reused"
+
+
+class IdempotencyKeyInUse(DomainError):
+    """A request with this Idempotency-Key is still being processed (409)."""
+
+    code = "idempotency_key_in_use"

@@ -1,0 +1,1 @@
+"""Driving adapters: the HTTP API, the CLI, and the composition root."""

@@ -1,0 +1,104 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from warmintro import __version__
+from warmintro.api import problems
+from warmintro.api.container import Container, bootstrap
+from warmintro.api.metrics import MetricsMiddleware
+from warmintro.api.routes import health, intro_requests, people
+from warmintro.infra import migrate
+from warmintro.infra.settings import Settings
+
+log = logging.getLogger("warmintro")
+
+MAX_BODY_BYTES = 256 * 1024
+
+DESCRIPTION = """\
+Double opt-in warm introductions. An **asker** asks a **connector** for an
+introduction; the connector proposes an **expert**, who is asked first and
+agrees with one click; only then is everyone introduced.
+
+Errors are RFC 9457 `application/problem+json` with a stable `code`.
+Lists are cursor-paginated (`cursor`, `limit` → `items`, `next_cursor`).
+POSTs accept `Idempotency-Key`.
+"""
+
+
+class BodyLimit:
+    """Refuses bodies over MAX_BODY_BYTES before they are read into memory (413)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            await _too_large(send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > MAX_BODY_BYTES:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await _too_large(send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Send) -> None:
+    body = (b'{"type":"urn:warmintro:problem:payload_too_large","title":"Payload too large",'
+            b'"status":413,"code":"payload_too_large","detail":"request bodies are limited '
+            b'to 256 KiB"}')
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/problem+json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_app(settings: Settings | None = None, container: Container | None = None, *,
+               migrate_on_start: bool | None = None) -> FastAPI:
+    """Build the app. With the embedded SQLite default the schema is migrated on start."""
+    settings = settings or (container.settings if container else Settings())
+    own = container is None
+    container = container or bootstrap(settings)
+    auto_migrate = settings.is_sqlite if migrate_on_start is None else migrate_on_start
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if auto_migrate:
+            await migrate.upgrade(container.engine)
+        yield
+        if own:
+            await container.close()
+
+    app = FastAPI(title="warmintro", version=__version__, description=DESCRIPTION,
+                  lifespan=lifespan)
+    app.state.container = container
+    problems.install(app, container.clock)
+    app.include_router(people.router)
+    app.include_router(intro_requests.router)
+    app.include_router(health.router)
+    app.add_middleware(MetricsMiddleware, metrics=container.metrics)
+    app.add_middleware(BodyLimit)
+    return app

@@ -1,0 +1,144 @@
+"""The `warmintro` command line: serve, migrate, workspace create, openapi."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+
+from warmintro.infra.settings import Settings
+
+SPEC_PATH = Path("openapi/openapi.json")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:
+        sys.exit(f"warmintro: configuration error: {exc}")
+
+
+def _migrate(settings: Settings) -> None:
+    from warmintro.infra.database import make_engine
+    from warmintro.infra.migrate import upgrade
+
+    async def run() -> None:
+        engine = make_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    settings = _settings()
+    _migrate(settings)
+    print(f"database is at the latest schema ({_safe_url(settings.database_url)})")
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from warmintro.api.app import create_app
+
+    settings = _settings()
+    if settings.is_sqlite:
+        _migrate(settings)  # the embedded database migrates itself
+    app = create_app(settings, migrate_on_start=False)
+    print(f"warmintro serving on http://{args.host}:{args.port} "
+          f"(docs at http://{args.host}:{args.port}/docs)", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
+                access_log=args.access_log)
+
+
+def cmd_workspace_create(args: argparse.Namespace) -> None:
+    from warmintro.domain.errors import InvalidInput
+    from warmintro.domain.handlers.workspaces import create_workspace
+    from warmintro.infra.clock import SystemClock
+    from warmintro.infra.database import make_engine
+    from warmintro.infra.uow import SqlUnitOfWork
+
+    settings = _settings()
+    if settings.is_sqlite:
+        _migrate(settings)
+
+    async def run() -> tuple[str, str]:
+        engine = make_engine(settings.database_url)
+        try:
+            workspace, key = await create_workspace(args.name, SqlUnitOfWork(engine),
+                                                    SystemClock())
+        finally:
+            await engine.dispose()
+        return str(workspace.id), key
+
+    try:
+        workspace_id, key = asyncio.run(run())
+    except InvalidInput as exc:
+        sys.exit(f"warmintro: {exc.detail}")
+    if args.quiet:
+        print(key)
+        return
+    print(f"workspace {args.name!r} created: {workspace_id}")
+    print(f"API key (shown once, store it now): {key}")
+
+
+def cmd_openapi(args: argparse.Namespace) -> None:
+    from warmintro.api.app import create_app
+
+    spec = json.dumps(create_app(Settings(database_url="sqlite+aiosqlite://"))
+                      .openapi(), indent=2, sort_keys=True) + "\n"
+    if args.check:
+        if not args.out.exists() or args.out.read_text() != spec:
+            sys.exit(f"{args.out} differs from the app's spec; run `warmintro openapi`")
+        print(f"{args.out} is up to date")
+        return
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(spec)
+    print(f"wrote {args.out}")
+
+
+def _safe_url(url: str) -> str:
+    head, sep, tail = url.rpartition("@")
+    return f"{head.split('://')[0]}://…@{tail}" if sep else url
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    parser = argparse.ArgumentParser(prog="warmintro", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the API (migrates an embedded SQLite database)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--log-level", default="info")
+    serve.add_argument("--no-access-log", dest="access_log", action="store_false")
+    serve.set_defaults(func=cmd_serve)
+
+    mig = sub.add_parser("migrate", help="bring the database to the latest schema")
+    mig.set_defaults(func=cmd_migrate)
+
+    ws = sub.add_parser("workspace", help="manage workspaces")
+    ws_sub = ws.add_subparsers(dest="workspace_command", required=True)
+    create = ws_sub.add_parser("create", help="create a workspace and print its API key once")
+    create.add_argument("name")
+    create.add_argument("--quiet", action="store_true", help="print only the API key")
+    create.set_defaults(func=cmd_workspace_create)
+
+    spec = sub.add_parser("openapi", help="write the OpenAPI spec")
+    spec.add_argument("--out", type=Path, default=SPEC_PATH)
+    spec.add_argument("--check", action="store_true",
+                      help="fail if the file differs from what the app serves")
+    spec.set_defaults(func=cmd_openapi)
+
+    args = parser.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

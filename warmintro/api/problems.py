@@ -1,0 +1,85 @@
+"""The one table from domain errors to HTTP statuses and RFC 9457 problem types."""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from warmintro.domain import errors
+from warmintro.domain.ports import Clock
+
+log = logging.getLogger("warmintro.api")
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "urn:warmintro:problem:"
+
+# Order matters: the first class an error is an instance of wins.
+STATUS: list[tuple[type[errors.DomainError], int, str]] = [
+    (errors.Unauthenticated, 401, "Unauthenticated"),
+    (errors.NotPermitted, 403, "Not permitted"),
+    (errors.NotFound, 404, "Not found"),
+    (errors.WrongState, 409, "Wrong state"),
+    (errors.DuplicateRequest, 409, "Duplicate request"),
+    (errors.AlreadyExists, 409, "Already exists"),
+    (errors.ConcurrentUpdate, 409, "Concurrent update"),
+    (errors.RecipientUnavailable, 409, "Recipient unavailable"),
+    (errors.IdempotencyKeyInUse, 409, "Idempotency key in use"),
+    (errors.UnknownPerson, 422, "Unknown person"),
+    (errors.IdempotencyKeyReused, 422, "Idempotency key reused"),
+    (errors.InvalidInput, 422, "Invalid input"),
+    (errors.AskBudgetExceeded, 429, "Ask budget exceeded"),
+]
+
+
+def problem(status: int, code: str, title: str, detail: str | None, request: Request,
+            headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    body = {"type": TYPE_BASE + code, "title": title, "status": status, "code": code,
+            "detail": detail, "instance": request.url.path,
+            **{k: v for k, v in extra.items() if v is not None}}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def install(app: FastAPI, clock: Clock) -> None:
+    @app.exception_handler(errors.DomainError)
+    async def domain_error(request: Request, exc: errors.DomainError) -> JSONResponse:
+        for cls, status, title in STATUS:
+            if isinstance(exc, cls):
+                break
+        else:  # pragma: no cover - every DomainError subclass is in the table
+            status, title = 400, "Bad request"
+        headers: dict[str, str] = {}
+        if isinstance(exc, errors.AskBudgetExceeded):
+            wait = (exc.retry_after - clock.now()).total_seconds()
+            headers["Retry-After"] = str(max(1, math.ceil(wait)))
+        if isinstance(exc, errors.IdempotencyKeyInUse):
+            headers["Retry-After"] = "1"
+        if isinstance(exc, errors.Unauthenticated):
+            headers["WWW-Authenticate"] = "Bearer"
+        return problem(status, exc.code, title, exc.detail, request, headers, **exc.facts)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # Echo where and why, never the submitted values.
+        details = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")}
+                   for e in exc.errors()]
+        return problem(422, "validation_error", "Invalid input",
+                       "the request does not match the schema", request, errors=details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+        code = codes.get(exc.status_code, f"http_{exc.status_code}")
+        return problem(exc.status_code, code, str(exc.detail), None, request,
+                       dict(exc.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def crash(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(500, "internal_error", "Internal error",
+                       "something went wrong on our side", request)

@@ -1,0 +1,16 @@
+"""HTTP routes: parse, call one handler, return a schema."""
+
+from warmintro.api.schemas import Problem
+
+PROBLEMS: dict[int | str, dict[str, object]] = {
+    status: {"model": Problem, "description": text,
+             "content": {"application/problem+json": {}}}
+    for status, text in [
+        (401, "Missing, malformed, forged or expired credentials"),
+        (403, "The caller may see this but not do this"),
+        (404, "Not found, or not visible to the caller"),
+        (409, "Wrong state, duplicate, or a concurrent change; the body names the current state"),
+        (422, "Invalid input"),
+        (429, "Ask budget exceeded; see Retry-After"),
+    ]
+}

@@ -1,0 +1,34 @@
+"""Liveness, readiness and metrics."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Response
+
+from warmintro.api.deps import ContainerDep
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", responses={503: {"description": "The database is not reachable"}})
+async def readyz(c: ContainerDep, response: Response) -> dict[str, str]:
+    """The process can reach its database."""
+    try:
+        async with c.engine.connect() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+    except Exception:
+        response.status_code = 503
+        return {"status": "unavailable"}
+    return {"status": "ok"}
+
+
+@router.get("/metrics", response_class=Response)
+async def metrics(c: ContainerDep) -> Response:
+    """Prometheus text format: request counts and latencies by route and status."""
+    return Response(c.metrics.render(), media_type="text/plain; version=0.0.4")

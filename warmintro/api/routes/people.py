@@ -1,0 +1,127 @@
+"""People, connections and member tokens."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from warmintro.api.deps import (
+    ContainerDep,
+    IdempotencyDep,
+    PageDep,
+    PrincipalDep,
+    ReadUowDep,
+    UowDep,
+    encode_cursor,
+)
+from warmintro.api.routes import PROBLEMS
+from warmintro.api.schemas import (
+    ConnectionIn,
+    ConnectionOut,
+    Page,
+    PersonIn,
+    PersonOut,
+    PersonPatch,
+    TokenIn,
+    TokenOut,
+)
+from warmintro.domain.access import Principal
+from warmintro.domain.handlers import people as h
+from warmintro.domain.people import Person, Preferences
+
+router = APIRouter(prefix="/v1/people", tags=["people"], responses=PROBLEMS)
+
+
+def _out(person: Person, principal: Principal) -> PersonOut:
+    return PersonOut.of(person, private=principal.operator or principal.person_id == person.id)
+
+
+@router.post("", status_code=201, response_model=PersonOut)
+async def create_person(body: PersonIn, principal: PrincipalDep, uow: UowDep,
+                        c: ContainerDep, idem: IdempotencyDep):  # type: ignore[no-untyped-def]
+    """Add a person to the workspace (API key only). Emails are unique per workspace."""
+    prefs = Preferences(**body.preferences.model_dump())
+
+    async def run() -> PersonOut:
+        cmd = h.CreatePerson(email=body.email, name=body.name, headline=body.headline,
+                             expertise=tuple(body.expertise), bio=body.bio, preferences=prefs)
+        return _out(await h.create_person(cmd, uow, c.clock, principal), principal)
+
+    return await idem.run(run, 201)
+
+
+@router.get("", response_model=Page[PersonOut])
+async def list_people(
+    principal: PrincipalDep, uow: ReadUowDep, page: PageDep,
+    expertise: Annotated[str | None, Query(max_length=64,
+                                           description="Exact expertise tag")] = None,
+    q: Annotated[str | None, Query(max_length=200,
+                                   description="Text in name, headline or email")] = None,
+) -> Page[PersonOut]:
+    """The workspace's people, oldest first. Members see no one's email but their own."""
+    result = await h.list_people(uow, principal, expertise=expertise, q=q, after=page.after,
+                                 limit=page.limit)
+    return Page(items=[_out(p, principal) for p in result.items],
+                next_cursor=encode_cursor(result.next_after))
+
+
+@router.get("/{person_id}", response_model=PersonOut)
+async def get_person(person_id: uuid.UUID, principal: PrincipalDep,
+                     uow: ReadUowDep) -> PersonOut:
+    return _out(await h.get_person(person_id, uow, principal), principal)
+
+
+@router.patch("/{person_id}", response_model=PersonOut)
+async def update_person(person_id: uuid.UUID, body: PersonPatch, principal: PrincipalDep,
+                        uow: UowDep, c: ContainerDep) -> PersonOut:
+    """Change a profile or preferences: the person themself, or an API key."""
+    fields = body.model_dump(exclude_unset=True)
+    prefs = fields.pop("preferences", None) or {}
+    if "expertise" in fields and fields["expertise"] is not None:
+        fields["expertise"] = tuple(fields["expertise"])
+    cmd = h.UpdatePerson(person_id=person_id, **fields, **prefs)
+    return _out(await h.update_person(cmd, uow, c.clock, principal), principal)
+
+
+@router.delete("/{person_id}", status_code=204, response_class=Response)
+async def erase_person(person_id: uuid.UUID, principal: PrincipalDep, uow: UowDep,
+                       c: ContainerDep) -> Response:
+    """Erasure: removes the person's name, email, bio and the text they wrote;
+    their events stay in timelines under an opaque id."""
+    await h.erase_person(person_id, uow, c.clock, principal)
+    return Response(status_code=204)
+
+
+@router.post("/{person_id}/connections", status_code=201, response_model=ConnectionOut)
+async def add_connection(person_id: uuid.UUID, body: ConnectionIn, principal: PrincipalDep,
+                         uow: UowDep, c: ContainerDep,
+                         idem: IdempotencyDep):  # type: ignore[no-untyped-def]
+    """Record that this person knows `person_id`, how well and from where."""
+    async def run() -> ConnectionOut:
+        cmd = h.AddConnection(person_id=person_id, other_id=body.person_id,
+                              strength=body.strength, context=body.context)
+        return ConnectionOut.of(await h.add_connection(cmd, uow, c.clock, principal))
+
+    return await idem.run(run, 201)
+
+
+@router.get("/{person_id}/connections", response_model=Page[ConnectionOut])
+async def list_connections(person_id: uuid.UUID, principal: PrincipalDep, uow: ReadUowDep,
+                           page: PageDep) -> Page[ConnectionOut]:
+    result = await h.list_connections(person_id, uow, principal, after=page.after,
+                                      limit=page.limit)
+    return Page(items=[ConnectionOut.of(x) for x in result.items],
+                next_cursor=encode_cursor(result.next_after))
+
+
+@router.post("/{person_id}/tokens", status_code=201, response_model=TokenOut)
+async def mint_token(person_id: uuid.UUID, principal: PrincipalDep, uow: ReadUowDep,
+                     c: ContainerDep, body: TokenIn | None = None) -> TokenOut:
+    """A short-lived member token for this person (API key only): it sees only
+    requests the person is a party to."""
+    ttl = timedelta(seconds=(body or TokenIn()).ttl_seconds)
+    token, expires = await h.mint_member_token(person_id, ttl, uow, c.tokens, principal)
+    return TokenOut(token=token, person_id=person_id, expires_at=expires)

@@ -1,0 +1,285 @@
+"""Request and response bodies. Field names are part of the public contract."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from warmintro.domain.handlers.intro_requests import Seen, SeenEvent, Suggestion
+from warmintro.domain.intro_request import (
+    MAX_FALLBACKS,
+    MAX_MESSAGE,
+    MAX_NOTE,
+    MAX_TOPIC,
+    DeclineReason,
+    Rating,
+    Role,
+    State,
+)
+from warmintro.domain.people import (
+    MAX_BIO,
+    MAX_CONTEXT,
+    MAX_HEADLINE,
+    MAX_NAME,
+    MAX_TAG,
+    MAX_TAGS,
+    Connection,
+    Person,
+)
+from warmintro.domain.views import visible_expert_id
+
+T = TypeVar("T")
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME)]
+Email = Annotated[str, StringConstraints(min_length=3, max_length=254)]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TAG)]
+Note = Annotated[str, StringConstraints(max_length=MAX_NOTE)]
+
+
+class Input(BaseModel):
+    """Request bodies reject unknown fields, so a typo is an error, not silence."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page.")
+
+
+# ---- people ------------------------------------------------------------------
+
+class PreferencesIn(Input):
+    ask_budget: int | None = Field(default=None, ge=0, le=100, description=(
+        "Most open asks this person holds at once, as connector or expert; "
+        "null uses the workspace default."))
+    snooze_until: datetime | None = Field(default=None,
+                                          description="No new asks reach them before this time.")
+    never_contact: bool = Field(default=False, description="Never send this person an ask.")
+
+
+class PreferencesPatch(Input):
+    ask_budget: int | None = Field(default=None, ge=0, le=100)
+    snooze_until: datetime | None = None
+    never_contact: bool | None = None
+
+
+class PersonIn(Input):
+    email: Email
+    name: Name
+    headline: Annotated[str, StringConstraints(max_length=MAX_HEADLINE)] = ""
+    expertise: Annotated[list[Tag], Field(max_length=MAX_TAGS)] = []
+    bio: Annotated[str, StringConstraints(max_length=MAX_BIO)] = ""
+    preferences: PreferencesIn = PreferencesIn()
+
+
+class PersonPatch(Input):
+    """Only the fields sent change."""
+
+    email: Email | None = None
+    name: Name | None = None
+    headline: Annotated[str, StringConstraints(max_length=MAX_HEADLINE)] | None = None
+    expertise: Annotated[list[Tag], Field(max_length=MAX_TAGS)] | None = None
+    bio: Annotated[str, StringConstraints(max_length=MAX_BIO)] | None = None
+    preferences: PreferencesPatch | None = None
+
+
+class PreferencesOut(BaseModel):
+    ask_budget: int | None
+    snooze_until: datetime | None
+    never_contact: bool
+
+
+class PersonOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    headline: str
+    expertise: list[str]
+    bio: str
+    email: str | None = Field(description="Shown to API keys and to the person themself only.")
+    email_status: Literal["ok", "bounced", "suppressed"] | None = None
+    preferences: PreferencesOut | None = None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, person: Person, *, private: bool) -> PersonOut:
+        return cls(
+            id=person.id, name=person.name, headline=person.headline,
+            expertise=list(person.expertise), bio=person.bio,
+            email=person.email if private else None,
+            email_status=person.email_status.value if private else None,
+            preferences=PreferencesOut(
+                ask_budget=person.preferences.ask_budget,
+                snooze_until=person.preferences.snooze_until,
+                never_contact=person.preferences.never_contact,
+            ) if private else None,
+            created_at=person.created_at, updated_at=person.updated_at,
+        )
+
+
+class ConnectionIn(Input):
+    person_id: uuid.UUID = Field(description="The person they know.")
+    strength: int = Field(ge=1, le=5, description="1 = met once, 5 = close.")
+    context: Annotated[str, StringConstraints(max_length=MAX_CONTEXT)] = Field(
+        default="", description="How they know each other.")
+
+
+class ConnectionOut(BaseModel):
+    person_id: uuid.UUID
+    strength: int
+    context: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, c: Connection) -> ConnectionOut:
+        return cls(person_id=c.other_id, strength=c.strength, context=c.context,
+                   created_at=c.created_at)
+
+
+class TokenIn(Input):
+    ttl_seconds: int = Field(default=3600, ge=60, le=86400)
+
+
+class TokenOut(BaseModel):
+    token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    person_id: uuid.UUID
+    expires_at: datetime
+
+
+# ---- intro requests ---------------------------------------------------------------
+
+class IntroRequestIn(Input):
+    asker_id: uuid.UUID | None = Field(
+        default=None, description="Required with an API key; a member token asks for itself.")
+    connector_id: uuid.UUID
+    topic: Annotated[str, StringConstraints(min_length=1, max_length=MAX_TOPIC)]
+    message: Annotated[str, StringConstraints(min_length=1, max_length=MAX_MESSAGE)] = Field(
+        description="A self-contained, forwardable blurb: who you are and what you hope to learn.")
+    target_id: uuid.UUID | None = None
+    fallback_connector_ids: Annotated[list[uuid.UUID], Field(max_length=MAX_FALLBACKS)] = Field(
+        default=[], description="Tried one at a time, in order, if a connector says no or "
+                                "does not answer.")
+
+
+class NewExpertIn(Input):
+    email: Email
+    name: Name
+
+
+class ProposeIn(Input):
+    expert_id: uuid.UUID | None = None
+    expert: NewExpertIn | None = Field(
+        default=None, description="Someone not yet in the workspace, named by email.")
+    note: Note = ""
+
+
+class ForwardIn(Input):
+    connector_id: uuid.UUID
+    note: Note = ""
+
+
+class DeclineIn(Input):
+    reason: DeclineReason
+    note: Note = ""
+
+
+class AcceptIn(Input):
+    note: Note = ""
+
+
+class FeedbackIn(Input):
+    rating: Rating
+    note: Note = ""
+
+
+class IntroRequestOut(BaseModel):
+    id: uuid.UUID
+    state: State
+    asker_id: uuid.UUID
+    connector_id: uuid.UUID
+    expert_id: uuid.UUID | None = Field(
+        description="The proposed expert; the asker sees it only once the expert accepts.")
+    target_id: uuid.UUID | None
+    fallback_connector_ids: list[uuid.UUID] | None = Field(
+        description="Connectors still to try; not shown to experts.")
+    topic: str
+    message: str
+    hops: int
+    decline_reason: DeclineReason | None = Field(
+        description="Why the last expert or connector declined; shown to connectors only.")
+    feedback_rating: Rating | None
+    viewer_role: Role | None = Field(
+        description="The caller's part in this request; null for an API key acting for nobody.")
+    deadline_at: datetime | None
+    introduced_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, seen: Seen) -> IntroRequestOut:
+        r, role = seen.request, seen.viewer.role
+        sees_routing = role in (None, Role.CONNECTOR, Role.ASKER)
+        return cls(
+            id=r.id, state=r.state, asker_id=r.asker_id, connector_id=r.connector_id,
+            expert_id=visible_expert_id(r, seen.viewer), target_id=r.target_id,
+            fallback_connector_ids=list(r.fallback_connector_ids) if sees_routing else None,
+            topic=r.topic, message=r.message, hops=r.hops,
+            decline_reason=r.decline_reason if role in (None, Role.CONNECTOR) else None,
+            feedback_rating=r.feedback_rating, viewer_role=role,
+            deadline_at=r.deadline_at, introduced_at=r.introduced_at,
+            created_at=r.created_at, updated_at=r.updated_at,
+        )
+
+
+class EventOut(BaseModel):
+    id: uuid.UUID
+    seq: int
+    type: str
+    actor_id: uuid.UUID | None
+    occurred_at: datetime
+    data: dict[str, Any]
+
+    @classmethod
+    def of(cls, seen: SeenEvent) -> EventOut:
+        e = seen.event
+        return cls(id=e.id, seq=e.seq, type=e.type, actor_id=e.actor_id,
+                   occurred_at=e.occurred_at, data=seen.data)
+
+
+class SuggestionOut(BaseModel):
+    person_id: uuid.UUID
+    name: str
+    headline: str
+    expertise: list[str]
+    strength: int
+    score: float
+    matched: list[str]
+
+    @classmethod
+    def of(cls, s: Suggestion) -> SuggestionOut:
+        return cls(person_id=s.person.id, name=s.person.name, headline=s.person.headline,
+                   expertise=list(s.person.expertise), strength=s.strength, score=s.score,
+                   matched=list(s.matched))
+
+
+class Items(BaseModel, Generic[T]):
+    items: list[T]
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem detail; `code` is stable, `detail` is for humans."""
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str | None = None
+    instance: str | None = None
+    current_state: str | None = None
+    errors: list[dict[str, Any]] | None = None
