@@ -67,17 +67,30 @@ class _TooLarge(Exception):
 
 
 async def _too_large(send: Send) -> None:
-    body = (b'{"type":"urn:warmintro:problem:payload_too_large","title":"Payload too large",'
-            b'"status":413,"code":"payload_too_large","detail":"request bodies are limited '
-            b'to 256 KiB"}')
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/problem+json"),
-                            (b"content-length", str(len(body)).encode())]})
+    body = (
+        b'{"type":"urn:warmintro:problem:payload_too_large","title":"Payload too large",'
+        b'"status":413,"code":"payload_too_large","detail":"request bodies are limited '
+        b'to 256 KiB"}'
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
-def create_app(settings: Settings | None = None, container: Container | None = None, *,
-               migrate_on_start: bool | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    container: Container | None = None,
+    *,
+    migrate_on_start: bool | None = None,
+) -> FastAPI:
     """Build the app. With the embedded SQLite default the schema is migrated on start."""
     settings = settings or (container.settings if container else Settings())
     own = container is None
@@ -92,8 +105,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         if own:
             await container.close()
 
-    app = FastAPI(title="warmintro", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan)
+    app = FastAPI(
+        title="warmintro", version=__version__, description=DESCRIPTION, lifespan=lifespan
+    )
     app.state.container = container
     problems.install(app, container.clock)
     app.include_router(people.router)

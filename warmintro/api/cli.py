@@ -50,10 +50,14 @@ def cmd_serve(args: argparse.Namespace) -> None:
     if settings.is_sqlite:
         _migrate(settings)  # the embedded database migrates itself
     app = create_app(settings, migrate_on_start=False)
-    print(f"warmintro serving on http://{args.host}:{args.port} "
-          f"(docs at http://{args.host}:{args.port}/docs)", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
-                access_log=args.access_log)
+    print(
+        f"warmintro serving on http://{args.host}:{args.port} "
+        f"(docs at http://{args.host}:{args.port}/docs)",
+        flush=True,
+    )
+    uvicorn.run(
+        app, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log
+    )
 
 
 def cmd_workspace_create(args: argparse.Namespace) -> None:
@@ -70,8 +74,7 @@ def cmd_workspace_create(args: argparse.Namespace) -> None:
     async def run() -> tuple[str, str]:
         engine = make_engine(settings.database_url)
         try:
-            workspace, key = await create_workspace(args.name, SqlUnitOfWork(engine),
-                                                    SystemClock())
+            workspace, key = await create_workspace(args.name, SqlUnitOfWork(engine), SystemClock())
         finally:
             await engine.dispose()
         return str(workspace.id), key
@@ -90,8 +93,14 @@ def cmd_workspace_create(args: argparse.Namespace) -> None:
 def cmd_openapi(args: argparse.Namespace) -> None:
     from warmintro.api.app import create_app
 
-    spec = json.dumps(create_app(Settings(database_url="sqlite+aiosqlite://"))
-                      .openapi(), indent=2, sort_keys=True) + "\n"
+    spec = (
+        json.dumps(
+            create_app(Settings(database_url="sqlite+aiosqlite://")).openapi(),
+            indent=2,
+            sort_keys=True,
+        )
+        + "\n"
+    )
     if args.check:
         if not args.out.exists() or args.out.read_text() != spec:
             sys.exit(f"{args.out} differs from the app's spec; run `warmintro openapi`")
@@ -132,8 +141,9 @@ def main(argv: list[str] | None = None) -> None:
 
     spec = sub.add_parser("openapi", help="write the OpenAPI spec")
     spec.add_argument("--out", type=Path, default=SPEC_PATH)
-    spec.add_argument("--check", action="store_true",
-                      help="fail if the file differs from what the app serves")
+    spec.add_argument(
+        "--check", action="store_true", help="fail if the file differs from what the app serves"
+    )
     spec.set_defaults(func=cmd_openapi)
 
     args = parser.parse_args(argv)

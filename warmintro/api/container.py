@@ -38,7 +38,11 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Container:
     uow = SqlUnitOfWorkFactory(engine)
     tokens = MemberTokens(settings.secret_key, settings.previous_secret_keys, clock)
     return Container(
-        settings=settings, clock=clock, engine=engine, uow=uow, tokens=tokens,
+        settings=settings,
+        clock=clock,
+        engine=engine,
+        uow=uow,
+        tokens=tokens,
         auth=Authenticator(uow, tokens, ttl_seconds=settings.api_key_cache_seconds),
         idempotency=IdempotencyStore(engine, clock),
         metrics=Metrics(),

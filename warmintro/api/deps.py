@@ -21,9 +21,13 @@ from warmintro.domain.ports import UnitOfWork
 
 T = TypeVar("T", bound=BaseModel)
 
-_bearer = HTTPBearer(auto_error=False, description=(
-    "A workspace API key (`wik_…`) for backends, or a member token from "
-    "`POST /v1/people/{id}/tokens` for a browser acting as one person."))
+_bearer = HTTPBearer(
+    auto_error=False,
+    description=(
+        "A workspace API key (`wik_…`) for backends, or a member token from "
+        "`POST /v1/people/{id}/tokens` for a browser acting as one person."
+    ),
+)
 
 
 def get_container(request: Request) -> Container:
@@ -37,13 +41,18 @@ ContainerDep = Annotated[Container, Depends(get_container)]
 async def get_principal(
     container: ContainerDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    on_behalf_of: Annotated[str | None, Header(
-        alias="X-On-Behalf-Of",
-        description="With an API key: the person taking a party's decision or whose view "
-                    "to return.")] = None,
+    on_behalf_of: Annotated[
+        str | None,
+        Header(
+            alias="X-On-Behalf-Of",
+            description="With an API key: the person taking a party's decision or whose view "
+            "to return.",
+        ),
+    ] = None,
 ) -> Principal:
     return await container.auth.authenticate(
-        credentials.credentials if credentials else None, on_behalf_of)
+        credentials.credentials if credentials else None, on_behalf_of
+    )
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
@@ -63,6 +72,7 @@ ReadUowDep = Annotated[UnitOfWork, Depends(read_uow)]
 
 # ---- cursor pagination ----------------------------------------------------------
 
+
 def encode_cursor(after: uuid.UUID | None) -> str | None:
     return base64.urlsafe_b64encode(after.bytes).decode().rstrip("=") if after else None
 
@@ -80,8 +90,9 @@ def decode_cursor(cursor: str | None) -> uuid.UUID | None:
 class PageParams:
     def __init__(
         self,
-        cursor: Annotated[str | None, Query(max_length=64,
-                                            description="`next_cursor` of the previous page")] = None,
+        cursor: Annotated[
+            str | None, Query(max_length=64, description="`next_cursor` of the previous page")
+        ] = None,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
     ) -> None:
         self.after = decode_cursor(cursor)
@@ -93,21 +104,32 @@ PageDep = Annotated[PageParams, Depends()]
 
 # ---- Idempotency-Key ------------------------------------------------------------------
 
+
 class Idempotency:
     """Runs a POST's use case at most once per `Idempotency-Key` and caller."""
 
-    def __init__(self, request: Request, container: ContainerDep, principal: PrincipalDep,
-                 key: Annotated[str | None, Header(
-                     alias="Idempotency-Key", max_length=255,
-                     description="Retry safely: the same key and body replay the first "
-                                 "response.")] = None) -> None:
+    def __init__(
+        self,
+        request: Request,
+        container: ContainerDep,
+        principal: PrincipalDep,
+        key: Annotated[
+            str | None,
+            Header(
+                alias="Idempotency-Key",
+                max_length=255,
+                description="Retry safely: the same key and body replay the first response.",
+            ),
+        ] = None,
+    ) -> None:
         self._request = request
         self._store = container.idempotency
         self._principal = principal
         self._key = key
 
-    async def run(self, use_case: Callable[[], Awaitable[T]],
-                  status_code: int = 200) -> T | JSONResponse:
+    async def run(
+        self, use_case: Callable[[], Awaitable[T]], status_code: int = 200
+    ) -> T | JSONResponse:
         if not self._key:
             return await use_case()
         p = self._principal
@@ -118,8 +140,9 @@ class Idempotency:
         ).hexdigest()
         stored = await self._store.claim(p.workspace_id, who, self._key, fingerprint)
         if stored is not None:
-            return JSONResponse(stored.body, status_code=stored.status_code,
-                                headers={"Idempotent-Replayed": "true"})
+            return JSONResponse(
+                stored.body, status_code=stored.status_code, headers={"Idempotent-Replayed": "true"}
+            )
         try:
             result = await use_case()
         except BaseException:

@@ -25,12 +25,15 @@ class Metrics:
     def render(self) -> str:
         lines = ["# TYPE warmintro_http_requests_total counter"]
         for (m, r, s), n in sorted(self.count.items()):
-            lines.append(f'warmintro_http_requests_total{{method="{m}",route="{r}",'
-                         f'status="{s}"}} {n}')
+            lines.append(
+                f'warmintro_http_requests_total{{method="{m}",route="{r}",status="{s}"}} {n}'
+            )
         lines.append("# TYPE warmintro_http_request_seconds_sum counter")
         for (m, r, s), t in sorted(self.seconds.items()):
-            lines.append(f'warmintro_http_request_seconds_sum{{method="{m}",route="{r}",'
-                         f'status="{s}"}} {t:.6f}')
+            lines.append(
+                f'warmintro_http_request_seconds_sum{{method="{m}",route="{r}",'
+                f'status="{s}"}} {t:.6f}'
+            )
         return "\n".join(lines) + "\n"
 
 

@@ -37,22 +37,34 @@ STATUS: list[tuple[type[errors.DomainError], int, str]] = [
 ]
 
 
-def problem(status: int, code: str, title: str, detail: str | None, request: Request,
-            headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
-    body = {"type": TYPE_BASE + code, "title": title, "status": status, "code": code,
-            "detail": detail, "instance": request.url.path,
-            **{k: v for k, v in extra.items() if v is not None}}
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str | None,
+    request: Request,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body = {
+        "type": TYPE_BASE + code,
+        "title": title,
+        "status": status,
+        "code": code,
+        "detail": detail,
+        "instance": request.url.path,
+        **{k: v for k, v in extra.items() if v is not None},
+    }
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def install(app: FastAPI, clock: Clock) -> None:
     @app.exception_handler(errors.DomainError)
     async def domain_error(request: Request, exc: errors.DomainError) -> JSONResponse:
-        for cls, status, title in STATUS:
-            if isinstance(exc, cls):
-                break
-        else:  # pragma: no cover - every DomainError subclass is in the table
-            status, title = 400, "Bad request"
+        status, title = next(
+            ((status, title) for cls, status, title in STATUS if isinstance(exc, cls)),
+            (400, "Bad request"),
+        )
         headers: dict[str, str] = {}
         if isinstance(exc, errors.AskBudgetExceeded):
             wait = (exc.retry_after - clock.now()).total_seconds()
@@ -66,20 +78,30 @@ def install(app: FastAPI, clock: Clock) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         # Echo where and why, never the submitted values.
-        details = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")}
-                   for e in exc.errors()]
-        return problem(422, "validation_error", "Invalid input",
-                       "the request does not match the schema", request, errors=details)
+        details = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")}
+            for e in exc.errors()
+        ]
+        return problem(
+            422,
+            "validation_error",
+            "Invalid input",
+            "the request does not match the schema",
+            request,
+            errors=details,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
         code = codes.get(exc.status_code, f"http_{exc.status_code}")
-        return problem(exc.status_code, code, str(exc.detail), None, request,
-                       dict(exc.headers or {}))
+        return problem(
+            exc.status_code, code, str(exc.detail), None, request, dict(exc.headers or {})
+        )
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "internal_error", "Internal error",
-                       "something went wrong on our side", request)
+        return problem(
+            500, "internal_error", "Internal error", "something went wrong on our side", request
+        )

@@ -48,17 +48,26 @@ class Input(BaseModel):
 class Page(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None = Field(
-        description="Pass as `cursor` to get the next page; null on the last page.")
+        description="Pass as `cursor` to get the next page; null on the last page."
+    )
 
 
 # ---- people ------------------------------------------------------------------
 
+
 class PreferencesIn(Input):
-    ask_budget: int | None = Field(default=None, ge=0, le=100, description=(
-        "Most open asks this person holds at once, as connector or expert; "
-        "null uses the workspace default."))
-    snooze_until: datetime | None = Field(default=None,
-                                          description="No new asks reach them before this time.")
+    ask_budget: int | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        description=(
+            "Most open asks this person holds at once, as connector or expert; "
+            "null uses the workspace default."
+        ),
+    )
+    snooze_until: datetime | None = Field(
+        default=None, description="No new asks reach them before this time."
+    )
     never_contact: bool = Field(default=False, description="Never send this person an ask.")
 
 
@@ -109,16 +118,22 @@ class PersonOut(BaseModel):
     @classmethod
     def of(cls, person: Person, *, private: bool) -> PersonOut:
         return cls(
-            id=person.id, name=person.name, headline=person.headline,
-            expertise=list(person.expertise), bio=person.bio,
+            id=person.id,
+            name=person.name,
+            headline=person.headline,
+            expertise=list(person.expertise),
+            bio=person.bio,
             email=person.email if private else None,
             email_status=person.email_status.value if private else None,
             preferences=PreferencesOut(
                 ask_budget=person.preferences.ask_budget,
                 snooze_until=person.preferences.snooze_until,
                 never_contact=person.preferences.never_contact,
-            ) if private else None,
-            created_at=person.created_at, updated_at=person.updated_at,
+            )
+            if private
+            else None,
+            created_at=person.created_at,
+            updated_at=person.updated_at,
         )
 
 
@@ -126,7 +141,8 @@ class ConnectionIn(Input):
     person_id: uuid.UUID = Field(description="The person they know.")
     strength: int = Field(ge=1, le=5, description="1 = met once, 5 = close.")
     context: Annotated[str, StringConstraints(max_length=MAX_CONTEXT)] = Field(
-        default="", description="How they know each other.")
+        default="", description="How they know each other."
+    )
 
 
 class ConnectionOut(BaseModel):
@@ -137,8 +153,9 @@ class ConnectionOut(BaseModel):
 
     @classmethod
     def of(cls, c: Connection) -> ConnectionOut:
-        return cls(person_id=c.other_id, strength=c.strength, context=c.context,
-                   created_at=c.created_at)
+        return cls(
+            person_id=c.other_id, strength=c.strength, context=c.context, created_at=c.created_at
+        )
 
 
 class TokenIn(Input):
@@ -154,17 +171,21 @@ class TokenOut(BaseModel):
 
 # ---- intro requests ---------------------------------------------------------------
 
+
 class IntroRequestIn(Input):
     asker_id: uuid.UUID | None = Field(
-        default=None, description="Required with an API key; a member token asks for itself.")
+        default=None, description="Required with an API key; a member token asks for itself."
+    )
     connector_id: uuid.UUID
     topic: Annotated[str, StringConstraints(min_length=1, max_length=MAX_TOPIC)]
     message: Annotated[str, StringConstraints(min_length=1, max_length=MAX_MESSAGE)] = Field(
-        description="A self-contained, forwardable blurb: who you are and what you hope to learn.")
+        description="A self-contained, forwardable blurb: who you are and what you hope to learn."
+    )
     target_id: uuid.UUID | None = None
     fallback_connector_ids: Annotated[list[uuid.UUID], Field(max_length=MAX_FALLBACKS)] = Field(
-        default=[], description="Tried one at a time, in order, if a connector says no or "
-                                "does not answer.")
+        default=[],
+        description="Tried one at a time, in order, if a connector says no or does not answer.",
+    )
 
 
 class NewExpertIn(Input):
@@ -175,7 +196,8 @@ class NewExpertIn(Input):
 class ProposeIn(Input):
     expert_id: uuid.UUID | None = None
     expert: NewExpertIn | None = Field(
-        default=None, description="Someone not yet in the workspace, named by email.")
+        default=None, description="Someone not yet in the workspace, named by email."
+    )
     note: Note = ""
 
 
@@ -204,18 +226,22 @@ class IntroRequestOut(BaseModel):
     asker_id: uuid.UUID
     connector_id: uuid.UUID
     expert_id: uuid.UUID | None = Field(
-        description="The proposed expert; the asker sees it only once the expert accepts.")
+        description="The proposed expert; the asker sees it only once the expert accepts."
+    )
     target_id: uuid.UUID | None
     fallback_connector_ids: list[uuid.UUID] | None = Field(
-        description="Connectors still to try; not shown to experts.")
+        description="Connectors still to try; not shown to experts."
+    )
     topic: str
     message: str
     hops: int
     decline_reason: DeclineReason | None = Field(
-        description="Why the last expert or connector declined; shown to connectors only.")
+        description="Why the last expert or connector declined; shown to connectors only."
+    )
     feedback_rating: Rating | None
     viewer_role: Role | None = Field(
-        description="The caller's part in this request; null for an API key acting for nobody.")
+        description="The caller's part in this request; null for an API key acting for nobody."
+    )
     deadline_at: datetime | None
     introduced_at: datetime | None
     created_at: datetime
@@ -226,14 +252,23 @@ class IntroRequestOut(BaseModel):
         r, role = seen.request, seen.viewer.role
         sees_routing = role in (None, Role.CONNECTOR, Role.ASKER)
         return cls(
-            id=r.id, state=r.state, asker_id=r.asker_id, connector_id=r.connector_id,
-            expert_id=visible_expert_id(r, seen.viewer), target_id=r.target_id,
+            id=r.id,
+            state=r.state,
+            asker_id=r.asker_id,
+            connector_id=r.connector_id,
+            expert_id=visible_expert_id(r, seen.viewer),
+            target_id=r.target_id,
             fallback_connector_ids=list(r.fallback_connector_ids) if sees_routing else None,
-            topic=r.topic, message=r.message, hops=r.hops,
+            topic=r.topic,
+            message=r.message,
+            hops=r.hops,
             decline_reason=r.decline_reason if role in (None, Role.CONNECTOR) else None,
-            feedback_rating=r.feedback_rating, viewer_role=role,
-            deadline_at=r.deadline_at, introduced_at=r.introduced_at,
-            created_at=r.created_at, updated_at=r.updated_at,
+            feedback_rating=r.feedback_rating,
+            viewer_role=role,
+            deadline_at=r.deadline_at,
+            introduced_at=r.introduced_at,
+            created_at=r.created_at,
+            updated_at=r.updated_at,
         )
 
 
@@ -248,8 +283,14 @@ class EventOut(BaseModel):
     @classmethod
     def of(cls, seen: SeenEvent) -> EventOut:
         e = seen.event
-        return cls(id=e.id, seq=e.seq, type=e.type, actor_id=e.actor_id,
-                   occurred_at=e.occurred_at, data=seen.data)
+        return cls(
+            id=e.id,
+            seq=e.seq,
+            type=e.type,
+            actor_id=e.actor_id,
+            occurred_at=e.occurred_at,
+            data=seen.data,
+        )
 
 
 class SuggestionOut(BaseModel):
@@ -263,9 +304,15 @@ class SuggestionOut(BaseModel):
 
     @classmethod
     def of(cls, s: Suggestion) -> SuggestionOut:
-        return cls(person_id=s.person.id, name=s.person.name, headline=s.person.headline,
-                   expertise=list(s.person.expertise), strength=s.strength, score=s.score,
-                   matched=list(s.matched))
+        return cls(
+            person_id=s.person.id,
+            name=s.person.name,
+            headline=s.person.headline,
+            expertise=list(s.person.expertise),
+            strength=s.strength,
+            score=s.score,
+            matched=list(s.matched),
+        )
 
 
 class Items(BaseModel, Generic[T]):

@@ -35,8 +35,9 @@ class Principal:
     def actor(self) -> uuid.UUID:
         """The person taking a party's decision; an API key must name one."""
         if self.person_id is None:
-            raise InvalidInput("an API key acting for a party must send X-On-Behalf-Of",
-                               field="X-On-Behalf-Of")
+            raise InvalidInput(
+                "an API key acting for a party must send X-On-Behalf-Of", field="X-On-Behalf-Of"
+            )
         return self.person_id
 
     def require_operator(self) -> None:
@@ -58,7 +59,7 @@ def hash_api_key(key: str) -> str:
 
 def _key_workspace(key: str) -> uuid.UUID:
     try:
-        ws_hex, secret = key[len(API_KEY_PREFIX):].split("_", 1)
+        ws_hex, secret = key[len(API_KEY_PREFIX) :].split("_", 1)
         if len(secret) < 32:
             raise ValueError(secret)
         return uuid.UUID(hex=ws_hex)
@@ -73,8 +74,13 @@ class Authenticator:
     revoked key or a changed workspace setting lingers in one process.
     """
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, tokens: MemberTokenCodec,
-                 ttl_seconds: float = 30.0, max_entries: int = 10_000) -> None:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        tokens: MemberTokenCodec,
+        ttl_seconds: float = 30.0,
+        max_entries: int = 10_000,
+    ) -> None:
         self._uow = uow_factory
         self._tokens = tokens
         self._ttl = ttl_seconds
@@ -91,8 +97,9 @@ class Authenticator:
             return Principal(workspace, person, operator=True)
         workspace_id, person_id = self._tokens.verify(bearer)
         if on_behalf_of and _parse_person(on_behalf_of) != person_id:
-            raise InvalidInput("a member token acts only for its own person",
-                               field="X-On-Behalf-Of")
+            raise InvalidInput(
+                "a member token acts only for its own person", field="X-On-Behalf-Of"
+            )
         workspace = await self._workspace(workspace_id)
         return Principal(workspace, person_id, operator=False)
 

@@ -17,30 +17,40 @@ from warmintro.domain.ports import UnitOfWork
 _NO_DEADLINE_RETRY = timedelta(days=1)
 
 
-async def ensure_can_ask(uow: UnitOfWork, workspace: Workspace, person: Person, role: Role,
-                         now: datetime) -> None:
+async def ensure_can_ask(
+    uow: UnitOfWork, workspace: Workspace, person: Person, role: Role, now: datetime
+) -> None:
     """Raise unless `person` may receive one more ask in `role` right now."""
     if not person.reachable():
         raise RecipientUnavailable(
             f"this {role.value} cannot be asked: they opted out or their email does not work",
-            role=role.value)
+            role=role.value,
+        )
     if person.snoozed(now):
         assert person.preferences.snooze_until is not None
-        raise AskBudgetExceeded(f"this {role.value} is snoozed",
-                                retry_after=person.preferences.snooze_until, role=role.value)
-    default = (workspace.budgets.connector_open if role is Role.CONNECTOR
-               else workspace.budgets.expert_pending)
-    limit = person.preferences.ask_budget if person.preferences.ask_budget is not None \
-        else default
+        raise AskBudgetExceeded(
+            f"this {role.value} is snoozed",
+            retry_after=person.preferences.snooze_until,
+            role=role.value,
+        )
+    default = (
+        workspace.budgets.connector_open
+        if role is Role.CONNECTOR
+        else workspace.budgets.expert_pending
+    )
+    limit = person.preferences.ask_budget if person.preferences.ask_budget is not None else default
     load = await uow.requests.load(workspace.id, person.id, role)
     if load.count >= limit:
         raise AskBudgetExceeded(
             f"this {role.value} already has {load.count} open asks, their limit",
-            retry_after=load.earliest_deadline or now + _NO_DEADLINE_RETRY, role=role.value)
+            retry_after=load.earliest_deadline or now + _NO_DEADLINE_RETRY,
+            role=role.value,
+        )
 
 
-async def can_ask(uow: UnitOfWork, workspace: Workspace, person: Person, role: Role,
-                  now: datetime) -> bool:
+async def can_ask(
+    uow: UnitOfWork, workspace: Workspace, person: Person, role: Role, now: datetime
+) -> bool:
     try:
         await ensure_can_ask(uow, workspace, person, role, now)
     except (AskBudgetExceeded, RecipientUnavailable):

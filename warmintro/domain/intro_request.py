@@ -147,22 +147,34 @@ class IntroRequest:
         if asker_id == connector_id:
             raise InvalidInput("the asker cannot be their own connector", field="connector_id")
         if target_id is not None and target_id in (asker_id, connector_id):
-            raise InvalidInput("the target must be someone other than the asker and connector",
-                               field="target_id")
+            raise InvalidInput(
+                "the target must be someone other than the asker and connector", field="target_id"
+            )
         if len(fallbacks) > MAX_FALLBACKS:
-            raise InvalidInput(f"at most {MAX_FALLBACKS} fallback connectors",
-                               field="fallback_connector_ids")
+            raise InvalidInput(
+                f"at most {MAX_FALLBACKS} fallback connectors", field="fallback_connector_ids"
+            )
         if len(set(fallbacks)) != len(fallbacks) or {asker_id, connector_id} & set(fallbacks):
-            raise InvalidInput("fallback connectors must be distinct from each other, "
-                               "the asker and the connector", field="fallback_connector_ids")
+            raise InvalidInput(
+                "fallback connectors must be distinct from each other, the asker and the connector",
+                field="fallback_connector_ids",
+            )
         request = cls(
-            id=new_id(), workspace_id=workspace_id, asker_id=asker_id,
-            connector_id=connector_id, topic=topic, message=message, created_at=now,
-            updated_at=now, target_id=target_id, fallback_connector_ids=fallbacks,
+            id=new_id(),
+            workspace_id=workspace_id,
+            asker_id=asker_id,
+            connector_id=connector_id,
+            topic=topic,
+            message=message,
+            created_at=now,
+            updated_at=now,
+            target_id=target_id,
+            fallback_connector_ids=fallbacks,
         )
         request._wait_for(Role.CONNECTOR, now, timing)
-        request._record("intro_request.created", asker_id, now,
-                        connector_id=connector_id, target_id=target_id)
+        request._record(
+            "intro_request.created", asker_id, now, connector_id=connector_id, target_id=target_id
+        )
         return request
 
     # ---- who is who -----------------------------------------------------
@@ -178,8 +190,12 @@ class IntroRequest:
         return None
 
     def parties(self) -> set[uuid.UUID]:
-        people = {self.asker_id, self.connector_id, *self.past_connector_ids,
-                  *self.declined_expert_ids}
+        people = {
+            self.asker_id,
+            self.connector_id,
+            *self.past_connector_ids,
+            *self.declined_expert_ids,
+        }
         if self.expert_id is not None:
             people.add(self.expert_id)
         return people
@@ -190,48 +206,74 @@ class IntroRequest:
 
     # ---- the connector's decisions -------------------------------------
 
-    def propose(self, actor: uuid.UUID, expert_id: uuid.UUID, note: str, now: datetime,
-                timing: Timing) -> bool:
+    def propose(
+        self, actor: uuid.UUID, expert_id: uuid.UUID, note: str, now: datetime, timing: Timing
+    ) -> bool:
         """The current connector names an expert, who is then asked for consent first."""
-        if self.expert_id == expert_id and actor == self.connector_id and self.state in (
-                State.AWAITING_EXPERT, State.INTRODUCED, State.COMPLETED):
+        if (
+            self.expert_id == expert_id
+            and actor == self.connector_id
+            and self.state in (State.AWAITING_EXPERT, State.INTRODUCED, State.COMPLETED)
+        ):
             return False
         self._require(State.AWAITING_CONNECTOR, "propose an expert for")
         self._require_actor(actor, self.connector_id, "only the current connector may propose")
         note = _text(note, MAX_NOTE, "note")
         if expert_id in self.parties() or expert_id == self.expert_id:
-            raise InvalidInput("the expert must be someone not already part of this request",
-                               field="expert_id")
+            raise InvalidInput(
+                "the expert must be someone not already part of this request", field="expert_id"
+            )
         self.state = State.AWAITING_EXPERT
         self.expert_id = expert_id
         self._wait_for(Role.EXPERT, now, timing)
         self._record("intro_request.expert_proposed", actor, now, expert_id=expert_id, note=note)
         return True
 
-    def forward(self, actor: uuid.UUID, connector_id: uuid.UUID, note: str, now: datetime,
-                timing: Timing) -> bool:
+    def forward(
+        self, actor: uuid.UUID, connector_id: uuid.UUID, note: str, now: datetime, timing: Timing
+    ) -> bool:
         """Pass the ask to someone better placed; at most MAX_HOPS times, never back."""
-        if (actor, connector_id) in self.forwards and self.connector_id == connector_id \
-                and self.state is State.AWAITING_CONNECTOR:
+        if (
+            (actor, connector_id) in self.forwards
+            and self.connector_id == connector_id
+            and self.state is State.AWAITING_CONNECTOR
+        ):
             return False
         self._require(State.AWAITING_CONNECTOR, "forward")
         self._require_actor(actor, self.connector_id, "only the current connector may forward")
         note = _text(note, MAX_NOTE, "note")
         if self.hops >= MAX_HOPS:
-            raise InvalidInput(f"a request can be forwarded at most {MAX_HOPS} times",
-                               field="connector_id")
+            raise InvalidInput(
+                f"a request can be forwarded at most {MAX_HOPS} times", field="connector_id"
+            )
         if connector_id in self.parties():
-            raise InvalidInput("a request cannot be forwarded back to someone already part of it",
-                               field="connector_id")
+            raise InvalidInput(
+                "a request cannot be forwarded back to someone already part of it",
+                field="connector_id",
+            )
         self.hops += 1
         self.forwards += ((actor, connector_id),)
         self._change_connector(connector_id, now, timing)
-        self._record("intro_request.forwarded", actor, now, from_connector_id=actor,
-                     connector_id=connector_id, hops=self.hops, note=note)
+        self._record(
+            "intro_request.forwarded",
+            actor,
+            now,
+            from_connector_id=actor,
+            connector_id=connector_id,
+            hops=self.hops,
+            note=note,
+        )
         return True
 
-    def decline(self, actor: uuid.UUID, reason: DeclineReason, note: str, now: datetime,
-                timing: Timing, available: frozenset[uuid.UUID] = frozenset()) -> bool:
+    def decline(
+        self,
+        actor: uuid.UUID,
+        reason: DeclineReason,
+        note: str,
+        now: datetime,
+        timing: Timing,
+        available: frozenset[uuid.UUID] = frozenset(),
+    ) -> bool:
         """'Not this time' from the connector, or a no from the proposed expert.
 
         An expert's no returns the request to the connector with the reason, which
@@ -247,21 +289,32 @@ class IntroRequest:
             self.expert_id = None
             self.decline_reason = reason
             self._wait_for(Role.CONNECTOR, now, timing)
-            self._record("intro_request.expert_declined", actor, now, expert_id=actor,
-                         reason=reason.value, note=note)
+            self._record(
+                "intro_request.expert_declined",
+                actor,
+                now,
+                expert_id=actor,
+                reason=reason.value,
+                note=note,
+            )
             return True
         self._require(State.AWAITING_CONNECTOR, "decline")
-        self._require_actor(actor, self.connector_id, "only the current connector or the "
-                            "proposed expert may decline")
+        self._require_actor(
+            actor,
+            self.connector_id,
+            "only the current connector or the proposed expert may decline",
+        )
         note = _text(note, MAX_NOTE, "note")
         self.declined_connector_ids += (actor,)
         self.decline_reason = reason
-        if self._hand_off(actor, now, timing, available, cause="declined",
-                          reason=reason.value, note=note):
+        if self._hand_off(
+            actor, now, timing, available, cause="declined", reason=reason.value, note=note
+        ):
             return True
         self._close(State.DECLINED, now)
-        self._record("intro_request.declined", actor, now, connector_id=actor,
-                     reason=reason.value, note=note)
+        self._record(
+            "intro_request.declined", actor, now, connector_id=actor, reason=reason.value, note=note
+        )
         return True
 
     # ---- the expert's decision -----------------------------------------
@@ -291,11 +344,13 @@ class IntroRequest:
         self._record("intro_request.cancelled", actor, now)
         return True
 
-    def record_feedback(self, actor: uuid.UUID, rating: Rating, note: str,
-                        now: datetime) -> bool:
+    def record_feedback(self, actor: uuid.UUID, rating: Rating, note: str, now: datetime) -> bool:
         """'Did it help?' closes the loop; the connector gets the thank-you."""
-        if self.state is State.COMPLETED and self.feedback_rating is rating \
-                and actor == self.asker_id:
+        if (
+            self.state is State.COMPLETED
+            and self.feedback_rating is rating
+            and actor == self.asker_id
+        ):
             return False
         self._require(State.INTRODUCED, "give feedback on")
         self._require_actor(actor, self.asker_id, "only the asker may give feedback")
@@ -309,24 +364,35 @@ class IntroRequest:
 
     def remind(self, now: datetime) -> bool:
         """The single reminder of the current wait, once its time has come."""
-        if not self.state.open or self.reminded or self.reminder_at is None \
-                or now < self.reminder_at:
+        if (
+            not self.state.open
+            or self.reminded
+            or self.reminder_at is None
+            or now < self.reminder_at
+        ):
             return False
         self.reminded = True
         self.updated_at = now
         waiting = self._waiting_on()
-        self._record("intro_request.reminder_due", None, now, role=waiting.value,
-                     person_id=self.connector_id if waiting is Role.CONNECTOR else self.expert_id)
+        self._record(
+            "intro_request.reminder_due",
+            None,
+            now,
+            role=waiting.value,
+            person_id=self.connector_id if waiting is Role.CONNECTOR else self.expert_id,
+        )
         return True
 
-    def expire(self, now: datetime, timing: Timing,
-               available: frozenset[uuid.UUID] = frozenset()) -> bool:
+    def expire(
+        self, now: datetime, timing: Timing, available: frozenset[uuid.UUID] = frozenset()
+    ) -> bool:
         """Past the deadline: hand the ask to the next fallback connector, else expire."""
         if not self.state.open or self.deadline_at is None or now < self.deadline_at:
             return False
         waiting = self._waiting_on()
         if waiting is Role.CONNECTOR and self._hand_off(
-                self.connector_id, now, timing, available, cause="expired"):
+            self.connector_id, now, timing, available, cause="expired"
+        ):
             return True
         self._close(State.EXPIRED, now)
         self._record("intro_request.expired", None, now, waiting_on=waiting.value)
@@ -334,8 +400,14 @@ class IntroRequest:
 
     # ---- internals ------------------------------------------------------
 
-    def _hand_off(self, previous: uuid.UUID, now: datetime, timing: Timing,
-                  available: frozenset[uuid.UUID], **data: Any) -> bool:
+    def _hand_off(
+        self,
+        previous: uuid.UUID,
+        now: datetime,
+        timing: Timing,
+        available: frozenset[uuid.UUID],
+        **data: Any,
+    ) -> bool:
         queue = list(self.fallback_connector_ids)
         while queue:
             candidate = queue.pop(0)
@@ -343,8 +415,14 @@ class IntroRequest:
                 continue
             self.fallback_connector_ids = tuple(queue)
             self._change_connector(candidate, now, timing)
-            self._record("intro_request.handed_off", None, now, from_connector_id=previous,
-                         connector_id=candidate, **data)
+            self._record(
+                "intro_request.handed_off",
+                None,
+                now,
+                from_connector_id=previous,
+                connector_id=candidate,
+                **data,
+            )
             return True
         self.fallback_connector_ids = ()
         return False
@@ -390,8 +468,15 @@ class IntroRequest:
         self.updated_at = now
         self.event_seq += 1
         clean = {k: (str(v) if isinstance(v, uuid.UUID) else v) for k, v in data.items()}
-        self.events.append(Event(
-            id=new_id(), workspace_id=self.workspace_id, request_id=self.id, seq=self.event_seq,
-            type=type_,
-            actor_id=actor, occurred_at=now, data={"state": self.state.value, **clean},
-        ))
+        self.events.append(
+            Event(
+                id=new_id(),
+                workspace_id=self.workspace_id,
+                request_id=self.id,
+                seq=self.event_seq,
+                type=type_,
+                actor_id=actor,
+                occurred_at=now,
+                data={"state": self.state.value, **clean},
+            )
+        )

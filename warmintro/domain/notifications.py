@@ -38,7 +38,8 @@ def emails_for(event: Event, request: IntroRequest) -> list[EmailIntent]:
             return to("connector_expert_declined", request.connector_id)
         case "intro_request.introduced":
             return to("introduction", request.asker_id, request.connector_id) + to(
-                "introduction", request.expert_id, request.connector_id)
+                "introduction", request.expert_id, request.connector_id
+            )
         case "intro_request.declined" | "intro_request.expired":
             return to("asker_not_this_time", request.asker_id)
         case "intro_request.cancelled":

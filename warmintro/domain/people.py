@@ -82,8 +82,9 @@ def normalize_tags(tags: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     for tag in tags:
         norm = " ".join(tag.split()).casefold()
         if not norm or len(norm) > MAX_TAG:
-            raise InvalidInput(f"each expertise tag must be 1-{MAX_TAG} characters",
-                               field="expertise")
+            raise InvalidInput(
+                f"each expertise tag must be 1-{MAX_TAG} characters", field="expertise"
+            )
         if norm not in out:
             out.append(norm)
     return tuple(out)
@@ -122,8 +123,9 @@ class Person:
         if not self.name.strip() or len(self.name) > MAX_NAME:
             raise InvalidInput(f"name must be 1-{MAX_NAME} characters", field="name")
         if len(self.headline) > MAX_HEADLINE:
-            raise InvalidInput(f"headline must be at most {MAX_HEADLINE} characters",
-                               field="headline")
+            raise InvalidInput(
+                f"headline must be at most {MAX_HEADLINE} characters", field="headline"
+            )
         if len(self.bio) > MAX_BIO:
             raise InvalidInput(f"bio must be at most {MAX_BIO} characters", field="bio")
 

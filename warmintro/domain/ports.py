@@ -39,8 +39,9 @@ class Clock(Protocol):
 
 
 class MemberTokenCodec(Protocol):
-    def mint(self, workspace_id: uuid.UUID, person_id: uuid.UUID,
-             ttl: timedelta) -> tuple[str, datetime]: ...
+    def mint(
+        self, workspace_id: uuid.UUID, person_id: uuid.UUID, ttl: timedelta
+    ) -> tuple[str, datetime]: ...
 
     def verify(self, token: str) -> tuple[uuid.UUID, uuid.UUID]:
         """(workspace_id, person_id), or raise Unauthenticated."""
@@ -63,16 +64,24 @@ class PersonRepository(Protocol):
         ...
 
     async def get(self, workspace_id: uuid.UUID, person_id: uuid.UUID) -> Person | None: ...
-    async def get_many(self, workspace_id: uuid.UUID,
-                       ids: set[uuid.UUID]) -> dict[uuid.UUID, Person]: ...
+    async def get_many(
+        self, workspace_id: uuid.UUID, ids: set[uuid.UUID]
+    ) -> dict[uuid.UUID, Person]: ...
     async def get_by_email(self, workspace_id: uuid.UUID, email: str) -> Person | None: ...
     async def update(self, person: Person) -> None: ...
     async def lock(self, workspace_id: uuid.UUID, ids: list[uuid.UUID]) -> None:
         """Serialise concurrent asks to these people until the transaction ends."""
         ...
 
-    async def search(self, workspace_id: uuid.UUID, *, expertise: str | None, q: str | None,
-                   after: uuid.UUID | None, limit: int) -> Page[Person]: ...
+    async def search(
+        self,
+        workspace_id: uuid.UUID,
+        *,
+        expertise: str | None,
+        q: str | None,
+        after: uuid.UUID | None,
+        limit: int,
+    ) -> Page[Person]: ...
 
 
 class ConnectionRepository(Protocol):
@@ -80,8 +89,9 @@ class ConnectionRepository(Protocol):
         """Raises AlreadyExists when the pair is already connected."""
         ...
 
-    async def page(self, workspace_id: uuid.UUID, person_id: uuid.UUID, *,
-                   after: uuid.UUID | None, limit: int) -> Page[Connection]: ...
+    async def page(
+        self, workspace_id: uuid.UUID, person_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+    ) -> Page[Connection]: ...
     async def all_of(self, workspace_id: uuid.UUID, person_id: uuid.UUID) -> list[Connection]: ...
     async def remove_all_of(self, workspace_id: uuid.UUID, person_id: uuid.UUID) -> None: ...
 
@@ -98,12 +108,20 @@ class IntroRequestRepository(Protocol):
         (optimistic concurrency on `version`); else raise ConcurrentUpdate."""
         ...
 
-    async def find_open(self, workspace_id: uuid.UUID, asker_id: uuid.UUID,
-                        connector_id: uuid.UUID, topic_key: str) -> uuid.UUID | None: ...
+    async def find_open(
+        self, workspace_id: uuid.UUID, asker_id: uuid.UUID, connector_id: uuid.UUID, topic_key: str
+    ) -> uuid.UUID | None: ...
     async def load(self, workspace_id: uuid.UUID, person_id: uuid.UUID, role: Role) -> Load: ...
-    async def search(self, workspace_id: uuid.UUID, *, person_id: uuid.UUID | None,
-                   role: Role | None, state: State | None, after: uuid.UUID | None,
-                   limit: int) -> Page[IntroRequest]: ...
+    async def search(
+        self,
+        workspace_id: uuid.UUID,
+        *,
+        person_id: uuid.UUID | None,
+        role: Role | None,
+        state: State | None,
+        after: uuid.UUID | None,
+        limit: int,
+    ) -> Page[IntroRequest]: ...
     async def events(self, workspace_id: uuid.UUID, request_id: uuid.UUID) -> list[Event]: ...
     async def scrub_person(self, workspace_id: uuid.UUID, person_id: uuid.UUID) -> None:
         """Remove free text the person wrote (blurbs, notes) from requests and events."""
@@ -111,23 +129,34 @@ class IntroRequestRepository(Protocol):
 
 
 class Outbox(Protocol):
-    async def add_emails(self, workspace_id: uuid.UUID, intents: list[EmailIntent],
-                         now: datetime) -> None: ...
+    async def add_emails(
+        self, workspace_id: uuid.UUID, intents: list[EmailIntent], now: datetime
+    ) -> None: ...
 
 
 class UnitOfWork(Protocol):
     """One transaction per use case; rolls back unless `commit` was called."""
 
-    workspaces: WorkspaceRepository
-    api_keys: ApiKeyRepository
-    people: PersonRepository
-    connections: ConnectionRepository
-    requests: IntroRequestRepository
-    outbox: Outbox
+    @property
+    def workspaces(self) -> WorkspaceRepository: ...
+    @property
+    def api_keys(self) -> ApiKeyRepository: ...
+    @property
+    def people(self) -> PersonRepository: ...
+    @property
+    def connections(self) -> ConnectionRepository: ...
+    @property
+    def requests(self) -> IntroRequestRepository: ...
+    @property
+    def outbox(self) -> Outbox: ...
 
     async def __aenter__(self) -> Self: ...
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, tb: TracebackType | None) -> None: ...
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
     async def commit(self) -> None: ...
 
 

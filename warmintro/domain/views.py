@@ -52,7 +52,8 @@ def event_visible(event: Event, request: IntroRequest, viewer: Viewer) -> dict[s
         return dict(event.data)
     if role is Role.ASKER:
         if event.type in _HIDDEN_FROM_ASKER or (
-                event.type == "intro_request.reminder_due" and event.data.get("role") == "expert"):
+            event.type == "intro_request.reminder_due" and event.data.get("role") == "expert"
+        ):
             return None
         data = {k: v for k, v in event.data.items() if k != "reason"}
         if event.actor_id != viewer.person_id and event.type != "intro_request.introduced":
@@ -60,10 +61,13 @@ def event_visible(event: Event, request: IntroRequest, viewer: Viewer) -> dict[s
         return data
     # An expert sees the request from their own proposal on, and only their own part.
     mine = str(viewer.person_id)
-    if event.type in ("intro_request.created", "intro_request.cancelled",
-                      "intro_request.expired", "intro_request.completed"):
+    if event.type in (
+        "intro_request.created",
+        "intro_request.cancelled",
+        "intro_request.expired",
+        "intro_request.completed",
+    ):
         return {k: v for k, v in event.data.items() if k not in _PRIVATE_FIELDS}
     if event.data.get("expert_id") == mine or event.data.get("person_id") == mine:
         return dict(event.data)
     return None
-

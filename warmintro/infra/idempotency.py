@@ -37,44 +37,71 @@ class IdempotencyStore:
         self._engine = engine
         self._clock = clock
 
-    async def claim(self, workspace_id: uuid.UUID, principal: str, key: str,
-                    fingerprint: str) -> StoredResponse | None:
+    async def claim(
+        self, workspace_id: uuid.UUID, principal: str, key: str, fingerprint: str
+    ) -> StoredResponse | None:
         """None when the caller now owns the key; the stored response to replay otherwise."""
         now = self._clock.now()
         where = (t.c.workspace_id == workspace_id, t.c.principal == principal, t.c.key == key)
         async with self._engine.begin() as conn:
             try:
                 async with conn.begin_nested():
-                    await conn.execute(t.insert().values(
-                        workspace_id=workspace_id, principal=principal, key=key,
-                        fingerprint=fingerprint, locked_until=now + LOCK, created_at=now))
+                    await conn.execute(
+                        t.insert().values(
+                            workspace_id=workspace_id,
+                            principal=principal,
+                            key=key,
+                            fingerprint=fingerprint,
+                            locked_until=now + LOCK,
+                            created_at=now,
+                        )
+                    )
                 return None
             except IntegrityError:
                 pass
             row = (await conn.execute(sa.select(t).where(*where))).one()
             if row.fingerprint != fingerprint:
                 raise IdempotencyKeyReused(
-                    "this Idempotency-Key was already used with a different request")
+                    "this Idempotency-Key was already used with a different request"
+                )
             if row.status_code is not None:
                 return StoredResponse(row.status_code, row.response)
             if row.locked_until is not None and row.locked_until > now:
                 raise IdempotencyKeyInUse("a request with this Idempotency-Key is in progress")
-            taken = await conn.execute(t.update().where(
-                *where, t.c.status_code.is_(None), t.c.locked_until == row.locked_until,
-            ).values(locked_until=now + LOCK))
+            taken = await conn.execute(
+                t.update()
+                .where(
+                    *where,
+                    t.c.status_code.is_(None),
+                    t.c.locked_until == row.locked_until,
+                )
+                .values(locked_until=now + LOCK)
+            )
             if taken.rowcount != 1:
                 raise IdempotencyKeyInUse("a request with this Idempotency-Key is in progress")
             return None
 
-    async def complete(self, workspace_id: uuid.UUID, principal: str, key: str,
-                       status_code: int, body: Any) -> None:
+    async def complete(
+        self, workspace_id: uuid.UUID, principal: str, key: str, status_code: int, body: Any
+    ) -> None:
         async with self._engine.begin() as conn:
-            await conn.execute(t.update().where(
-                t.c.workspace_id == workspace_id, t.c.principal == principal, t.c.key == key,
-            ).values(status_code=status_code, response=body, locked_until=None))
+            await conn.execute(
+                t.update()
+                .where(
+                    t.c.workspace_id == workspace_id,
+                    t.c.principal == principal,
+                    t.c.key == key,
+                )
+                .values(status_code=status_code, response=body, locked_until=None)
+            )
 
     async def release(self, workspace_id: uuid.UUID, principal: str, key: str) -> None:
         async with self._engine.begin() as conn:
-            await conn.execute(t.delete().where(
-                t.c.workspace_id == workspace_id, t.c.principal == principal, t.c.key == key,
-                t.c.status_code.is_(None)))
+            await conn.execute(
+                t.delete().where(
+                    t.c.workspace_id == workspace_id,
+                    t.c.principal == principal,
+                    t.c.key == key,
+                    t.c.status_code.is_(None),
+                )
+            )

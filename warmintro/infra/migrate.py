@@ -24,13 +24,13 @@ def alembic_config(url: str | None = None, connection: Connection | None = None)
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     async with engine.connect() as conn:
-        await conn.run_sync(lambda sync: command.upgrade(alembic_config(connection=sync),
-                                                         revision))
+        await conn.run_sync(lambda sync: command.upgrade(alembic_config(connection=sync), revision))
         await conn.commit()
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
     async with engine.connect() as conn:
-        await conn.run_sync(lambda sync: command.downgrade(alembic_config(connection=sync),
-                                                           revision))
+        await conn.run_sync(
+            lambda sync: command.downgrade(alembic_config(connection=sync), revision)
+        )
         await conn.commit()

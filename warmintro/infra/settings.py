@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
 
@@ -40,10 +39,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _production_is_strict(self) -> Settings:
-        if self.environment == "production":
-            if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
-                raise ValueError("production needs SECRET_KEY set to a random value of "
-                                 "at least 32 characters")
+        weak = self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32
+        if self.environment == "production" and weak:
+            raise ValueError(
+                "production needs SECRET_KEY set to a random value of at least 32 characters"
+            )
         return self
 
     @cached_property

@@ -9,13 +9,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-metadata = sa.MetaData(naming_convention={
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-})
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
 
 
 class UTCDateTime(sa.TypeDecorator[datetime]):
@@ -35,7 +37,8 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
     def process_result_value(self, value: Any, dialect: sa.Dialect) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        aware: datetime = value.replace(tzinfo=UTC) if value.tzinfo is None else value
+        return aware.astimezone(UTC)
 
 
 JSON = sa.JSON().with_variant(JSONB(), "postgresql")
@@ -48,7 +51,8 @@ def _ws() -> sa.Column[Any]:
 
 
 workspaces = sa.Table(
-    "workspaces", metadata,
+    "workspaces",
+    metadata,
     sa.Column("workspace_id", Id, primary_key=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("connector_deadline_s", sa.Integer, nullable=False),
@@ -61,7 +65,8 @@ workspaces = sa.Table(
 )
 
 api_keys = sa.Table(
-    "api_keys", metadata,
+    "api_keys",
+    metadata,
     _ws(),
     sa.Column("key_hash", sa.String(64), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
@@ -70,7 +75,8 @@ api_keys = sa.Table(
 )
 
 people = sa.Table(
-    "people", metadata,
+    "people",
+    metadata,
     _ws(),
     sa.Column("id", Id, nullable=False),
     sa.Column("email", sa.String(254), nullable=False),
@@ -91,7 +97,8 @@ people = sa.Table(
 )
 
 person_expertise = sa.Table(
-    "person_expertise", metadata,
+    "person_expertise",
+    metadata,
     _ws(),
     sa.Column("tag", sa.String(64), nullable=False),
     sa.Column("person_id", Id, nullable=False),
@@ -99,7 +106,8 @@ person_expertise = sa.Table(
 )
 
 connections = sa.Table(
-    "connections", metadata,
+    "connections",
+    metadata,
     _ws(),
     sa.Column("person_id", Id, nullable=False),
     sa.Column("other_id", Id, nullable=False),
@@ -112,7 +120,8 @@ connections = sa.Table(
 )
 
 intro_requests = sa.Table(
-    "intro_requests", metadata,
+    "intro_requests",
+    metadata,
     _ws(),
     sa.Column("id", Id, nullable=False),
     sa.Column("asker_id", Id, nullable=False),
@@ -140,17 +149,24 @@ intro_requests = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.PrimaryKeyConstraint("workspace_id", "id"),
-    sa.Index("uq_intro_requests_open_ask", "workspace_id", "asker_id", "connector_id",
-             "topic_key", unique=True,
-             postgresql_where=sa.text("state IN ('awaiting_connector', 'awaiting_expert')"),
-             sqlite_where=sa.text("state IN ('awaiting_connector', 'awaiting_expert')")),
+    sa.Index(
+        "uq_intro_requests_open_ask",
+        "workspace_id",
+        "asker_id",
+        "connector_id",
+        "topic_key",
+        unique=True,
+        postgresql_where=sa.text("state IN ('awaiting_connector', 'awaiting_expert')"),
+        sqlite_where=sa.text("state IN ('awaiting_connector', 'awaiting_expert')"),
+    ),
     sa.Index(None, "workspace_id", "connector_id", "state"),
     sa.Index(None, "workspace_id", "expert_id", "state"),
     sa.Index(None, "workspace_id", "state", "id"),
 )
 
 request_parties = sa.Table(
-    "request_parties", metadata,
+    "request_parties",
+    metadata,
     _ws(),
     sa.Column("person_id", Id, nullable=False),
     sa.Column("request_id", Id, nullable=False),
@@ -160,7 +176,8 @@ request_parties = sa.Table(
 )
 
 events = sa.Table(
-    "events", metadata,
+    "events",
+    metadata,
     _ws(),
     sa.Column("request_id", Id, nullable=False),
     sa.Column("seq", sa.Integer, nullable=False),
@@ -174,7 +191,8 @@ events = sa.Table(
 )
 
 outbox = sa.Table(
-    "outbox", metadata,
+    "outbox",
+    metadata,
     _ws(),
     sa.Column("id", Id, nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),
@@ -195,7 +213,8 @@ outbox = sa.Table(
 )
 
 idempotency_keys = sa.Table(
-    "idempotency_keys", metadata,
+    "idempotency_keys",
+    metadata,
     _ws(),
     sa.Column("principal", sa.String(64), nullable=False),
     sa.Column("key", sa.String(255), nullable=False),

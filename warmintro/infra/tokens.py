@@ -39,17 +39,22 @@ class SignedTokens:
         self._audience = audience
         self._clock = clock
         self._signing = _derive(secret_key, audience)
-        self._keys = {_kid(k): k for k in
-                      (_derive(s, audience) for s in [secret_key, *previous])}
+        self._keys = {_kid(k): k for k in (_derive(s, audience) for s in [secret_key, *previous])}
 
     def sign(self, claims: dict[str, object], ttl: timedelta) -> tuple[str, datetime]:
         now = self._clock.now()
         expires = now + ttl
-        body = {**claims, "iss": ISSUER, "aud": self._audience,
-                "iat": int(now.timestamp()), "exp": int(expires.timestamp()),
-                "jti": uuid.uuid4().hex}
-        token = jwt.encode(body, self._signing, algorithm=ALGORITHM,
-                           headers={"kid": _kid(self._signing)})
+        body = {
+            **claims,
+            "iss": ISSUER,
+            "aud": self._audience,
+            "iat": int(now.timestamp()),
+            "exp": int(expires.timestamp()),
+            "jti": uuid.uuid4().hex,
+        }
+        token = jwt.encode(
+            body, self._signing, algorithm=ALGORITHM, headers={"kid": _kid(self._signing)}
+        )
         return token, expires
 
     def verify(self, token: str) -> dict[str, object]:
@@ -62,9 +67,19 @@ class SignedTokens:
             raise Unauthenticated("token signed with an unknown key")
         try:
             claims = jwt.decode(
-                token, key, algorithms=[ALGORITHM], audience=self._audience, issuer=ISSUER,
-                options={"require_aud": True, "require_exp": True, "require_iat": True,
-                         "require_sub": True, "verify_exp": False, "leeway": 0},
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                audience=self._audience,
+                issuer=ISSUER,
+                options={
+                    "require_aud": True,
+                    "require_exp": True,
+                    "require_iat": True,
+                    "require_sub": True,
+                    "verify_exp": False,
+                    "leeway": 0,
+                },
             )
         except JWTError:
             raise Unauthenticated("invalid token") from None
@@ -80,8 +95,9 @@ class MemberTokens:
     def __init__(self, secret_key: str, previous: list[str], clock: Clock) -> None:
         self._tokens = SignedTokens(secret_key, previous, MEMBER_AUDIENCE, clock)
 
-    def mint(self, workspace_id: uuid.UUID, person_id: uuid.UUID,
-             ttl: timedelta) -> tuple[str, datetime]:
+    def mint(
+        self, workspace_id: uuid.UUID, person_id: uuid.UUID, ttl: timedelta
+    ) -> tuple[str, datetime]:
         return self._tokens.sign({"sub": str(person_id), "wid": str(workspace_id)}, ttl)
 
     def verify(self, token: str) -> tuple[uuid.UUID, uuid.UUID]:

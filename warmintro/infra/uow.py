@@ -35,8 +35,12 @@ class SqlUnitOfWork:
         self.outbox = SqlOutbox(conn)
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         assert self._conn is not None
         try:
             if self._conn.in_transaction():

@@ -38,8 +38,11 @@ async def _run_async(url: str) -> None:
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=config.get_main_option("sqlalchemy.url") or Settings().database_url,
-                      target_metadata=metadata, literal_binds=True)
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url") or Settings().database_url,
+        target_metadata=metadata,
+        literal_binds=True,
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -49,8 +52,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
     else:
-        asyncio.run(_run_async(config.get_main_option("sqlalchemy.url")
-                               or Settings().database_url))
+        asyncio.run(_run_async(config.get_main_option("sqlalchemy.url") or Settings().database_url))
 
 
 if context.is_offline_mode():

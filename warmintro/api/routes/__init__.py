@@ -3,8 +3,7 @@
 from warmintro.api.schemas import Problem
 
 PROBLEMS: dict[int | str, dict[str, object]] = {
-    status: {"model": Problem, "description": text,
-             "content": {"application/problem+json": {}}}
+    status: {"model": Problem, "description": text, "content": {"application/problem+json": {}}}
     for status, text in [
         (401, "Missing, malformed, forged or expired credentials"),
         (403, "The caller may see this but not do this"),

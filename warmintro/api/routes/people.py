@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
 
 from warmintro.api.deps import (
     ContainerDep,
@@ -40,14 +41,21 @@ def _out(person: Person, principal: Principal) -> PersonOut:
 
 
 @router.post("", status_code=201, response_model=PersonOut)
-async def create_person(body: PersonIn, principal: PrincipalDep, uow: UowDep,
-                        c: ContainerDep, idem: IdempotencyDep):  # type: ignore[no-untyped-def]
+async def create_person(
+    body: PersonIn, principal: PrincipalDep, uow: UowDep, c: ContainerDep, idem: IdempotencyDep
+) -> PersonOut | JSONResponse:
     """Add a person to the workspace (API key only). Emails are unique per workspace."""
     prefs = Preferences(**body.preferences.model_dump())
 
     async def run() -> PersonOut:
-        cmd = h.CreatePerson(email=body.email, name=body.name, headline=body.headline,
-                             expertise=tuple(body.expertise), bio=body.bio, preferences=prefs)
+        cmd = h.CreatePerson(
+            email=body.email,
+            name=body.name,
+            headline=body.headline,
+            expertise=tuple(body.expertise),
+            bio=body.bio,
+            preferences=prefs,
+        )
         return _out(await h.create_person(cmd, uow, c.clock, principal), principal)
 
     return await idem.run(run, 201)
@@ -55,28 +63,35 @@ async def create_person(body: PersonIn, principal: PrincipalDep, uow: UowDep,
 
 @router.get("", response_model=Page[PersonOut])
 async def list_people(
-    principal: PrincipalDep, uow: ReadUowDep, page: PageDep,
-    expertise: Annotated[str | None, Query(max_length=64,
-                                           description="Exact expertise tag")] = None,
-    q: Annotated[str | None, Query(max_length=200,
-                                   description="Text in name, headline or email")] = None,
+    principal: PrincipalDep,
+    uow: ReadUowDep,
+    page: PageDep,
+    expertise: Annotated[
+        str | None, Query(max_length=64, description="Exact expertise tag")
+    ] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Text in name, headline or email")
+    ] = None,
 ) -> Page[PersonOut]:
     """The workspace's people, oldest first. Members see no one's email but their own."""
-    result = await h.list_people(uow, principal, expertise=expertise, q=q, after=page.after,
-                                 limit=page.limit)
-    return Page(items=[_out(p, principal) for p in result.items],
-                next_cursor=encode_cursor(result.next_after))
+    result = await h.list_people(
+        uow, principal, expertise=expertise, q=q, after=page.after, limit=page.limit
+    )
+    return Page(
+        items=[_out(p, principal) for p in result.items],
+        next_cursor=encode_cursor(result.next_after),
+    )
 
 
 @router.get("/{person_id}", response_model=PersonOut)
-async def get_person(person_id: uuid.UUID, principal: PrincipalDep,
-                     uow: ReadUowDep) -> PersonOut:
+async def get_person(person_id: uuid.UUID, principal: PrincipalDep, uow: ReadUowDep) -> PersonOut:
     return _out(await h.get_person(person_id, uow, principal), principal)
 
 
 @router.patch("/{person_id}", response_model=PersonOut)
-async def update_person(person_id: uuid.UUID, body: PersonPatch, principal: PrincipalDep,
-                        uow: UowDep, c: ContainerDep) -> PersonOut:
+async def update_person(
+    person_id: uuid.UUID, body: PersonPatch, principal: PrincipalDep, uow: UowDep, c: ContainerDep
+) -> PersonOut:
     """Change a profile or preferences: the person themself, or an API key."""
     fields = body.model_dump(exclude_unset=True)
     prefs = fields.pop("preferences", None) or {}
@@ -87,8 +102,9 @@ async def update_person(person_id: uuid.UUID, body: PersonPatch, principal: Prin
 
 
 @router.delete("/{person_id}", status_code=204, response_class=Response)
-async def erase_person(person_id: uuid.UUID, principal: PrincipalDep, uow: UowDep,
-                       c: ContainerDep) -> Response:
+async def erase_person(
+    person_id: uuid.UUID, principal: PrincipalDep, uow: UowDep, c: ContainerDep
+) -> Response:
     """Erasure: removes the person's name, email, bio and the text they wrote;
     their events stay in timelines under an opaque id."""
     await h.erase_person(person_id, uow, c.clock, principal)
@@ -96,30 +112,47 @@ async def erase_person(person_id: uuid.UUID, principal: PrincipalDep, uow: UowDe
 
 
 @router.post("/{person_id}/connections", status_code=201, response_model=ConnectionOut)
-async def add_connection(person_id: uuid.UUID, body: ConnectionIn, principal: PrincipalDep,
-                         uow: UowDep, c: ContainerDep,
-                         idem: IdempotencyDep):  # type: ignore[no-untyped-def]
+async def add_connection(
+    person_id: uuid.UUID,
+    body: ConnectionIn,
+    principal: PrincipalDep,
+    uow: UowDep,
+    c: ContainerDep,
+    idem: IdempotencyDep,
+) -> ConnectionOut | JSONResponse:
     """Record that this person knows `person_id`, how well and from where."""
+
     async def run() -> ConnectionOut:
-        cmd = h.AddConnection(person_id=person_id, other_id=body.person_id,
-                              strength=body.strength, context=body.context)
+        cmd = h.AddConnection(
+            person_id=person_id,
+            other_id=body.person_id,
+            strength=body.strength,
+            context=body.context,
+        )
         return ConnectionOut.of(await h.add_connection(cmd, uow, c.clock, principal))
 
     return await idem.run(run, 201)
 
 
 @router.get("/{person_id}/connections", response_model=Page[ConnectionOut])
-async def list_connections(person_id: uuid.UUID, principal: PrincipalDep, uow: ReadUowDep,
-                           page: PageDep) -> Page[ConnectionOut]:
-    result = await h.list_connections(person_id, uow, principal, after=page.after,
-                                      limit=page.limit)
-    return Page(items=[ConnectionOut.of(x) for x in result.items],
-                next_cursor=encode_cursor(result.next_after))
+async def list_connections(
+    person_id: uuid.UUID, principal: PrincipalDep, uow: ReadUowDep, page: PageDep
+) -> Page[ConnectionOut]:
+    result = await h.list_connections(person_id, uow, principal, after=page.after, limit=page.limit)
+    return Page(
+        items=[ConnectionOut.of(x) for x in result.items],
+        next_cursor=encode_cursor(result.next_after),
+    )
 
 
 @router.post("/{person_id}/tokens", status_code=201, response_model=TokenOut)
-async def mint_token(person_id: uuid.UUID, principal: PrincipalDep, uow: ReadUowDep,
-                     c: ContainerDep, body: TokenIn | None = None) -> TokenOut:
+async def mint_token(
+    person_id: uuid.UUID,
+    principal: PrincipalDep,
+    uow: ReadUowDep,
+    c: ContainerDep,
+    body: TokenIn | None = None,
+) -> TokenOut:
     """A short-lived member token for this person (API key only): it sees only
     requests the person is a party to."""
     ttl = timedelta(seconds=(body or TokenIn()).ttl_seconds)

@@ -79,8 +79,9 @@ class Suggestion:
     matched: tuple[str, ...] = field(default=())
 
 
-async def create_intro_request(cmd: CreateIntroRequest, uow: UnitOfWork, clock: Clock,
-                               principal: Principal) -> Seen:
+async def create_intro_request(
+    cmd: CreateIntroRequest, uow: UnitOfWork, clock: Clock, principal: Principal
+) -> Seen:
     """Open an ask. Checks, in one transaction: the parties exist, the connector's
     budget, and that no open ask exists for the same asker, connector and topic."""
     asker_id = cmd.asker_id or principal.person_id
@@ -90,9 +91,15 @@ async def create_intro_request(cmd: CreateIntroRequest, uow: UnitOfWork, clock: 
         raise NotPermitted("a member token may only ask for its own person")
     workspace, now = principal.workspace, clock.now()
     request = IntroRequest.open_new(
-        workspace_id=workspace.id, asker_id=asker_id, connector_id=cmd.connector_id,
-        topic=cmd.topic, message=cmd.message, now=now, timing=workspace.timing,
-        target_id=cmd.target_id, fallback_connector_ids=cmd.fallback_connector_ids,
+        workspace_id=workspace.id,
+        asker_id=asker_id,
+        connector_id=cmd.connector_id,
+        topic=cmd.topic,
+        message=cmd.message,
+        now=now,
+        timing=workspace.timing,
+        target_id=cmd.target_id,
+        fallback_connector_ids=cmd.fallback_connector_ids,
     )
     async with uow:
         await uow.people.lock(workspace.id, [cmd.connector_id])
@@ -100,43 +107,58 @@ async def create_intro_request(cmd: CreateIntroRequest, uow: UnitOfWork, clock: 
         if cmd.target_id:
             wanted.add(cmd.target_id)
         people = await uow.people.get_many(workspace.id, wanted)
-        for name, ident in (("asker_id", asker_id), ("connector_id", cmd.connector_id),
-                            ("target_id", cmd.target_id)):
+        for name, ident in (
+            ("asker_id", asker_id),
+            ("connector_id", cmd.connector_id),
+            ("target_id", cmd.target_id),
+        ):
             _require_known(people, ident, name)
         for ident in cmd.fallback_connector_ids:
             _require_known(people, ident, "fallback_connector_ids")
-        existing = await uow.requests.find_open(workspace.id, asker_id, cmd.connector_id,
-                                                topic_key(request.topic))
+        existing = await uow.requests.find_open(
+            workspace.id, asker_id, cmd.connector_id, topic_key(request.topic)
+        )
         if existing is not None:
-            raise DuplicateRequest("an open request for this topic to this connector exists",
-                                   existing_id=str(existing))
+            raise DuplicateRequest(
+                "an open request for this topic to this connector exists", existing_id=str(existing)
+            )
         await ensure_can_ask(uow, workspace, people[cmd.connector_id], Role.CONNECTOR, now)
         await uow.requests.add(request)
         await _enqueue(uow, request, now)
         await uow.commit()
-    viewer = viewer_of(request, principal.person_id) if principal.person_id \
-        else Viewer(None, None)
+    viewer = viewer_of(request, principal.person_id) if principal.person_id else Viewer(None, None)
     return Seen(request, viewer or Viewer(asker_id, Role.ASKER))
 
 
-async def get_intro_request(request_id: uuid.UUID, uow: UnitOfWork,
-                            principal: Principal) -> Seen:
+async def get_intro_request(request_id: uuid.UUID, uow: UnitOfWork, principal: Principal) -> Seen:
     async with uow:
         request, viewer = await _visible(uow, principal, request_id)
     return Seen(request, viewer)
 
 
-async def list_intro_requests(uow: UnitOfWork, principal: Principal, *, role: Role | None,
-                              state: State | None, after: uuid.UUID | None,
-                              limit: int) -> Page[Seen]:
+async def list_intro_requests(
+    uow: UnitOfWork,
+    principal: Principal,
+    *,
+    role: Role | None,
+    state: State | None,
+    after: uuid.UUID | None,
+    limit: int,
+) -> Page[Seen]:
     """A member sees only requests they are a party to; an API key sees the workspace,
     or one person's requests with X-On-Behalf-Of."""
     person = principal.person_id
     if role is not None and person is None:
         raise InvalidInput("filtering by role needs X-On-Behalf-Of", field="role")
     async with uow:
-        page = await uow.requests.search(principal.workspace_id, person_id=person, role=role,
-                                       state=state, after=after, limit=limit)
+        page = await uow.requests.search(
+            principal.workspace_id,
+            person_id=person,
+            role=role,
+            state=state,
+            after=after,
+            limit=limit,
+        )
     seen = []
     for request in page.items:
         viewer = viewer_of(request, person)
@@ -145,8 +167,9 @@ async def list_intro_requests(uow: UnitOfWork, principal: Principal, *, role: Ro
     return Page(seen, page.next_after)
 
 
-async def list_events(request_id: uuid.UUID, uow: UnitOfWork,
-                      principal: Principal) -> list[SeenEvent]:
+async def list_events(
+    request_id: uuid.UUID, uow: UnitOfWork, principal: Principal
+) -> list[SeenEvent]:
     async with uow:
         request, viewer = await _visible(uow, principal, request_id)
         events = await uow.requests.events(principal.workspace_id, request.id)
@@ -175,64 +198,89 @@ async def propose(cmd: Propose, uow: UnitOfWork, clock: Clock, principal: Princi
     return await _decide(uow, clock, principal, cmd.request_id, apply)
 
 
-async def forward(request_id: uuid.UUID, connector_id: uuid.UUID, note: str, uow: UnitOfWork,
-                  clock: Clock, principal: Principal) -> Seen:
+async def forward(
+    request_id: uuid.UUID,
+    connector_id: uuid.UUID,
+    note: str,
+    uow: UnitOfWork,
+    clock: Clock,
+    principal: Principal,
+) -> Seen:
     async def apply(request: IntroRequest, workspace: Workspace, now: datetime) -> bool:
         actor = principal.actor()
         if request.connector_id == connector_id and (actor, connector_id) in request.forwards:
             return request.forward(actor, connector_id, note, now, workspace.timing)
         people = await uow.people.get_many(workspace.id, {connector_id})
         _require_known(people, connector_id, "connector_id")
-        if request.state is State.AWAITING_CONNECTOR and actor == request.connector_id \
-                and connector_id not in request.parties():
+        if (
+            request.state is State.AWAITING_CONNECTOR
+            and actor == request.connector_id
+            and connector_id not in request.parties()
+        ):
             await uow.people.lock(workspace.id, [connector_id])
             await ensure_can_ask(uow, workspace, people[connector_id], Role.CONNECTOR, now)
-            existing = await uow.requests.find_open(workspace.id, request.asker_id,
-                                                    connector_id, topic_key(request.topic))
+            existing = await uow.requests.find_open(
+                workspace.id, request.asker_id, connector_id, topic_key(request.topic)
+            )
             if existing is not None:
-                raise DuplicateRequest("the asker already has an open request for this topic "
-                                       "with that connector")
+                raise DuplicateRequest(
+                    "the asker already has an open request for this topic with that connector"
+                )
         return request.forward(actor, connector_id, note, now, workspace.timing)
 
     return await _decide(uow, clock, principal, request_id, apply)
 
 
-async def decline(request_id: uuid.UUID, reason: DeclineReason, note: str, uow: UnitOfWork,
-                  clock: Clock, principal: Principal) -> Seen:
+async def decline(
+    request_id: uuid.UUID,
+    reason: DeclineReason,
+    note: str,
+    uow: UnitOfWork,
+    clock: Clock,
+    principal: Principal,
+) -> Seen:
     async def apply(request: IntroRequest, workspace: Workspace, now: datetime) -> bool:
         available = await _available_fallbacks(uow, workspace, request, now)
-        return request.decline(principal.actor(), reason, note, now, workspace.timing,
-                               available)
+        return request.decline(principal.actor(), reason, note, now, workspace.timing, available)
 
     return await _decide(uow, clock, principal, request_id, apply)
 
 
-async def accept(request_id: uuid.UUID, note: str, uow: UnitOfWork, clock: Clock,
-                 principal: Principal) -> Seen:
+async def accept(
+    request_id: uuid.UUID, note: str, uow: UnitOfWork, clock: Clock, principal: Principal
+) -> Seen:
     async def apply(request: IntroRequest, workspace: Workspace, now: datetime) -> bool:
         return request.accept(principal.actor(), note, now)
 
     return await _decide(uow, clock, principal, request_id, apply)
 
 
-async def cancel(request_id: uuid.UUID, uow: UnitOfWork, clock: Clock,
-                 principal: Principal) -> Seen:
+async def cancel(
+    request_id: uuid.UUID, uow: UnitOfWork, clock: Clock, principal: Principal
+) -> Seen:
     async def apply(request: IntroRequest, workspace: Workspace, now: datetime) -> bool:
         return request.cancel(principal.actor(), now)
 
     return await _decide(uow, clock, principal, request_id, apply)
 
 
-async def give_feedback(request_id: uuid.UUID, rating: Rating, note: str, uow: UnitOfWork,
-                        clock: Clock, principal: Principal) -> Seen:
+async def give_feedback(
+    request_id: uuid.UUID,
+    rating: Rating,
+    note: str,
+    uow: UnitOfWork,
+    clock: Clock,
+    principal: Principal,
+) -> Seen:
     async def apply(request: IntroRequest, workspace: Workspace, now: datetime) -> bool:
         return request.record_feedback(principal.actor(), rating, note, now)
 
     return await _decide(uow, clock, principal, request_id, apply)
 
 
-async def suggest_experts(request_id: uuid.UUID, uow: UnitOfWork, clock: Clock,
-                          principal: Principal, *, limit: int = 10) -> list[Suggestion]:
+async def suggest_experts(
+    request_id: uuid.UUID, uow: UnitOfWork, clock: Clock, principal: Principal, *, limit: int = 10
+) -> list[Suggestion]:
     """People the current connector knows whose expertise or headline matches the topic,
     strongest match first; never the request's own parties or anyone unreachable."""
     now = clock.now()
@@ -241,19 +289,20 @@ async def suggest_experts(request_id: uuid.UUID, uow: UnitOfWork, clock: Clock,
         if viewer.role is not None and viewer.person_id != request.connector_id:
             raise NotPermitted("only the current connector sees suggestions")
         connections = await uow.connections.all_of(principal.workspace_id, request.connector_id)
-        people = await uow.people.get_many(principal.workspace_id,
-                                           {c.other_id for c in connections})
+        people = await uow.people.get_many(
+            principal.workspace_id, {c.other_id for c in connections}
+        )
     words = set(_words(f"{request.topic} {request.message}"))
     topic_words = set(_words(request.topic))
     parties = request.parties()
     out = []
     for connection in connections:
         person = people.get(connection.other_id)
-        if person is None or person.id in parties or not person.reachable() \
-                or person.snoozed(now):
+        if person is None or person.id in parties or not person.reachable() or person.snoozed(now):
             continue
-        matched = tuple(t for t in person.expertise
-                        if set(_words(t)) & words or t in request.topic.casefold())
+        matched = tuple(
+            t for t in person.expertise if set(_words(t)) & words or t in request.topic.casefold()
+        )
         headline_hits = len(set(_words(person.headline)) & topic_words)
         if not matched and not headline_hits:
             continue
@@ -265,17 +314,47 @@ async def suggest_experts(request_id: uuid.UUID, uow: UnitOfWork, clock: Clock,
 
 # ---- shared steps -------------------------------------------------------
 
-_STOPWORDS = {"a", "an", "and", "the", "of", "for", "to", "in", "on", "with", "about", "how",
-              "i", "we", "my", "our", "is", "are", "be", "at", "or", "by", "from", "who"}
+_STOPWORDS = {
+    "a",
+    "an",
+    "and",
+    "the",
+    "of",
+    "for",
+    "to",
+    "in",
+    "on",
+    "with",
+    "about",
+    "how",
+    "i",
+    "we",
+    "my",
+    "our",
+    "is",
+    "are",
+    "be",
+    "at",
+    "or",
+    "by",
+    "from",
+    "who",
+}
 
 
 def _words(text: str) -> list[str]:
-    return [w for w in re.findall(r"[\w+#.-]+", text.casefold()) if w not in _STOPWORDS
-            and len(w) > 1]
+    return [
+        w for w in re.findall(r"[\w+#.-]+", text.casefold()) if w not in _STOPWORDS and len(w) > 1
+    ]
 
 
-async def _decide(uow: UnitOfWork, clock: Clock, principal: Principal, request_id: uuid.UUID,
-                  apply: Callable[[IntroRequest, Workspace, datetime], Awaitable[bool]]) -> Seen:
+async def _decide(
+    uow: UnitOfWork,
+    clock: Clock,
+    principal: Principal,
+    request_id: uuid.UUID,
+    apply: Callable[[IntroRequest, Workspace, datetime], Awaitable[bool]],
+) -> Seen:
     """Load, let the aggregate decide, save with an optimistic version check, enqueue."""
     actor = principal.actor()
     now = clock.now()
@@ -299,8 +378,9 @@ async def _enqueue(uow: UnitOfWork, request: IntroRequest, now: datetime) -> Non
     request.events.clear()
 
 
-async def _visible(uow: UnitOfWork, principal: Principal,
-                   request_id: uuid.UUID) -> tuple[IntroRequest, Viewer]:
+async def _visible(
+    uow: UnitOfWork, principal: Principal, request_id: uuid.UUID
+) -> tuple[IntroRequest, Viewer]:
     request = await uow.requests.get(principal.workspace_id, request_id)
     viewer = viewer_of(request, principal.person_id) if request else None
     if request is None or viewer is None:
@@ -308,8 +388,14 @@ async def _visible(uow: UnitOfWork, principal: Principal,
     return request, viewer
 
 
-async def _expert_for(uow: UnitOfWork, workspace: Workspace, cmd: Propose,
-                      actor: uuid.UUID, request: IntroRequest, now: datetime) -> Person:
+async def _expert_for(
+    uow: UnitOfWork,
+    workspace: Workspace,
+    cmd: Propose,
+    actor: uuid.UUID,
+    request: IntroRequest,
+    now: datetime,
+) -> Person:
     """The named expert: an existing person, or someone new the connector names by email."""
     if cmd.expert_id is not None:
         people = await uow.people.get_many(workspace.id, {cmd.expert_id})
@@ -325,14 +411,21 @@ async def _expert_for(uow: UnitOfWork, workspace: Workspace, cmd: Propose,
     if actor != request.connector_id or request.state is not State.AWAITING_CONNECTOR:
         # Only a proposal that will happen may create a person.
         raise NotPermitted("only the current connector may propose")
-    person = Person(id=new_id(), workspace_id=workspace.id, email=email,
-                    name=cmd.expert.name.strip(), created_at=now, updated_at=now)
+    person = Person(
+        id=new_id(),
+        workspace_id=workspace.id,
+        email=email,
+        name=cmd.expert.name.strip(),
+        created_at=now,
+        updated_at=now,
+    )
     await uow.people.add(person)
     return person
 
 
-async def _available_fallbacks(uow: UnitOfWork, workspace: Workspace, request: IntroRequest,
-                               now: datetime) -> frozenset[uuid.UUID]:
+async def _available_fallbacks(
+    uow: UnitOfWork, workspace: Workspace, request: IntroRequest, now: datetime
+) -> frozenset[uuid.UUID]:
     candidates = [c for c in request.fallback_connector_ids if c not in request.parties()]
     if not candidates or request.state is not State.AWAITING_CONNECTOR:
         return frozenset()

@@ -55,15 +55,22 @@ class AddConnection:
     context: str = ""
 
 
-async def create_person(cmd: CreatePerson, uow: UnitOfWork, clock: Clock,
-                        principal: Principal) -> Person:
+async def create_person(
+    cmd: CreatePerson, uow: UnitOfWork, clock: Clock, principal: Principal
+) -> Person:
     principal.require_operator()
     now = clock.now()
     person = Person(
-        id=new_id(), workspace_id=principal.workspace_id, email=normalize_email(cmd.email),
-        name=cmd.name.strip(), headline=cmd.headline.strip(),
-        expertise=normalize_tags(cmd.expertise), bio=cmd.bio.strip(),
-        preferences=cmd.preferences, created_at=now, updated_at=now,
+        id=new_id(),
+        workspace_id=principal.workspace_id,
+        email=normalize_email(cmd.email),
+        name=cmd.name.strip(),
+        headline=cmd.headline.strip(),
+        expertise=normalize_tags(cmd.expertise),
+        bio=cmd.bio.strip(),
+        preferences=cmd.preferences,
+        created_at=now,
+        updated_at=now,
     )
     async with uow:
         if await uow.people.get_by_email(principal.workspace_id, person.email) is not None:
@@ -78,16 +85,29 @@ async def get_person(person_id: uuid.UUID, uow: UnitOfWork, principal: Principal
         return await _visible_person(uow, principal, person_id)
 
 
-async def list_people(uow: UnitOfWork, principal: Principal, *, expertise: str | None,
-                      q: str | None, after: uuid.UUID | None, limit: int) -> Page[Person]:
+async def list_people(
+    uow: UnitOfWork,
+    principal: Principal,
+    *,
+    expertise: str | None,
+    q: str | None,
+    after: uuid.UUID | None,
+    limit: int,
+) -> Page[Person]:
     tag = normalize_tags([expertise])[0] if expertise else None
     async with uow:
-        return await uow.people.search(principal.workspace_id, expertise=tag,
-                                     q=q.strip() if q else None, after=after, limit=limit)
+        return await uow.people.search(
+            principal.workspace_id,
+            expertise=tag,
+            q=q.strip() if q else None,
+            after=after,
+            limit=limit,
+        )
 
 
-async def update_person(cmd: UpdatePerson, uow: UnitOfWork, clock: Clock,
-                        principal: Principal) -> Person:
+async def update_person(
+    cmd: UpdatePerson, uow: UnitOfWork, clock: Clock, principal: Principal
+) -> Person:
     """People edit their own profile and preferences; an API key may edit anyone's."""
     async with uow:
         person = await _visible_person(uow, principal, cmd.person_id)
@@ -109,7 +129,8 @@ async def update_person(cmd: UpdatePerson, uow: UnitOfWork, clock: Clock,
             email=email,
             name=cmd.name.strip() if cmd.name is not None else person.name,
             headline=cmd.headline.strip() if cmd.headline is not None else person.headline,
-            expertise=normalize_tags(cmd.expertise) if cmd.expertise is not None
+            expertise=normalize_tags(cmd.expertise)
+            if cmd.expertise is not None
             else person.expertise,
             bio=cmd.bio.strip() if cmd.bio is not None else person.bio,
             preferences=prefs,
@@ -121,8 +142,9 @@ async def update_person(cmd: UpdatePerson, uow: UnitOfWork, clock: Clock,
         return updated
 
 
-async def erase_person(person_id: uuid.UUID, uow: UnitOfWork, clock: Clock,
-                       principal: Principal) -> None:
+async def erase_person(
+    person_id: uuid.UUID, uow: UnitOfWork, clock: Clock, principal: Principal
+) -> None:
     """Erasure: name, email, bio and the free text they wrote are removed everywhere;
     the timeline keeps its events under the opaque id."""
     async with uow:
@@ -134,8 +156,9 @@ async def erase_person(person_id: uuid.UUID, uow: UnitOfWork, clock: Clock,
         await uow.commit()
 
 
-async def add_connection(cmd: AddConnection, uow: UnitOfWork, clock: Clock,
-                         principal: Principal) -> Connection:
+async def add_connection(
+    cmd: AddConnection, uow: UnitOfWork, clock: Clock, principal: Principal
+) -> Connection:
     async with uow:
         person = await _visible_person(uow, principal, cmd.person_id)
         principal.require_self_or_operator(person.id)
@@ -143,26 +166,41 @@ async def add_connection(cmd: AddConnection, uow: UnitOfWork, clock: Clock,
         if other is None or other.erased_at is not None:
             raise UnknownPerson("person_id: no such person in this workspace", field="person_id")
         connection = Connection(
-            workspace_id=principal.workspace_id, person_id=person.id, other_id=other.id,
-            strength=cmd.strength, context=cmd.context.strip(), created_at=clock.now(),
+            workspace_id=principal.workspace_id,
+            person_id=person.id,
+            other_id=other.id,
+            strength=cmd.strength,
+            context=cmd.context.strip(),
+            created_at=clock.now(),
         )
         await uow.connections.add(connection)
         await uow.commit()
     return connection
 
 
-async def list_connections(person_id: uuid.UUID, uow: UnitOfWork, principal: Principal, *,
-                           after: uuid.UUID | None, limit: int) -> Page[Connection]:
+async def list_connections(
+    person_id: uuid.UUID,
+    uow: UnitOfWork,
+    principal: Principal,
+    *,
+    after: uuid.UUID | None,
+    limit: int,
+) -> Page[Connection]:
     async with uow:
         person = await _visible_person(uow, principal, person_id)
         principal.require_self_or_operator(person.id)
-        return await uow.connections.page(principal.workspace_id, person.id, after=after,
-                                          limit=limit)
+        return await uow.connections.page(
+            principal.workspace_id, person.id, after=after, limit=limit
+        )
 
 
-async def mint_member_token(person_id: uuid.UUID, ttl: timedelta, uow: UnitOfWork,
-                            tokens: MemberTokenCodec,
-                            principal: Principal) -> tuple[str, datetime]:
+async def mint_member_token(
+    person_id: uuid.UUID,
+    ttl: timedelta,
+    uow: UnitOfWork,
+    tokens: MemberTokenCodec,
+    principal: Principal,
+) -> tuple[str, datetime]:
     """A backend mints a short-lived token for a browser acting as one person."""
     principal.require_operator()
     if not timedelta(seconds=60) <= ttl <= MAX_TOKEN_TTL:
@@ -172,8 +210,7 @@ async def mint_member_token(person_id: uuid.UUID, ttl: timedelta, uow: UnitOfWor
     return tokens.mint(principal.workspace_id, person.id, ttl)
 
 
-async def _visible_person(uow: UnitOfWork, principal: Principal,
-                          person_id: uuid.UUID) -> Person:
+async def _visible_person(uow: UnitOfWork, principal: Principal, person_id: uuid.UUID) -> Person:
     person = await uow.people.get(principal.workspace_id, person_id)
     if person is None or person.erased_at is not None:
         raise NotFound("person", person_id)

@@ -31,9 +31,17 @@ def _ids(values: Any) -> tuple[uuid.UUID, ...]:
 
 def _row(r: IntroRequest) -> dict[str, Any]:
     return dict(
-        workspace_id=r.workspace_id, id=r.id, asker_id=r.asker_id, connector_id=r.connector_id,
-        expert_id=r.expert_id, target_id=r.target_id, topic=r.topic, topic_key=topic_key(r.topic),
-        message=r.message, state=r.state.value, hops=r.hops,
+        workspace_id=r.workspace_id,
+        id=r.id,
+        asker_id=r.asker_id,
+        connector_id=r.connector_id,
+        expert_id=r.expert_id,
+        target_id=r.target_id,
+        topic=r.topic,
+        topic_key=topic_key(r.topic),
+        message=r.message,
+        state=r.state.value,
+        hops=r.hops,
         fallback_connector_ids=[str(i) for i in r.fallback_connector_ids],
         past_connector_ids=[str(i) for i in r.past_connector_ids],
         declined_expert_ids=[str(i) for i in r.declined_expert_ids],
@@ -41,17 +49,29 @@ def _row(r: IntroRequest) -> dict[str, Any]:
         forwards=[[str(a), str(b)] for a, b in r.forwards],
         decline_reason=r.decline_reason.value if r.decline_reason else None,
         feedback_rating=r.feedback_rating.value if r.feedback_rating else None,
-        deadline_at=r.deadline_at, reminder_at=r.reminder_at, reminded=r.reminded,
-        introduced_at=r.introduced_at, version=r.version, event_seq=r.event_seq,
-        created_at=r.created_at, updated_at=r.updated_at,
+        deadline_at=r.deadline_at,
+        reminder_at=r.reminder_at,
+        reminded=r.reminded,
+        introduced_at=r.introduced_at,
+        version=r.version,
+        event_seq=r.event_seq,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
     )
 
 
 def _request(row: sa.Row[Any]) -> IntroRequest:
     return IntroRequest(
-        id=row.id, workspace_id=row.workspace_id, asker_id=row.asker_id,
-        connector_id=row.connector_id, expert_id=row.expert_id, target_id=row.target_id,
-        topic=row.topic, message=row.message, state=State(row.state), hops=row.hops,
+        id=row.id,
+        workspace_id=row.workspace_id,
+        asker_id=row.asker_id,
+        connector_id=row.connector_id,
+        expert_id=row.expert_id,
+        target_id=row.target_id,
+        topic=row.topic,
+        message=row.message,
+        state=State(row.state),
+        hops=row.hops,
         fallback_connector_ids=_ids(row.fallback_connector_ids),
         past_connector_ids=_ids(row.past_connector_ids),
         declined_expert_ids=_ids(row.declined_expert_ids),
@@ -59,9 +79,14 @@ def _request(row: sa.Row[Any]) -> IntroRequest:
         forwards=tuple((uuid.UUID(a), uuid.UUID(b)) for a, b in row.forwards),
         decline_reason=DeclineReason(row.decline_reason) if row.decline_reason else None,
         feedback_rating=Rating(row.feedback_rating) if row.feedback_rating else None,
-        deadline_at=row.deadline_at, reminder_at=row.reminder_at, reminded=row.reminded,
-        introduced_at=row.introduced_at, version=row.version, event_seq=row.event_seq,
-        created_at=row.created_at, updated_at=row.updated_at,
+        deadline_at=row.deadline_at,
+        reminder_at=row.reminder_at,
+        reminded=row.reminded,
+        introduced_at=row.introduced_at,
+        version=row.version,
+        event_seq=row.event_seq,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
     )
 
 
@@ -85,15 +110,20 @@ class SqlIntroRequests:
         except IntegrityError as exc:
             if "open_ask" in str(exc.orig) or "UNIQUE" in str(exc.orig):
                 raise DuplicateRequest(
-                    "an open request for this topic to this connector exists") from None
+                    "an open request for this topic to this connector exists"
+                ) from None
             raise
         await self._write_parties(request, set())
         await self._write_events(request)
 
     async def get(self, workspace_id: uuid.UUID, request_id: uuid.UUID) -> IntroRequest | None:
-        row = (await self._conn.execute(sa.select(intro_requests).where(
-            intro_requests.c.workspace_id == workspace_id,
-            intro_requests.c.id == request_id))).first()
+        row = (
+            await self._conn.execute(
+                sa.select(intro_requests).where(
+                    intro_requests.c.workspace_id == workspace_id, intro_requests.c.id == request_id
+                )
+            )
+        ).first()
         if row is None:
             return None
         request = _request(row)
@@ -104,28 +134,40 @@ class SqlIntroRequests:
         values = _row(request)
         values["version"] = request.version + 1
         try:
-            result = await self._conn.execute(intro_requests.update().where(
-                intro_requests.c.workspace_id == request.workspace_id,
-                intro_requests.c.id == request.id,
-                intro_requests.c.version == request.version,
-            ).values(values))
+            result = await self._conn.execute(
+                intro_requests.update()
+                .where(
+                    intro_requests.c.workspace_id == request.workspace_id,
+                    intro_requests.c.id == request.id,
+                    intro_requests.c.version == request.version,
+                )
+                .values(values)
+            )
         except IntegrityError:
-            raise DuplicateRequest("the asker already has an open request for this topic "
-                                   "with that connector") from None
+            raise DuplicateRequest(
+                "the asker already has an open request for this topic with that connector"
+            ) from None
         if result.rowcount != 1:
             raise ConcurrentUpdate()
         request.version += 1
         await self._write_parties(request, self._parties_at_load.get(request.id, set()))
         await self._write_events(request)
 
-    async def find_open(self, workspace_id: uuid.UUID, asker_id: uuid.UUID,
-                        connector_id: uuid.UUID, topic_key: str) -> uuid.UUID | None:
+    async def find_open(
+        self, workspace_id: uuid.UUID, asker_id: uuid.UUID, connector_id: uuid.UUID, topic_key: str
+    ) -> uuid.UUID | None:
         t = intro_requests.c
-        return (await self._conn.execute(sa.select(t.id).where(
-            t.workspace_id == workspace_id, t.asker_id == asker_id,
-            t.connector_id == connector_id, t.topic_key == topic_key,
-            t.state.in_([State.AWAITING_CONNECTOR.value, State.AWAITING_EXPERT.value]),
-        ))).scalar()
+        return (
+            await self._conn.execute(
+                sa.select(t.id).where(
+                    t.workspace_id == workspace_id,
+                    t.asker_id == asker_id,
+                    t.connector_id == connector_id,
+                    t.topic_key == topic_key,
+                    t.state.in_([State.AWAITING_CONNECTOR.value, State.AWAITING_EXPERT.value]),
+                )
+            )
+        ).scalar()
 
     async def load(self, workspace_id: uuid.UUID, person_id: uuid.UUID, role: Role) -> Load:
         t = intro_requests.c
@@ -133,23 +175,44 @@ class SqlIntroRequests:
             who, state = t.connector_id, State.AWAITING_CONNECTOR
         else:
             who, state = t.expert_id, State.AWAITING_EXPERT
-        row = (await self._conn.execute(sa.select(sa.func.count(), sa.func.min(t.deadline_at))
-                                        .where(t.workspace_id == workspace_id, who == person_id,
-                                               t.state == state.value))).one()
+        row = (
+            await self._conn.execute(
+                sa.select(sa.func.count(), sa.func.min(t.deadline_at)).where(
+                    t.workspace_id == workspace_id, who == person_id, t.state == state.value
+                )
+            )
+        ).one()
         return Load(count=row[0], earliest_deadline=row[1])
 
-    async def search(self, workspace_id: uuid.UUID, *, person_id: uuid.UUID | None,
-                     role: Role | None, state: State | None, after: uuid.UUID | None,
-                     limit: int) -> Page[IntroRequest]:
+    async def search(
+        self,
+        workspace_id: uuid.UUID,
+        *,
+        person_id: uuid.UUID | None,
+        role: Role | None,
+        state: State | None,
+        after: uuid.UUID | None,
+        limit: int,
+    ) -> Page[IntroRequest]:
         t = intro_requests
         if person_id is None:
             query = sa.select(t).where(t.c.workspace_id == workspace_id)
             order = t.c.id
         else:
             p = request_parties
-            query = sa.select(t).select_from(p.join(t, sa.and_(
-                t.c.workspace_id == p.c.workspace_id, t.c.id == p.c.request_id,
-            ))).where(p.c.workspace_id == workspace_id, p.c.person_id == person_id)
+            query = (
+                sa.select(t)
+                .select_from(
+                    p.join(
+                        t,
+                        sa.and_(
+                            t.c.workspace_id == p.c.workspace_id,
+                            t.c.id == p.c.request_id,
+                        ),
+                    )
+                )
+                .where(p.c.workspace_id == workspace_id, p.c.person_id == person_id)
+            )
             if role is not None:
                 query = query.where(p.c.role == role.value)
             order = p.c.request_id
@@ -162,38 +225,85 @@ class SqlIntroRequests:
         return Page(items, items[-1].id if len(rows) > limit else None)
 
     async def events(self, workspace_id: uuid.UUID, request_id: uuid.UUID) -> list[Event]:
-        rows = await self._conn.execute(sa.select(events).where(
-            events.c.workspace_id == workspace_id, events.c.request_id == request_id,
-        ).order_by(events.c.seq))
-        return [Event(id=r.id, workspace_id=r.workspace_id, request_id=r.request_id, seq=r.seq,
-                      type=r.type, actor_id=r.actor_id, occurred_at=r.occurred_at,
-                      data=dict(r.data)) for r in rows]
+        rows = await self._conn.execute(
+            sa.select(events)
+            .where(
+                events.c.workspace_id == workspace_id,
+                events.c.request_id == request_id,
+            )
+            .order_by(events.c.seq)
+        )
+        return [
+            Event(
+                id=r.id,
+                workspace_id=r.workspace_id,
+                request_id=r.request_id,
+                seq=r.seq,
+                type=r.type,
+                actor_id=r.actor_id,
+                occurred_at=r.occurred_at,
+                data=dict(r.data),
+            )
+            for r in rows
+        ]
 
     async def scrub_person(self, workspace_id: uuid.UUID, person_id: uuid.UUID) -> None:
         t = intro_requests.c
-        await self._conn.execute(intro_requests.update().where(
-            t.workspace_id == workspace_id, t.asker_id == person_id,
-        ).values(message=_ERASED))
-        rows = await self._conn.execute(sa.select(events.c.request_id, events.c.seq,
-                                                  events.c.data).where(
-            events.c.workspace_id == workspace_id, events.c.actor_id == person_id))
+        await self._conn.execute(
+            intro_requests.update()
+            .where(
+                t.workspace_id == workspace_id,
+                t.asker_id == person_id,
+            )
+            .values(message=_ERASED)
+        )
+        rows = await self._conn.execute(
+            sa.select(events.c.request_id, events.c.seq, events.c.data).where(
+                events.c.workspace_id == workspace_id, events.c.actor_id == person_id
+            )
+        )
         for row in list(rows):
             if row.data.get("note"):
-                await self._conn.execute(events.update().where(
-                    events.c.workspace_id == workspace_id, events.c.request_id == row.request_id,
-                    events.c.seq == row.seq).values(data={**row.data, "note": _ERASED}))
+                await self._conn.execute(
+                    events.update()
+                    .where(
+                        events.c.workspace_id == workspace_id,
+                        events.c.request_id == row.request_id,
+                        events.c.seq == row.seq,
+                    )
+                    .values(data={**row.data, "note": _ERASED})
+                )
 
     async def _write_parties(self, request: IntroRequest, known: set[uuid.UUID]) -> None:
-        new = [dict(workspace_id=request.workspace_id, person_id=person, request_id=request.id,
-                    role=role)
-               for person, role in _party_roles(request).items() if person not in known]
+        new = [
+            dict(
+                workspace_id=request.workspace_id,
+                person_id=person,
+                request_id=request.id,
+                role=role,
+            )
+            for person, role in _party_roles(request).items()
+            if person not in known
+        ]
         if new:
             await self._conn.execute(request_parties.insert(), new)
         self._parties_at_load[request.id] = request.parties()
 
     async def _write_events(self, request: IntroRequest) -> None:
         if request.events:
-            await self._conn.execute(events.insert(), [
-                dict(workspace_id=e.workspace_id, request_id=e.request_id, seq=e.seq, id=e.id,
-                     type=e.type, actor_id=e.actor_id, data=e.data, occurred_at=e.occurred_at)
-                for e in request.events])
+            await self._conn.execute(
+                events.insert(),
+                [
+                    dict(
+                        workspace_id=e.workspace_id,
+                        request_id=e.request_id,
+                        seq=e.seq,
+                        id=e.id,
+                        type=e.type,
+                        actor_id=e.actor_id,
+                        data=e.data,
+                        occurred_at=e.occurred_at,
+                    )
+                    for e in request.events
+                ],
+            )

@@ -16,11 +16,26 @@ class SqlOutbox:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def add_emails(self, workspace_id: uuid.UUID, intents: list[EmailIntent],
-                         now: datetime) -> None:
-        await self._conn.execute(outbox.insert(), [
-            dict(workspace_id=workspace_id, id=new_id(), kind="email", template=i.template,
-                 recipient_id=i.recipient_id, cc_ids=[str(c) for c in i.cc_ids],
-                 request_id=i.request_id, event_id=i.event_id, status="pending", attempts=0,
-                 available_at=now, created_at=now)
-            for i in intents])
+    async def add_emails(
+        self, workspace_id: uuid.UUID, intents: list[EmailIntent], now: datetime
+    ) -> None:
+        await self._conn.execute(
+            outbox.insert(),
+            [
+                dict(
+                    workspace_id=workspace_id,
+                    id=new_id(),
+                    kind="email",
+                    template=i.template,
+                    recipient_id=i.recipient_id,
+                    cc_ids=[str(c) for c in i.cc_ids],
+                    request_id=i.request_id,
+                    event_id=i.event_id,
+                    status="pending",
+                    attempts=0,
+                    available_at=now,
+                    created_at=now,
+                )
+                for i in intents
+            ],
+        )

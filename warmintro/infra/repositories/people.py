@@ -17,23 +17,42 @@ from warmintro.infra.tables import connections, people, person_expertise
 
 def _row(person: Person) -> dict[str, Any]:
     return dict(
-        workspace_id=person.workspace_id, id=person.id, email=person.email,
-        email_key=person.email_key, name=person.name, headline=person.headline,
-        bio=person.bio, expertise=list(person.expertise), email_status=person.email_status.value,
-        ask_budget=person.preferences.ask_budget, snooze_until=person.preferences.snooze_until,
-        never_contact=person.preferences.never_contact, erased_at=person.erased_at,
-        created_at=person.created_at, updated_at=person.updated_at,
+        workspace_id=person.workspace_id,
+        id=person.id,
+        email=person.email,
+        email_key=person.email_key,
+        name=person.name,
+        headline=person.headline,
+        bio=person.bio,
+        expertise=list(person.expertise),
+        email_status=person.email_status.value,
+        ask_budget=person.preferences.ask_budget,
+        snooze_until=person.preferences.snooze_until,
+        never_contact=person.preferences.never_contact,
+        erased_at=person.erased_at,
+        created_at=person.created_at,
+        updated_at=person.updated_at,
     )
 
 
 def _person(row: sa.Row[Any]) -> Person:
     return Person(
-        id=row.id, workspace_id=row.workspace_id, email=row.email, name=row.name,
-        headline=row.headline, bio=row.bio, expertise=tuple(row.expertise),
+        id=row.id,
+        workspace_id=row.workspace_id,
+        email=row.email,
+        name=row.name,
+        headline=row.headline,
+        bio=row.bio,
+        expertise=tuple(row.expertise),
         email_status=EmailStatus(row.email_status),
-        preferences=Preferences(ask_budget=row.ask_budget, snooze_until=row.snooze_until,
-                                never_contact=row.never_contact),
-        erased_at=row.erased_at, created_at=row.created_at, updated_at=row.updated_at,
+        preferences=Preferences(
+            ask_budget=row.ask_budget,
+            snooze_until=row.snooze_until,
+            never_contact=row.never_contact,
+        ),
+        erased_at=row.erased_at,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
     )
 
 
@@ -50,60 +69,100 @@ class SqlPeople:
         await self._write_tags(person)
 
     async def get(self, workspace_id: uuid.UUID, person_id: uuid.UUID) -> Person | None:
-        row = (await self._conn.execute(sa.select(people).where(
-            people.c.workspace_id == workspace_id, people.c.id == person_id))).first()
+        row = (
+            await self._conn.execute(
+                sa.select(people).where(
+                    people.c.workspace_id == workspace_id, people.c.id == person_id
+                )
+            )
+        ).first()
         return _person(row) if row else None
 
-    async def get_many(self, workspace_id: uuid.UUID,
-                       ids: set[uuid.UUID]) -> dict[uuid.UUID, Person]:
+    async def get_many(
+        self, workspace_id: uuid.UUID, ids: set[uuid.UUID]
+    ) -> dict[uuid.UUID, Person]:
         if not ids:
             return {}
-        rows = await self._conn.execute(sa.select(people).where(
-            people.c.workspace_id == workspace_id, people.c.id.in_(ids)))
+        rows = await self._conn.execute(
+            sa.select(people).where(people.c.workspace_id == workspace_id, people.c.id.in_(ids))
+        )
         return {row.id: _person(row) for row in rows}
 
     async def get_by_email(self, workspace_id: uuid.UUID, email: str) -> Person | None:
-        row = (await self._conn.execute(sa.select(people).where(
-            people.c.workspace_id == workspace_id,
-            people.c.email_key == email.casefold()))).first()
+        row = (
+            await self._conn.execute(
+                sa.select(people).where(
+                    people.c.workspace_id == workspace_id, people.c.email_key == email.casefold()
+                )
+            )
+        ).first()
         return _person(row) if row else None
 
     async def update(self, person: Person) -> None:
         values = _row(person)
         try:
             async with self._conn.begin_nested():
-                await self._conn.execute(people.update().where(
-                    people.c.workspace_id == person.workspace_id, people.c.id == person.id,
-                ).values(values))
+                await self._conn.execute(
+                    people.update()
+                    .where(
+                        people.c.workspace_id == person.workspace_id,
+                        people.c.id == person.id,
+                    )
+                    .values(values)
+                )
         except IntegrityError:
             raise AlreadyExists("a person with this email already exists", field="email") from None
-        await self._conn.execute(person_expertise.delete().where(
-            person_expertise.c.workspace_id == person.workspace_id,
-            person_expertise.c.person_id == person.id))
+        await self._conn.execute(
+            person_expertise.delete().where(
+                person_expertise.c.workspace_id == person.workspace_id,
+                person_expertise.c.person_id == person.id,
+            )
+        )
         await self._write_tags(person)
 
     async def lock(self, workspace_id: uuid.UUID, ids: list[uuid.UUID]) -> None:
         if self._conn.dialect.name != "postgresql" or not ids:
             return  # SQLite write transactions are already serial (BEGIN IMMEDIATE)
-        await self._conn.execute(sa.select(people.c.id).where(
-            people.c.workspace_id == workspace_id, people.c.id.in_(ids),
-        ).order_by(people.c.id).with_for_update())
+        await self._conn.execute(
+            sa.select(people.c.id)
+            .where(
+                people.c.workspace_id == workspace_id,
+                people.c.id.in_(ids),
+            )
+            .order_by(people.c.id)
+            .with_for_update()
+        )
 
-    async def search(self, workspace_id: uuid.UUID, *, expertise: str | None, q: str | None,
-                     after: uuid.UUID | None, limit: int) -> Page[Person]:
-        query = sa.select(people).where(people.c.workspace_id == workspace_id,
-                                        people.c.erased_at.is_(None))
+    async def search(
+        self,
+        workspace_id: uuid.UUID,
+        *,
+        expertise: str | None,
+        q: str | None,
+        after: uuid.UUID | None,
+        limit: int,
+    ) -> Page[Person]:
+        query = sa.select(people).where(
+            people.c.workspace_id == workspace_id, people.c.erased_at.is_(None)
+        )
         if expertise:
-            query = query.where(people.c.id.in_(sa.select(person_expertise.c.person_id).where(
-                person_expertise.c.workspace_id == workspace_id,
-                person_expertise.c.tag == expertise)))
+            query = query.where(
+                people.c.id.in_(
+                    sa.select(person_expertise.c.person_id).where(
+                        person_expertise.c.workspace_id == workspace_id,
+                        person_expertise.c.tag == expertise,
+                    )
+                )
+            )
         if q:
             like = f"%{_escape_like(q.casefold())}%"
-            query = query.where(sa.or_(
-                sa.func.lower(people.c.name).like(like, escape="\\"),
-                sa.func.lower(people.c.headline).like(like, escape="\\"),
-                people.c.email_key.like(like, escape="\\"),
-            ))
+            query = query.where(
+                sa.or_(
+                    sa.func.lower(people.c.name).like(like, escape="\\"),
+                    sa.func.lower(people.c.headline).like(like, escape="\\"),
+                    people.c.email_key.like(like, escape="\\"),
+                )
+            )
         if after is not None:
             query = query.where(people.c.id > after)
         rows = list(await self._conn.execute(query.order_by(people.c.id).limit(limit + 1)))
@@ -112,9 +171,13 @@ class SqlPeople:
 
     async def _write_tags(self, person: Person) -> None:
         if person.expertise:
-            await self._conn.execute(person_expertise.insert(), [
-                dict(workspace_id=person.workspace_id, tag=tag, person_id=person.id)
-                for tag in person.expertise])
+            await self._conn.execute(
+                person_expertise.insert(),
+                [
+                    dict(workspace_id=person.workspace_id, tag=tag, person_id=person.id)
+                    for tag in person.expertise
+                ],
+            )
 
 
 def _escape_like(text: str) -> str:
@@ -122,9 +185,14 @@ def _escape_like(text: str) -> str:
 
 
 def _connection(row: sa.Row[Any]) -> Connection:
-    return Connection(workspace_id=row.workspace_id, person_id=row.person_id,
-                      other_id=row.other_id, strength=row.strength, context=row.context,
-                      created_at=row.created_at)
+    return Connection(
+        workspace_id=row.workspace_id,
+        person_id=row.person_id,
+        other_id=row.other_id,
+        strength=row.strength,
+        context=row.context,
+        created_at=row.created_at,
+    )
 
 
 class SqlConnections:
@@ -134,31 +202,45 @@ class SqlConnections:
     async def add(self, connection: Connection) -> None:
         try:
             async with self._conn.begin_nested():
-                await self._conn.execute(connections.insert().values(
-                    workspace_id=connection.workspace_id, person_id=connection.person_id,
-                    other_id=connection.other_id, strength=connection.strength,
-                    context=connection.context, created_at=connection.created_at))
+                await self._conn.execute(
+                    connections.insert().values(
+                        workspace_id=connection.workspace_id,
+                        person_id=connection.person_id,
+                        other_id=connection.other_id,
+                        strength=connection.strength,
+                        context=connection.context,
+                        created_at=connection.created_at,
+                    )
+                )
         except IntegrityError:
-            raise AlreadyExists("these people are already connected",
-                                field="person_id") from None
+            raise AlreadyExists("these people are already connected", field="person_id") from None
 
-    async def page(self, workspace_id: uuid.UUID, person_id: uuid.UUID, *,
-                   after: uuid.UUID | None, limit: int) -> Page[Connection]:
-        query = sa.select(connections).where(connections.c.workspace_id == workspace_id,
-                                             connections.c.person_id == person_id)
+    async def page(
+        self, workspace_id: uuid.UUID, person_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+    ) -> Page[Connection]:
+        query = sa.select(connections).where(
+            connections.c.workspace_id == workspace_id, connections.c.person_id == person_id
+        )
         if after is not None:
             query = query.where(connections.c.other_id > after)
-        rows = list(await self._conn.execute(
-            query.order_by(connections.c.other_id).limit(limit + 1)))
+        rows = list(
+            await self._conn.execute(query.order_by(connections.c.other_id).limit(limit + 1))
+        )
         items = [_connection(r) for r in rows[:limit]]
         return Page(items, items[-1].other_id if len(rows) > limit else None)
 
     async def all_of(self, workspace_id: uuid.UUID, person_id: uuid.UUID) -> list[Connection]:
-        rows = await self._conn.execute(sa.select(connections).where(
-            connections.c.workspace_id == workspace_id, connections.c.person_id == person_id))
+        rows = await self._conn.execute(
+            sa.select(connections).where(
+                connections.c.workspace_id == workspace_id, connections.c.person_id == person_id
+            )
+        )
         return [_connection(r) for r in rows]
 
     async def remove_all_of(self, workspace_id: uuid.UUID, person_id: uuid.UUID) -> None:
-        await self._conn.execute(connections.delete().where(
-            connections.c.workspace_id == workspace_id,
-            sa.or_(connections.c.person_id == person_id, connections.c.other_id == person_id)))
+        await self._conn.execute(
+            connections.delete().where(
+                connections.c.workspace_id == workspace_id,
+                sa.or_(connections.c.person_id == person_id, connections.c.other_id == person_id),
+            )
+        )

@@ -18,30 +18,39 @@ class SqlWorkspaces:
 
     async def add(self, workspace: Workspace) -> None:
         t, b = workspace.timing, workspace.budgets
-        await self._conn.execute(workspaces.insert().values(
-            workspace_id=workspace.id, name=workspace.name, created_at=workspace.created_at,
-            connector_deadline_s=int(t.connector_deadline.total_seconds()),
-            connector_reminder_s=int(t.connector_reminder.total_seconds()),
-            expert_deadline_s=int(t.expert_deadline.total_seconds()),
-            expert_reminder_s=int(t.expert_reminder.total_seconds()),
-            connector_budget=b.connector_open, expert_budget=b.expert_pending,
-        ))
+        await self._conn.execute(
+            workspaces.insert().values(
+                workspace_id=workspace.id,
+                name=workspace.name,
+                created_at=workspace.created_at,
+                connector_deadline_s=int(t.connector_deadline.total_seconds()),
+                connector_reminder_s=int(t.connector_reminder.total_seconds()),
+                expert_deadline_s=int(t.expert_deadline.total_seconds()),
+                expert_reminder_s=int(t.expert_reminder.total_seconds()),
+                connector_budget=b.connector_open,
+                expert_budget=b.expert_pending,
+            )
+        )
 
     async def get(self, workspace_id: uuid.UUID) -> Workspace | None:
-        row = (await self._conn.execute(
-            sa.select(workspaces).where(workspaces.c.workspace_id == workspace_id))).first()
+        row = (
+            await self._conn.execute(
+                sa.select(workspaces).where(workspaces.c.workspace_id == workspace_id)
+            )
+        ).first()
         if row is None:
             return None
         return Workspace(
-            id=row.workspace_id, name=row.name, created_at=row.created_at,
+            id=row.workspace_id,
+            name=row.name,
+            created_at=row.created_at,
             timing=Timing(
                 connector_deadline=timedelta(seconds=row.connector_deadline_s),
                 connector_reminder=timedelta(seconds=row.connector_reminder_s),
                 expert_deadline=timedelta(seconds=row.expert_deadline_s),
                 expert_reminder=timedelta(seconds=row.expert_reminder_s),
             ),
-            budgets=Budgets(connector_open=row.connector_budget,
-                            expert_pending=row.expert_budget),
+            budgets=Budgets(connector_open=row.connector_budget, expert_pending=row.expert_budget),
         )
 
 
@@ -50,11 +59,20 @@ class SqlApiKeys:
         self._conn = conn
 
     async def add(self, workspace_id: uuid.UUID, key_hash: str, created_at: datetime) -> None:
-        await self._conn.execute(api_keys.insert().values(
-            workspace_id=workspace_id, key_hash=key_hash, created_at=created_at))
+        await self._conn.execute(
+            api_keys.insert().values(
+                workspace_id=workspace_id, key_hash=key_hash, created_at=created_at
+            )
+        )
 
     async def exists(self, workspace_id: uuid.UUID, key_hash: str) -> bool:
-        row = (await self._conn.execute(sa.select(api_keys.c.key_hash).where(
-            api_keys.c.workspace_id == workspace_id, api_keys.c.key_hash == key_hash,
-            api_keys.c.revoked_at.is_(None)))).first()
+        row = (
+            await self._conn.execute(
+                sa.select(api_keys.c.key_hash).where(
+                    api_keys.c.workspace_id == workspace_id,
+                    api_keys.c.key_hash == key_hash,
+                    api_keys.c.revoked_at.is_(None),
+                )
+            )
+        ).first()
         return row is not None
