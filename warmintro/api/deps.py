@@ -73,18 +73,12 @@ ReadUowDep = Annotated[UnitOfWork, Depends(read_uow)]
 # ---- cursor pagination ----------------------------------------------------------
 
 
-def encode_cursor(after: uuid.UUID | None) -> str | None:
-    return base64.urlsafe_b64encode(after.bytes).decode().rstrip("=") if after else None
-
-
-def decode_cursor(cursor: str | None) -> uuid.UUID | None:
-    if not cursor:
+def encode_cursor(after: uuid.UUID | int | None) -> str | None:
+    """An opaque cursor: the position of the last item returned."""
+    if after is None:
         return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        return uuid.UUID(bytes=raw)
-    except ValueError:
-        raise InvalidInput("cursor is not one this API returned", field="cursor") from None
+    raw = after.bytes if isinstance(after, uuid.UUID) else str(after).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 class PageParams:
@@ -95,8 +89,38 @@ class PageParams:
         ] = None,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
     ) -> None:
-        self.after = decode_cursor(cursor)
+        self.cursor = cursor
         self.limit = limit
+
+    def _raw(self) -> bytes | None:
+        if not self.cursor:
+            return None
+        try:
+            return base64.urlsafe_b64decode(self.cursor + "=" * (-len(self.cursor) % 4))
+        except ValueError:
+            raise _bad_cursor() from None
+
+    @property
+    def after(self) -> uuid.UUID | None:
+        raw = self._raw()
+        if raw is None:
+            return None
+        if len(raw) != 16:
+            raise _bad_cursor()
+        return uuid.UUID(bytes=raw)
+
+    @property
+    def after_seq(self) -> int | None:
+        raw = self._raw()
+        if raw is None:
+            return None
+        if not raw.isdigit() or len(raw) > 9:
+            raise _bad_cursor()
+        return int(raw)
+
+
+def _bad_cursor() -> InvalidInput:
+    return InvalidInput("cursor is not one this API returned", field="cursor")
 
 
 PageDep = Annotated[PageParams, Depends()]

@@ -315,10 +315,6 @@ class SuggestionOut(BaseModel):
         )
 
 
-class Items(BaseModel, Generic[T]):
-    items: list[T]
-
-
 class Problem(BaseModel):
     """An RFC 9457 problem detail; `code` is stable, `detail` is for humans."""
 

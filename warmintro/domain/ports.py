@@ -22,8 +22,8 @@ T = TypeVar("T")
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     items: list[T]
-    next_after: uuid.UUID | None
-    """The id to pass as `after` for the next page; None on the last page."""
+    next_after: uuid.UUID | int | None
+    """Where the next page starts (an id, or an event's seq); None on the last page."""
 
 
 @dataclass(frozen=True, slots=True)

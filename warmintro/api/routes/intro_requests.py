@@ -26,7 +26,6 @@ from warmintro.api.schemas import (
     ForwardIn,
     IntroRequestIn,
     IntroRequestOut,
-    Items,
     Page,
     ProposeIn,
     SuggestionOut,
@@ -92,25 +91,31 @@ async def get_intro_request(request_id: uuid.UUID, principal: PrincipalDep, uow:
     return Out.of(await h.get_intro_request(request_id, uow, principal))
 
 
-@router.get("/{request_id}/events", response_model=Items[EventOut])
+@router.get("/{request_id}/events", response_model=Page[EventOut])
 async def list_events(
-    request_id: uuid.UUID, principal: PrincipalDep, uow: ReadUowDep
-) -> Items[EventOut]:
+    request_id: uuid.UUID, principal: PrincipalDep, uow: ReadUowDep, page: PageDep
+) -> Page[EventOut]:
     """The timeline, oldest first, filtered to what the caller may see."""
-    return Items(items=[EventOut.of(e) for e in await h.list_events(request_id, uow, principal)])
+    result = await h.list_events(
+        request_id, uow, principal, after_seq=page.after_seq, limit=page.limit
+    )
+    return Page(
+        items=[EventOut.of(e) for e in result.items], next_cursor=encode_cursor(result.next_after)
+    )
 
 
-@router.get("/{request_id}/suggestions", response_model=Items[SuggestionOut])
+@router.get("/{request_id}/suggestions", response_model=Page[SuggestionOut])
 async def suggestions(
     request_id: uuid.UUID,
     principal: PrincipalDep,
     uow: ReadUowDep,
     c: ContainerDep,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
-) -> Items[SuggestionOut]:
-    """Experts in the current connector's network who match the topic, best first."""
+) -> Page[SuggestionOut]:
+    """Experts in the current connector's network who match the topic, best first
+    (one ranked page: `next_cursor` is always null)."""
     found = await h.suggest_experts(request_id, uow, c.clock, principal, limit=limit)
-    return Items(items=[SuggestionOut.of(s) for s in found])
+    return Page(items=[SuggestionOut.of(s) for s in found], next_cursor=None)
 
 
 @router.post("/{request_id}/propose", response_model=Out)

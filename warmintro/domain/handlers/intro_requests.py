@@ -168,17 +168,30 @@ async def list_intro_requests(
 
 
 async def list_events(
-    request_id: uuid.UUID, uow: UnitOfWork, principal: Principal
-) -> list[SeenEvent]:
+    request_id: uuid.UUID,
+    uow: UnitOfWork,
+    principal: Principal,
+    *,
+    after_seq: int | None = None,
+    limit: int = 100,
+) -> Page[SeenEvent]:
+    """The timeline oldest first, as this viewer may see it. A request's timeline is
+    short (one event per decision), so it is read whole and filtered here."""
     async with uow:
         request, viewer = await _visible(uow, principal, request_id)
         events = await uow.requests.events(principal.workspace_id, request.id)
-    out = []
+    out: list[SeenEvent] = []
+    last_seq = None
     for event in events:
+        if after_seq is not None and event.seq <= after_seq:
+            continue
+        if len(out) == limit:
+            return Page(out, last_seq)
         data = event_visible(event, request, viewer)
+        last_seq = event.seq
         if data is not None:
             out.append(SeenEvent(event, data))
-    return out
+    return Page(out, None)
 
 
 async def propose(cmd: Propose, uow: UnitOfWork, clock: Clock, principal: Principal) -> Seen:
