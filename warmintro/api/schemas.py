@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from warmintro.domain.handlers.intro_requests import Seen, SeenEvent, Suggestion
 from warmintro.domain.intro_request import (
@@ -65,15 +65,15 @@ class PreferencesIn(Input):
             "null uses the workspace default."
         ),
     )
-    snooze_until: datetime | None = Field(
-        default=None, description="No new asks reach them before this time."
+    snooze_until: AwareDatetime | None = Field(
+        default=None, description="No new asks reach them before this time (with a UTC offset)."
     )
     never_contact: bool = Field(default=False, description="Never send this person an ask.")
 
 
 class PreferencesPatch(Input):
     ask_budget: int | None = Field(default=None, ge=0, le=100)
-    snooze_until: datetime | None = None
+    snooze_until: AwareDatetime | None = None
     never_contact: bool | None = None
 
 

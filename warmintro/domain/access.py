@@ -86,7 +86,7 @@ class Authenticator:
         self._ttl = ttl_seconds
         self._max = max_entries
         self._keys: dict[str, tuple[float, Workspace]] = {}
-        self._workspaces: dict[uuid.UUID, tuple[float, Workspace]] = {}
+        self._members: dict[tuple[uuid.UUID, uuid.UUID], tuple[float, Workspace]] = {}
 
     async def authenticate(self, bearer: str | None, on_behalf_of: str | None) -> Principal:
         if not bearer:
@@ -100,12 +100,12 @@ class Authenticator:
             raise InvalidInput(
                 "a member token acts only for its own person", field="X-On-Behalf-Of"
             )
-        workspace = await self._workspace(workspace_id)
+        workspace = await self._member_workspace(workspace_id, person_id)
         return Principal(workspace, person_id, operator=False)
 
     def forget(self) -> None:
         self._keys.clear()
-        self._workspaces.clear()
+        self._members.clear()
 
     async def _workspace_for_key(self, key: str) -> Workspace:
         digest = hash_api_key(key)
@@ -122,15 +122,18 @@ class Authenticator:
         self._remember(self._keys, digest, workspace)
         return workspace
 
-    async def _workspace(self, workspace_id: uuid.UUID) -> Workspace:
-        hit = self._workspaces.get(workspace_id)
+    async def _member_workspace(self, workspace_id: uuid.UUID, person_id: uuid.UUID) -> Workspace:
+        """A token outlives nothing: its person must still exist and not be erased."""
+        key = (workspace_id, person_id)
+        hit = self._members.get(key)
         if hit and hit[0] > time.monotonic():
             return hit[1]
         async with self._uow(write=False) as uow:
             workspace = await uow.workspaces.get(workspace_id)
-        if workspace is None:
-            raise Unauthenticated("token for an unknown workspace")
-        self._remember(self._workspaces, workspace_id, workspace)
+            person = await uow.people.get(workspace_id, person_id)
+        if workspace is None or person is None or person.erased_at is not None:
+            raise Unauthenticated("token for a person who no longer exists")
+        self._remember(self._members, key, workspace)
         return workspace
 
     def _remember(self, cache: dict, key: object, workspace: Workspace) -> None:  # type: ignore[type-arg]

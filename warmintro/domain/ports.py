@@ -81,7 +81,10 @@ class PersonRepository(Protocol):
         q: str | None,
         after: uuid.UUID | None,
         limit: int,
-    ) -> Page[Person]: ...
+        match_email: bool = True,
+    ) -> Page[Person]:
+        """People oldest first; `q` matches name and headline, and email if `match_email`."""
+        ...
 
 
 class ConnectionRepository(Protocol):

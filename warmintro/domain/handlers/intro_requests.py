@@ -16,6 +16,7 @@ from warmintro.domain.errors import (
     NotFound,
     NotPermitted,
     UnknownPerson,
+    WrongState,
 )
 from warmintro.domain.ids import new_id
 from warmintro.domain.intro_request import (
@@ -421,8 +422,10 @@ async def _expert_for(
         if found.erased_at is not None:
             raise InvalidInput("this person cannot be asked", field="expert")
         return found
-    if actor != request.connector_id or request.state is not State.AWAITING_CONNECTOR:
-        # Only a proposal that will happen may create a person.
+    # Only a proposal that will happen may create a person.
+    if request.state is not State.AWAITING_CONNECTOR:
+        raise WrongState("propose an expert for", request.state)
+    if actor != request.connector_id:
         raise NotPermitted("only the current connector may propose")
     person = Person(
         id=new_id(),

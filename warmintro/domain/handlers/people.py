@@ -94,6 +94,7 @@ async def list_people(
     after: uuid.UUID | None,
     limit: int,
 ) -> Page[Person]:
+    """The workspace directory. Members cannot search by email: they see no one's."""
     tag = normalize_tags([expertise])[0] if expertise else None
     async with uow:
         return await uow.people.search(
@@ -102,6 +103,7 @@ async def list_people(
             q=q.strip() if q else None,
             after=after,
             limit=limit,
+            match_email=principal.operator,
         )
 
 

@@ -141,6 +141,7 @@ class SqlPeople:
         q: str | None,
         after: uuid.UUID | None,
         limit: int,
+        match_email: bool = True,
     ) -> Page[Person]:
         query = sa.select(people).where(
             people.c.workspace_id == workspace_id, people.c.erased_at.is_(None)
@@ -156,13 +157,8 @@ class SqlPeople:
             )
         if q:
             like = f"%{_escape_like(q.casefold())}%"
-            query = query.where(
-                sa.or_(
-                    sa.func.lower(people.c.name).like(like, escape="\\"),
-                    sa.func.lower(people.c.headline).like(like, escape="\\"),
-                    people.c.email_key.like(like, escape="\\"),
-                )
-            )
+            fields = [people.c.name, people.c.headline] + ([people.c.email] if match_email else [])
+            query = query.where(sa.or_(*(sa.func.lower(f).like(like, escape="\\") for f in fields)))
         if after is not None:
             query = query.where(people.c.id > after)
         rows = list(await self._conn.execute(query.order_by(people.c.id).limit(limit + 1)))
