@@ -6,6 +6,8 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -90,6 +92,13 @@ def _request(row: sa.Row[Any]) -> IntroRequest:
     )
 
 
+def _open_ask_conflict(exc: IntegrityError) -> bool:
+    """Whether the partial unique index on open asks refused the row.
+    PostgreSQL names the index; SQLite names its columns."""
+    message = str(exc.orig)
+    return "uq_intro_requests_open_ask" in message or "intro_requests.topic_key" in message
+
+
 def _party_roles(r: IntroRequest) -> dict[uuid.UUID, str]:
     roles = {p: Role.CONNECTOR.value for p in (r.connector_id, *r.past_connector_ids)}
     roles |= {p: Role.EXPERT.value for p in r.declined_expert_ids}
@@ -102,18 +111,17 @@ def _party_roles(r: IntroRequest) -> dict[uuid.UUID, str]:
 class SqlIntroRequests:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
-        self._parties_at_load: dict[uuid.UUID, set[uuid.UUID]] = {}
 
     async def add(self, request: IntroRequest) -> None:
         try:
             await self._conn.execute(intro_requests.insert().values(_row(request)))
         except IntegrityError as exc:
-            if "open_ask" in str(exc.orig) or "UNIQUE" in str(exc.orig):
+            if _open_ask_conflict(exc):
                 raise DuplicateRequest(
                     "an open request for this topic to this connector exists"
                 ) from None
             raise
-        await self._write_parties(request, set())
+        await self._write_parties(request)
         await self._write_events(request)
 
     async def get(self, workspace_id: uuid.UUID, request_id: uuid.UUID) -> IntroRequest | None:
@@ -126,9 +134,7 @@ class SqlIntroRequests:
         ).first()
         if row is None:
             return None
-        request = _request(row)
-        self._parties_at_load[request.id] = request.parties()
-        return request
+        return _request(row)
 
     async def save(self, request: IntroRequest) -> None:
         values = _row(request)
@@ -143,14 +149,16 @@ class SqlIntroRequests:
                 )
                 .values(values)
             )
-        except IntegrityError:
-            raise DuplicateRequest(
-                "the asker already has an open request for this topic with that connector"
-            ) from None
+        except IntegrityError as exc:
+            if _open_ask_conflict(exc):
+                raise DuplicateRequest(
+                    "the asker already has an open request for this topic with that connector"
+                ) from None
+            raise
         if result.rowcount != 1:
             raise ConcurrentUpdate()
         request.version += 1
-        await self._write_parties(request, self._parties_at_load.get(request.id, set()))
+        await self._write_parties(request)
         await self._write_events(request)
 
     async def find_open(
@@ -274,8 +282,9 @@ class SqlIntroRequests:
                     .values(data={**row.data, "note": _ERASED})
                 )
 
-    async def _write_parties(self, request: IntroRequest, known: set[uuid.UUID]) -> None:
-        new = [
+    async def _write_parties(self, request: IntroRequest) -> None:
+        """Record anyone who became a party; rows already there are left alone."""
+        rows = [
             dict(
                 workspace_id=request.workspace_id,
                 person_id=person,
@@ -283,11 +292,9 @@ class SqlIntroRequests:
                 role=role,
             )
             for person, role in _party_roles(request).items()
-            if person not in known
         ]
-        if new:
-            await self._conn.execute(request_parties.insert(), new)
-        self._parties_at_load[request.id] = request.parties()
+        insert = pg_insert if self._conn.dialect.name == "postgresql" else sqlite_insert
+        await self._conn.execute(insert(request_parties).on_conflict_do_nothing(), rows)
 
     async def _write_events(self, request: IntroRequest) -> None:
         if request.events:

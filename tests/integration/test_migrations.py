@@ -1,0 +1,139 @@
+"""The Alembic history on a fresh SQLite file and a fresh PostgreSQL database:
+every step goes up, down and up again; the head equals the tables in code;
+and every key and index leads with workspace_id (DESIGN.md §6)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from itertools import pairwise
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from warmintro.infra import migrate
+from warmintro.infra.database import make_engine
+from warmintro.infra.tables import metadata
+
+WORKSPACE_KEYED = [t for t in metadata.sorted_tables if t.name != "workspaces"]
+
+
+def history() -> list[tuple[str, str | None]]:
+    """(revision, its down revision), oldest first."""
+    script = ScriptDirectory.from_config(migrate.alembic_config())
+    assert len(script.get_heads()) == 1, "the history must have a single head"
+    steps = list(script.walk_revisions("base", "heads"))
+    steps.reverse()
+    return [(s.revision, s.down_revision) for s in steps]  # type: ignore[misc]
+
+
+@pytest.fixture
+async def fresh_engine(fresh_database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(fresh_database_url)
+    yield engine
+    await engine.dispose()
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    async with engine.connect() as conn:
+        return await conn.run_sync(
+            lambda sync: MigrationContext.configure(sync).get_current_revision()
+        )
+
+
+async def table_names(engine: AsyncEngine) -> set[str]:
+    async with engine.connect() as conn:
+        return set(await conn.run_sync(lambda sync: sa.inspect(sync).get_table_names()))
+
+
+async def test_history_is_linear_and_starts_at_base() -> None:
+    steps = history()
+    assert steps, "no migrations"
+    assert steps[0][1] is None
+    for (previous, _), (_, down) in pairwise(steps):
+        assert down == previous
+
+
+async def test_stairway_up_down_up_to_head_then_down_to_base(fresh_engine: AsyncEngine) -> None:
+    assert await table_names(fresh_engine) == set()
+    for revision, down_revision in history():
+        await migrate.upgrade(fresh_engine, revision)
+        assert await current_revision(fresh_engine) == revision
+        await migrate.downgrade(fresh_engine, "-1")
+        assert await current_revision(fresh_engine) == down_revision
+        await migrate.upgrade(fresh_engine, revision)
+        assert await current_revision(fresh_engine) == revision
+
+    assert await table_names(fresh_engine) == {t.name for t in metadata.sorted_tables} | {
+        "alembic_version"
+    }
+    await migrate.downgrade(fresh_engine, "base")
+    assert await current_revision(fresh_engine) is None
+    assert await table_names(fresh_engine) == {"alembic_version"}
+
+
+def _differences(sync: Connection) -> list[object]:
+    context = MigrationContext.configure(
+        sync,
+        opts={"compare_type": True, "render_as_batch": sync.dialect.name == "sqlite"},
+    )
+    return list(compare_metadata(context, metadata))
+
+
+async def test_head_matches_the_tables_in_code(fresh_engine: AsyncEngine) -> None:
+    await migrate.upgrade(fresh_engine)
+    async with fresh_engine.connect() as conn:
+        differences = await conn.run_sync(_differences)
+    assert differences == []
+
+
+def test_every_key_and_index_in_code_leads_with_workspace_id() -> None:
+    assert {t.name for t in metadata.sorted_tables} - {t.name for t in WORKSPACE_KEYED} == {
+        "workspaces"
+    }
+    for table in WORKSPACE_KEYED:
+        assert table.primary_key.columns.keys()[0] == "workspace_id", table.name
+        for constraint in table.constraints:
+            if isinstance(constraint, sa.UniqueConstraint | sa.PrimaryKeyConstraint):
+                assert constraint.columns.keys()[0] == "workspace_id", (table.name, constraint)
+        for index in table.indexes:
+            first = index.expressions[0]
+            assert isinstance(first, sa.Column) and first.name == "workspace_id", (
+                table.name,
+                index.name,
+            )
+    assert metadata.tables["workspaces"].primary_key.columns.keys() == ["workspace_id"]
+
+
+def _leading_columns(sync: Connection) -> list[tuple[str, str, str]]:
+    """(table, what, first column) of every key, unique constraint and index."""
+    inspector = sa.inspect(sync)
+    found = []
+    for table in inspector.get_table_names():
+        if table in ("alembic_version", "workspaces"):
+            continue
+        pk = inspector.get_pk_constraint(table)
+        found.append((table, "primary key", pk["constrained_columns"][0]))
+        for uq in inspector.get_unique_constraints(table):
+            found.append((table, f"unique {uq['name']}", uq["column_names"][0]))
+        for ix in inspector.get_indexes(table):
+            if ix.get("duplicates_constraint"):
+                continue  # PostgreSQL's index behind a unique constraint, seen above
+            found.append((table, f"index {ix['name']}", ix["column_names"][0]))
+    return found
+
+
+async def test_every_key_and_index_in_the_database_leads_with_workspace_id(
+    fresh_engine: AsyncEngine,
+) -> None:
+    await migrate.upgrade(fresh_engine)
+    async with fresh_engine.connect() as conn:
+        found = await conn.run_sync(_leading_columns)
+    assert {t for t, _, _ in found} == {t.name for t in WORKSPACE_KEYED}
+    expected_indexes = sum(len(t.indexes) for t in WORKSPACE_KEYED)
+    assert sum(1 for _, what, _ in found if what.startswith("index ")) == expected_indexes
+    assert [f for f in found if f[2] != "workspace_id"] == []
