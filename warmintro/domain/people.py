@@ -93,7 +93,7 @@ def normalize_tags(tags: tuple[str, ...] | list[str]) -> tuple[str, ...]:
 @dataclass(frozen=True, slots=True)
 class Preferences:
     ask_budget: int | None = None
-    """Overrides the workspace's connector budget for this person, if set."""
+    """Overrides the workspace's budgets for this person, as connector and as expert."""
     snooze_until: datetime | None = None
     never_contact: bool = False
 

@@ -203,7 +203,13 @@ async def propose(cmd: Propose, uow: UnitOfWork, clock: Clock, principal: Princi
     async def apply(request: IntroRequest, workspace: Workspace, now: datetime) -> bool:
         actor = principal.actor()
         expert = await _expert_for(uow, workspace, cmd, actor, request, now)
-        if request.expert_id == expert.id or request.state is not State.AWAITING_CONNECTOR:
+        # Budgets are checked only for a proposal that will happen: anyone else learns
+        # nothing of the expert's preferences, only that it is not theirs to propose.
+        if (
+            request.expert_id == expert.id
+            or request.state is not State.AWAITING_CONNECTOR
+            or actor != request.connector_id
+        ):
             return request.propose(actor, expert.id, cmd.note, now, workspace.timing)
         await uow.people.lock(workspace.id, [expert.id])
         await ensure_can_ask(uow, workspace, expert, Role.EXPERT, now)
@@ -254,8 +260,13 @@ async def decline(
     principal: Principal,
 ) -> Seen:
     async def apply(request: IntroRequest, workspace: Workspace, now: datetime) -> bool:
-        available = await _available_fallbacks(uow, workspace, request, now)
-        return request.decline(principal.actor(), reason, note, now, workspace.timing, available)
+        actor = principal.actor()
+        available = (
+            await _available_fallbacks(uow, workspace, request, now)
+            if actor == request.connector_id
+            else frozenset()
+        )
+        return request.decline(actor, reason, note, now, workspace.timing, available)
 
     return await _decide(uow, clock, principal, request_id, apply)
 
@@ -442,15 +453,22 @@ async def _expert_for(
 async def _available_fallbacks(
     uow: UnitOfWork, workspace: Workspace, request: IntroRequest, now: datetime
 ) -> frozenset[uuid.UUID]:
+    """Fallback connectors who could take the ask now: within budget, reachable, and
+    not already holding an open ask from this asker on this topic."""
     candidates = [c for c in request.fallback_connector_ids if c not in request.parties()]
     if not candidates or request.state is not State.AWAITING_CONNECTOR:
         return frozenset()
     await uow.people.lock(workspace.id, candidates)
     people = await uow.people.get_many(workspace.id, set(candidates))
+    key = topic_key(request.topic)
     available = set()
     for candidate in candidates:
         person = people.get(candidate)
-        if person and await can_ask(uow, workspace, person, Role.CONNECTOR, now):
+        if (
+            person
+            and await can_ask(uow, workspace, person, Role.CONNECTOR, now)
+            and await uow.requests.find_open(workspace.id, request.asker_id, candidate, key) is None
+        ):
             available.add(candidate)
     return frozenset(available)
 
