@@ -33,8 +33,9 @@ from warmintro.infra.database import make_engine
 from warmintro.infra.settings import Settings
 from warmintro.infra.uow import SqlUnitOfWork
 
-PG_ADMIN = os.environ.get("WARMINTRO_TEST_POSTGRES",
-                          "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN = os.environ.get(
+    "WARMINTRO_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 REQUIRE_PG = os.environ.get("WARMINTRO_REQUIRE_POSTGRES") == "1"
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -74,8 +75,9 @@ def sqlite_url(directory: Path) -> str:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-async def database_url(request: pytest.FixtureRequest,
-                       tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
     """A migrated database on each backend, shared by the session."""
     if request.param == "sqlite":
         url = sqlite_url(tmp_path_factory.mktemp("sqlite"))
@@ -116,8 +118,9 @@ class Workspace:
 
 @pytest.fixture
 async def workspace(container: Container, clock: FakeClock) -> Workspace:
-    ws, key = await create_workspace(f"test-{secrets.token_hex(3)}",
-                                     SqlUnitOfWork(container.engine), clock)
+    ws, key = await create_workspace(
+        f"test-{secrets.token_hex(3)}", SqlUnitOfWork(container.engine), clock
+    )
     return Workspace(ws.id, key)
 
 

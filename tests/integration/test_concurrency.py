@@ -359,3 +359,34 @@ async def test_http_concurrent_asks_stop_at_the_connector_budget(
     async with SqlUnitOfWork(container.engine, write=False) as uow:
         load = await uow.requests.load(workspace.id, uuid.UUID(connector), Role.CONNECTOR)
     assert load.count == budget
+
+
+@pytest.mark.postgres
+@POSTGRES_ONLY
+async def test_http_a_double_click_is_one_decision(client: httpx.AsyncClient) -> None:
+    """The same decision sent several times at once: every call succeeds, one event."""
+    for _ in range(3):
+        asker, connector, expert = (
+            await new_person(client, "asker"),
+            await new_person(client, "connector"),
+            await new_person(client, "expert"),
+        )
+        created = await new_request(client, asker, connector)
+        assert created.status_code == 201, created.text
+        rid = created.json()["id"]
+        before = await timeline(client, rid)
+
+        responses = await asyncio.gather(
+            *(
+                client.post(
+                    f"/v1/intro-requests/{rid}/propose",
+                    json={"expert_id": expert},
+                    headers=as_(connector),
+                )
+                for _ in range(4)
+            )
+        )
+        assert [r.status_code for r in responses] == [200] * 4, [r.text for r in responses]
+        assert {r.json()["state"] for r in responses} == {"awaiting_expert"}
+        after = await timeline(client, rid)
+        assert after == [*before, "intro_request.expert_proposed"]

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from warmintro import __version__
@@ -33,7 +34,8 @@ POSTs accept `Idempotency-Key`.
 
 
 class BodyLimit:
-    """Refuses bodies over MAX_BODY_BYTES before they are read into memory (413)."""
+    """Refuses bodies over MAX_BODY_BYTES before they are read into memory (413):
+    at once when Content-Length says so, else as soon as the stream passes it."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -53,17 +55,12 @@ class BodyLimit:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > MAX_BODY_BYTES:
-                raise _TooLarge
+                # An HTTPException passes through FastAPI's body parsing to the
+                # problem+json handler; any other error would become a 400.
+                raise StarletteHTTPException(413, "Payload too large")
             return message
 
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await _too_large(send)
-
-
-class _TooLarge(Exception):
-    pass
+        await self.app(scope, limited, send)
 
 
 async def _too_large(send: Send) -> None:

@@ -85,7 +85,12 @@ class PageParams:
     def __init__(
         self,
         cursor: Annotated[
-            str | None, Query(max_length=64, description="`next_cursor` of the previous page")
+            str | None,
+            Query(
+                max_length=64,
+                pattern=r"^[A-Za-z0-9_-]*$",
+                description="`next_cursor` of the previous page",
+            ),
         ] = None,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
     ) -> None:

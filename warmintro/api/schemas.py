@@ -6,7 +6,14 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from warmintro.domain.handlers.intro_requests import Seen, SeenEvent, Suggestion
 from warmintro.domain.intro_request import (
@@ -32,6 +39,7 @@ from warmintro.domain.people import (
 from warmintro.domain.views import visible_expert_id
 
 T = TypeVar("T")
+NO_NUL = r"^[^\x00]*$"
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME)]
 Email = Annotated[str, StringConstraints(min_length=3, max_length=254)]
@@ -40,9 +48,27 @@ Note = Annotated[str, StringConstraints(max_length=MAX_NOTE)]
 
 
 class Input(BaseModel):
-    """Request bodies reject unknown fields, so a typo is an error, not silence."""
+    """Request bodies reject unknown fields, so a typo is an error, not silence,
+    and NUL characters, which no text here needs and PostgreSQL cannot store."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if _has_nul(data):
+            raise ValueError("text must not contain NUL characters")
+        return data
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 class Page(BaseModel, Generic[T]):

@@ -20,6 +20,7 @@ from warmintro.api.deps import (
 )
 from warmintro.api.routes import PROBLEMS
 from warmintro.api.schemas import (
+    NO_NUL,
     ConnectionIn,
     ConnectionOut,
     Page,
@@ -67,10 +68,15 @@ async def list_people(
     uow: ReadUowDep,
     page: PageDep,
     expertise: Annotated[
-        str | None, Query(max_length=64, description="Exact expertise tag")
+        str | None, Query(max_length=64, pattern=NO_NUL, description="Exact expertise tag")
     ] = None,
     q: Annotated[
-        str | None, Query(max_length=200, description="Text in name, headline or email")
+        str | None,
+        Query(
+            max_length=200,
+            pattern=NO_NUL,
+            description="Text in name or headline (and email, for API keys)",
+        ),
     ] = None,
 ) -> Page[PersonOut]:
     """The workspace's people, oldest first. Members see no one's email but their own."""

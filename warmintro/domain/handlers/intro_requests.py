@@ -11,6 +11,7 @@ from datetime import datetime
 from warmintro.domain.access import Principal
 from warmintro.domain.budgets import can_ask, ensure_can_ask
 from warmintro.domain.errors import (
+    ConcurrentUpdate,
     DuplicateRequest,
     InvalidInput,
     NotFound,
@@ -373,6 +374,9 @@ def _words(text: str) -> list[str]:
     ]
 
 
+_DECIDE_ATTEMPTS = 3
+
+
 async def _decide(
     uow: UnitOfWork,
     clock: Clock,
@@ -380,9 +384,37 @@ async def _decide(
     request_id: uuid.UUID,
     apply: Callable[[IntroRequest, Workspace, datetime], Awaitable[bool]],
 ) -> Seen:
-    """Load, let the aggregate decide, save with an optimistic version check, enqueue."""
+    """Load, let the aggregate decide, save with an optimistic version check, enqueue.
+
+    When someone else saved first, the decision is taken again on the fresh state:
+    a repeat of theirs (a double click) then succeeds as a no-op, and a conflicting
+    one fails with the state that now stands. Only a request that keeps changing
+    under us ends in ConcurrentUpdate.
+    """
     actor = principal.actor()
     now = clock.now()
+    attempt = 1
+    while True:
+        try:
+            request = await _decide_once(uow, principal, actor, request_id, now, apply)
+            break
+        except ConcurrentUpdate:
+            if attempt == _DECIDE_ATTEMPTS:
+                raise
+            attempt += 1
+    viewer = viewer_of(request, actor)
+    assert viewer is not None
+    return Seen(request, viewer)
+
+
+async def _decide_once(
+    uow: UnitOfWork,
+    principal: Principal,
+    actor: uuid.UUID,
+    request_id: uuid.UUID,
+    now: datetime,
+    apply: Callable[[IntroRequest, Workspace, datetime], Awaitable[bool]],
+) -> IntroRequest:
     async with uow:
         request = await uow.requests.get(principal.workspace_id, request_id)
         if request is None or request.role_of(actor) is None:
@@ -391,9 +423,7 @@ async def _decide(
             await uow.requests.save(request)
             await _enqueue(uow, request, now)
             await uow.commit()
-    viewer = viewer_of(request, actor)
-    assert viewer is not None
-    return Seen(request, viewer)
+    return request
 
 
 async def _enqueue(uow: UnitOfWork, request: IntroRequest, now: datetime) -> None:

@@ -1,0 +1,222 @@
+"""Drives the API for the end-to-end suite: people, connections, asks, and acting as a party.
+
+Everything goes through the HTTP API (an httpx client on the ASGI app) except the
+few reads of tables the API deliberately never exposes (the outbox).
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+from tests.conftest import Workspace
+from warmintro.api.container import Container
+from warmintro.domain.handlers.workspaces import create_workspace
+from warmintro.infra.tables import outbox
+from warmintro.infra.uow import SqlUnitOfWork
+
+PROBLEM_FIELDS = {"type", "title", "status", "code", "detail"}
+_seq = itertools.count(1)
+
+
+def as_(person_id: str | uuid.UUID) -> dict[str, str]:
+    """Headers for an API key acting for one person."""
+    return {"X-On-Behalf-Of": str(person_id)}
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def assert_problem(
+    r: httpx.Response, status: int, code: str | None = None, **facts: Any
+) -> dict[str, Any]:
+    """The response is an RFC 9457 problem with this status (and code and facts)."""
+    assert r.status_code == status, f"{r.status_code} != {status}: {r.text}"
+    assert r.headers["content-type"].startswith("application/problem+json"), r.headers
+    body = r.json()
+    assert body.keys() >= PROBLEM_FIELDS, body
+    assert body["status"] == status
+    assert isinstance(body["title"], str) and body["title"]
+    if code is not None:
+        assert body["code"] == code, body
+        assert body["type"].endswith(code), body
+    for name, value in facts.items():
+        assert body.get(name) == value, (name, body)
+    return body
+
+
+@dataclass
+class Party:
+    """The people of one intro request."""
+
+    asker: str
+    connector: str
+    expert: str
+    request: str
+
+
+class World:
+    """Builds and drives a workspace through its API key."""
+
+    def __init__(self, api: httpx.AsyncClient, workspace: Workspace, container: Container) -> None:
+        self.api = api
+        self.workspace = workspace
+        self.container = container
+
+    # ---- people -----------------------------------------------------------
+
+    async def person(self, name: str | None = None, **fields: Any) -> dict[str, Any]:
+        n = next(_seq)
+        body = {"email": f"p{n}-{uuid.uuid4().hex[:8]}@example.com", "name": name or f"P{n}"}
+        body.update(fields)
+        r = await self.api.post("/v1/people", json=body)
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    async def pid(self, name: str | None = None, **fields: Any) -> str:
+        return (await self.person(name, **fields))["id"]
+
+    async def connect(self, a: str, b: str, strength: int = 3, context: str = "") -> None:
+        r = await self.api.post(
+            f"/v1/people/{a}/connections",
+            json={"person_id": b, "strength": strength, "context": context},
+        )
+        assert r.status_code == 201, r.text
+
+    async def token(self, person_id: str, ttl_seconds: int | None = None) -> str:
+        body = {"ttl_seconds": ttl_seconds} if ttl_seconds else None
+        r = await self.api.post(f"/v1/people/{person_id}/tokens", json=body)
+        assert r.status_code == 201, r.text
+        return r.json()["token"]
+
+    # ---- intro requests ---------------------------------------------------------
+
+    async def ask(
+        self,
+        asker: str,
+        connector: str,
+        topic: str = "pricing a B2B SaaS product",
+        message: str = "I'm launching a product and want to learn how to price it.",
+        **extra: Any,
+    ) -> dict[str, Any]:
+        body = {
+            "asker_id": asker,
+            "connector_id": connector,
+            "topic": topic,
+            "message": message,
+            **extra,
+        }
+        r = await self.api.post("/v1/intro-requests", json=body)
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    async def party(self, **extra: Any) -> Party:
+        """Asker, connector and a would-be expert, and one ask in awaiting_connector."""
+        asker = await self.pid("Asker")
+        connector = await self.pid("Connector")
+        expert = await self.pid("Expert", expertise=["pricing"])
+        request = await self.ask(asker, connector, **extra)
+        return Party(asker, connector, expert, request["id"])
+
+    async def act(
+        self, request_id: str, action: str, actor: str, json: Any = None
+    ) -> httpx.Response:
+        return await self.api.post(
+            f"/v1/intro-requests/{request_id}/{action}", json=json, headers=as_(actor)
+        )
+
+    async def do(self, request_id: str, action: str, actor: str, json: Any = None) -> dict:
+        """An action that must succeed."""
+        r = await self.act(request_id, action, actor, json)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    async def view(self, request_id: str, person: str | None = None) -> dict[str, Any]:
+        r = await self.api.get(
+            f"/v1/intro-requests/{request_id}", headers=as_(person) if person else None
+        )
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    async def events(self, request_id: str, person: str | None = None) -> list[dict[str, Any]]:
+        """The whole timeline (all pages) as the API key, or as one person."""
+        return await collect(
+            self.api,
+            f"/v1/intro-requests/{request_id}/events",
+            headers=as_(person) if person else None,
+        )
+
+    async def requests(self, **params: Any) -> list[dict[str, Any]]:
+        """Every intro request the API key sees (all pages)."""
+        return await collect(self.api, "/v1/intro-requests", **params)
+
+    async def snapshot(self, request_id: str) -> tuple[dict, list]:
+        """The operator's view and timeline: compare before and after to prove nothing moved."""
+        return await self.view(request_id), await self.events(request_id)
+
+    async def outbox_rows(self, request_id: str) -> list[Any]:
+        async with self.container.engine.connect() as conn:
+            rows = await conn.execute(
+                sa.select(outbox).where(
+                    outbox.c.workspace_id == self.workspace.id,
+                    outbox.c.request_id == uuid.UUID(request_id),
+                )
+            )
+            return list(rows)
+
+    async def other_workspace(self) -> str:
+        """A second workspace's API key."""
+        _, key = await create_workspace(
+            f"other-{uuid.uuid4().hex[:6]}",
+            SqlUnitOfWork(self.container.engine),
+            self.container.clock,
+        )
+        return key
+
+
+async def collect(
+    client: httpx.AsyncClient, path: str, headers: dict[str, str] | None = None, **params: Any
+) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    cursor = None
+    for _ in range(1000):
+        query = dict(params, **({"cursor": cursor} if cursor else {}))
+        r = await client.get(path, params=query, headers=headers)
+        assert r.status_code == 200, r.text
+        page = r.json()
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return items
+    raise AssertionError("pagination did not end")
+
+
+class Cases:
+    """Many cases in one test (each test pays for a fresh app and workspace); every
+    failing case is reported by name, not just the first."""
+
+    def __init__(self) -> None:
+        self.failures: list[str] = []
+        self.ran = 0
+
+    @contextmanager
+    def case(self, name: str) -> Iterator[None]:
+        self.ran += 1
+        try:
+            yield
+        except AssertionError as exc:
+            self.failures.append(f"[{name}] {exc}")
+
+    def check(self) -> None:
+        assert self.ran, "no cases ran"
+        assert not self.failures, f"{len(self.failures)} of {self.ran} cases failed:\n" + (
+            "\n".join(self.failures)
+        )
