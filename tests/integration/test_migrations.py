@@ -20,6 +20,10 @@ from warmintro.infra.database import make_engine
 from warmintro.infra.tables import metadata
 
 WORKSPACE_KEYED = [t for t in metadata.sorted_tables if t.name != "workspaces"]
+# Queue indexes: the worker drains every workspace at once, so its due-time index
+# cannot lead with workspace_id (on Citus each shard keeps its own). The queue
+# tables' keys still lead with workspace_id.
+QUEUE_INDEXES = {"ix_outbox_due", "ix_timers_due"}
 
 
 def history() -> list[tuple[str, str | None]]:
@@ -101,6 +105,8 @@ def test_every_key_and_index_in_code_leads_with_workspace_id() -> None:
             if isinstance(constraint, sa.UniqueConstraint | sa.PrimaryKeyConstraint):
                 assert constraint.columns.keys()[0] == "workspace_id", (table.name, constraint)
         for index in table.indexes:
+            if index.name in QUEUE_INDEXES:
+                continue
             first = index.expressions[0]
             assert isinstance(first, sa.Column) and first.name == "workspace_id", (
                 table.name,
@@ -136,4 +142,9 @@ async def test_every_key_and_index_in_the_database_leads_with_workspace_id(
     assert {t for t, _, _ in found} == {t.name for t in WORKSPACE_KEYED}
     expected_indexes = sum(len(t.indexes) for t in WORKSPACE_KEYED)
     assert sum(1 for _, what, _ in found if what.startswith("index ")) == expected_indexes
-    assert [f for f in found if f[2] != "workspace_id"] == []
+    assert [
+        f
+        for f in found
+        if f[2] != "workspace_id" and f[1].removeprefix("index ") not in QUEUE_INDEXES
+    ] == []
+    assert {f[1].removeprefix("index ") for f in found} >= QUEUE_INDEXES

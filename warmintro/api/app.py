@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from warmintro import __version__
-from warmintro.api import problems
+from warmintro.api import pages, problems
 from warmintro.api.container import Container, bootstrap
 from warmintro.api.metrics import MetricsMiddleware
 from warmintro.api.routes import health, intro_requests, people
@@ -87,8 +88,10 @@ def create_app(
     container: Container | None = None,
     *,
     migrate_on_start: bool | None = None,
+    run_worker: bool = False,
 ) -> FastAPI:
-    """Build the app. With the embedded SQLite default the schema is migrated on start."""
+    """Build the app. With the embedded SQLite default the schema is migrated on start;
+    with `run_worker` the outbox and timer worker runs inside the process."""
     settings = settings or (container.settings if container else Settings())
     own = container is None
     container = container or bootstrap(settings)
@@ -98,9 +101,16 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if auto_migrate:
             await migrate.upgrade(container.engine)
-        yield
-        if own:
-            await container.close()
+        stop = asyncio.Event()
+        task = asyncio.create_task(container.worker.run(stop)) if run_worker else None
+        try:
+            yield
+        finally:
+            stop.set()
+            if task is not None:
+                await task
+            if own:
+                await container.close()
 
     app = FastAPI(
         title="warmintro", version=__version__, description=DESCRIPTION, lifespan=lifespan
@@ -110,6 +120,7 @@ def create_app(
     app.include_router(people.router)
     app.include_router(intro_requests.router)
     app.include_router(health.router)
+    app.include_router(pages.router)
     app.add_middleware(MetricsMiddleware, metrics=container.metrics)
     app.add_middleware(BodyLimit)
     return app

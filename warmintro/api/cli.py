@@ -49,7 +49,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     settings = _settings()
     if settings.is_sqlite:
         _migrate(settings)  # the embedded database migrates itself
-    app = create_app(settings, migrate_on_start=False)
+    app = create_app(settings, migrate_on_start=False, run_worker=args.worker)
     print(
         f"warmintro serving on http://{args.host}:{args.port} "
         f"(docs at http://{args.host}:{args.port}/docs)",
@@ -58,6 +58,30 @@ def cmd_serve(args: argparse.Namespace) -> None:
     uvicorn.run(
         app, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log
     )
+
+
+def cmd_worker(args: argparse.Namespace) -> None:
+    import signal
+
+    from warmintro.api.container import bootstrap
+
+    settings = _settings()
+    if settings.is_sqlite:
+        _migrate(settings)
+
+    async def run() -> None:
+        container = bootstrap(settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        print(f"warmintro worker running ({settings.email_backend} email)", flush=True)
+        try:
+            await container.worker.run(stop)
+        finally:
+            await container.close()
+
+    asyncio.run(run())
 
 
 def cmd_workspace_create(args: argparse.Namespace) -> None:
@@ -127,7 +151,16 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--no-access-log", dest="access_log", action="store_false")
+    serve.add_argument(
+        "--no-worker",
+        dest="worker",
+        action="store_false",
+        help="do not send mail or fire timers in this process (run `warmintro worker`)",
+    )
     serve.set_defaults(func=cmd_serve)
+
+    work = sub.add_parser("worker", help="send queued mail and fire timers (run many)")
+    work.set_defaults(func=cmd_worker)
 
     mig = sub.add_parser("migrate", help="bring the database to the latest schema")
     mig.set_defaults(func=cmd_migrate)

@@ -8,13 +8,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from warmintro.api.metrics import Metrics
 from warmintro.domain.access import Authenticator
-from warmintro.domain.ports import Clock
+from warmintro.domain.ports import Clock, Mailer
+from warmintro.infra.action_links import ActionLinks, Purpose
 from warmintro.infra.clock import SystemClock
 from warmintro.infra.database import make_engine
+from warmintro.infra.email.compose import Composer
+from warmintro.infra.email.senders import ConsoleMailer, DevMailbox, SendGridMailer, SmtpMailer
 from warmintro.infra.idempotency import IdempotencyStore
+from warmintro.infra.outbox_relay import OutboxRelay
 from warmintro.infra.settings import Settings
-from warmintro.infra.tokens import MemberTokens
+from warmintro.infra.tokens import ActionTokens, MemberTokens
 from warmintro.infra.uow import SqlUnitOfWorkFactory
+from warmintro.infra.worker import Worker
 
 
 @dataclass
@@ -27,16 +32,49 @@ class Container:
     auth: Authenticator
     idempotency: IdempotencyStore
     metrics: Metrics
+    links: ActionLinks
+    mailbox: DevMailbox
+    mailer: Mailer
+    worker: Worker
 
     async def close(self) -> None:
         await self.engine.dispose()
 
 
-def bootstrap(settings: Settings, clock: Clock | None = None) -> Container:
+def make_mailer(settings: Settings, mailbox: DevMailbox) -> Mailer:
+    if settings.email_backend == "smtp":
+        return SmtpMailer(settings.smtp_host, settings.smtp_port, settings.send_timeout_seconds)
+    if settings.email_backend == "sendgrid":
+        return SendGridMailer(
+            settings.sendgrid_api_key, settings.sendgrid_api_host, settings.send_timeout_seconds
+        )
+    return ConsoleMailer(mailbox)
+
+
+def bootstrap(
+    settings: Settings, clock: Clock | None = None, mailer: Mailer | None = None
+) -> Container:
     clock = clock or SystemClock()
     engine = make_engine(settings.database_url)
     uow = SqlUnitOfWorkFactory(engine)
     tokens = MemberTokens(settings.secret_key, settings.previous_secret_keys, clock)
+    links = ActionLinks(
+        ActionTokens(
+            settings.secret_key, settings.previous_secret_keys, clock, [p.value for p in Purpose]
+        ),
+        clock,
+        settings.public_base_url,
+    )
+    mailbox = DevMailbox()
+    mailer = mailer or make_mailer(settings, mailbox)
+    composer = Composer(links, clock, settings.email_from)
+    worker = Worker(
+        OutboxRelay(engine, composer, mailer, clock),
+        uow,
+        clock,
+        poll_seconds=settings.worker_poll_seconds,
+    )
+    uow.on_mail_queued = worker.wake
     return Container(
         settings=settings,
         clock=clock,
@@ -46,4 +84,8 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Container:
         auth=Authenticator(uow, tokens, ttl_seconds=settings.api_key_cache_seconds),
         idempotency=IdempotencyStore(engine, clock),
         metrics=Metrics(),
+        links=links,
+        mailbox=mailbox,
+        mailer=mailer,
+        worker=worker,
     )

@@ -118,3 +118,14 @@ class IdempotencyKeyInUse(DomainError):
     """A request with this Idempotency-Key is still being processed (409)."""
 
     code = "idempotency_key_in_use"
+
+
+class SendFailed(Exception):
+    """A transport refused an email. Transient failures (timeouts, 429, 5xx) are
+    retried with backoff; permanent ones (400, 401, 403) are not."""
+
+    def __init__(self, reason: str, *, permanent: bool, retry_after: float | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+        self.retry_after = retry_after

@@ -119,6 +119,9 @@ class IntroRequest:
     reminder_at: datetime | None = None
     reminded: bool = False
     introduced_at: datetime | None = None
+    feedback_due_at: datetime | None = None
+    """When the asker is to be asked "did it help?"; set at the introduction."""
+    feedback_asked: bool = False
     version: int = 0
     event_seq: int = 0
     """How many events the request has recorded; numbers its timeline."""
@@ -319,8 +322,11 @@ class IntroRequest:
 
     # ---- the expert's decision -----------------------------------------
 
-    def accept(self, actor: uuid.UUID, note: str, now: datetime) -> bool:
-        """The expert agrees; only now does everyone learn who they are."""
+    def accept(
+        self, actor: uuid.UUID, note: str, now: datetime, timing: Timing | None = None
+    ) -> bool:
+        """The expert agrees; only now does everyone learn who they are. Some days
+        later the asker is asked whether it helped."""
         if self.state in (State.INTRODUCED, State.COMPLETED) and actor == self.expert_id:
             return False
         self._require(State.AWAITING_EXPERT, "accept")
@@ -328,6 +334,7 @@ class IntroRequest:
         note = _text(note, MAX_NOTE, "note")
         self.state = State.INTRODUCED
         self.introduced_at = now
+        self.feedback_due_at = now + (timing or Timing()).feedback_delay
         self._stop_waiting()
         self._record("intro_request.introduced", actor, now, expert_id=actor, note=note)
         return True
@@ -397,6 +404,39 @@ class IntroRequest:
         self._close(State.EXPIRED, now)
         self._record("intro_request.expired", None, now, waiting_on=waiting.value)
         return True
+
+    def ask_feedback(self, now: datetime) -> bool:
+        """The one "did it help?" ask, once its day has come."""
+        if (
+            self.state is not State.INTRODUCED
+            or self.feedback_asked
+            or self.feedback_due_at is None
+            or now < self.feedback_due_at
+        ):
+            return False
+        self.feedback_asked = True
+        self._record("intro_request.feedback_requested", None, now)
+        return True
+
+    def next_due(self) -> datetime | None:
+        """When time alone will next change this request (reminder, deadline, feedback ask)."""
+        if self.state.open:
+            if not self.reminded and self.reminder_at is not None:
+                return self.reminder_at
+            return self.deadline_at
+        if self.state is State.INTRODUCED and not self.feedback_asked:
+            return self.feedback_due_at
+        return None
+
+    def tick(
+        self, now: datetime, timing: Timing, available: frozenset[uuid.UUID] = frozenset()
+    ) -> bool:
+        """Apply whatever time has brought: expiry (or hand-off) past the deadline, else
+        the reminder, else the feedback ask. A late tick past the deadline skips the
+        reminder: there is nothing left to remind of."""
+        if self.state.open and self.deadline_at is not None and now >= self.deadline_at:
+            return self.expire(now, timing, available)
+        return self.remind(now) or self.ask_feedback(now)
 
     # ---- internals ------------------------------------------------------
 

@@ -49,6 +49,8 @@ def emails_for(event: Event, request: IntroRequest) -> list[EmailIntent]:
             person = data.get("person_id")
             template = f"{data.get('role')}_reminder"
             return to(template, uuid.UUID(person)) if isinstance(person, str) else []
+        case "intro_request.feedback_requested":
+            return to("asker_feedback_ask", request.asker_id)
         case "intro_request.completed":
             return to("connector_thank_you", request.connector_id)
     return []

@@ -27,12 +27,16 @@ class Timing:
     connector_reminder: timedelta = timedelta(days=3)
     expert_deadline: timedelta = timedelta(days=7)
     expert_reminder: timedelta = timedelta(days=4)
+    feedback_delay: timedelta = timedelta(days=3)
+    """How long after the introduction the asker is asked "did it help?"."""
 
     def __post_init__(self) -> None:
         if not timedelta(0) < self.connector_reminder < self.connector_deadline:
             raise InvalidInput("connector reminder must fall before its deadline")
         if not timedelta(0) < self.expert_reminder < self.expert_deadline:
             raise InvalidInput("expert reminder must fall before its deadline")
+        if self.feedback_delay <= timedelta(0):
+            raise InvalidInput("the feedback ask must come after the introduction")
 
 
 @dataclass(frozen=True, slots=True)

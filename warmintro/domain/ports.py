@@ -126,6 +126,15 @@ class IntroRequestRepository(Protocol):
         limit: int,
     ) -> Page[IntroRequest]: ...
     async def events(self, workspace_id: uuid.UUID, request_id: uuid.UUID) -> list[Event]: ...
+    async def reschedule(self, request: IntroRequest) -> None:
+        """Keep the request's durable timer at `request.next_due()` (or drop it)."""
+        ...
+
+    async def claim_due(self, now: datetime, limit: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
+        """(workspace_id, request_id) of requests whose timer is due, locked for this
+        transaction; rows another worker holds are skipped."""
+        ...
+
     async def scrub_person(self, workspace_id: uuid.UUID, person_id: uuid.UUID) -> None:
         """Remove free text the person wrote (blurbs, notes) from requests and events."""
         ...
@@ -165,3 +174,34 @@ class UnitOfWork(Protocol):
 
 class UnitOfWorkFactory(Protocol):
     def __call__(self, *, write: bool = True) -> UnitOfWork: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    email: str
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingEmail:
+    """A rendered email, ready for any transport. `message_id` is stable across
+    retries of the same outbox row, so a duplicate send is recognisable."""
+
+    message_id: str
+    sender: Address
+    to: Address
+    subject: str
+    text: str
+    html: str
+    cc: tuple[Address, ...] = ()
+    reply_to: Address | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    tags: tuple[tuple[str, str], ...] = ()
+    """Provider metadata (SendGrid custom_args): the outbox message and request ids."""
+
+
+class Mailer(Protocol):
+    async def send(self, email: OutgoingEmail) -> str | None:
+        """Hand the email to the transport; returns the provider's id if it gives one.
+        Raises SendFailed (transient or permanent) when the transport refuses."""
+        ...

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     sendgrid_api_host: str = ""
     sendgrid_webhook_public_key: str = ""
     api_key_cache_seconds: float = 30.0
+    worker_poll_seconds: float = 0.1
+    """How often an idle worker looks for due timers and mail."""
+    send_timeout_seconds: float = 15.0
 
     @model_validator(mode="before")
     @classmethod
@@ -39,12 +42,18 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _production_is_strict(self) -> Settings:
+        if self.email_backend == "sendgrid" and not self.sendgrid_api_key:
+            raise ValueError("EMAIL_BACKEND=sendgrid needs SENDGRID_API_KEY")
         weak = self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32
         if self.environment == "production" and weak:
             raise ValueError(
                 "production needs SECRET_KEY set to a random value of at least 32 characters"
             )
         return self
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment == "development"
 
     @cached_property
     def is_sqlite(self) -> bool:

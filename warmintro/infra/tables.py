@@ -59,6 +59,7 @@ workspaces = sa.Table(
     sa.Column("connector_reminder_s", sa.Integer, nullable=False),
     sa.Column("expert_deadline_s", sa.Integer, nullable=False),
     sa.Column("expert_reminder_s", sa.Integer, nullable=False),
+    sa.Column("feedback_delay_s", sa.Integer, nullable=False, server_default="259200"),
     sa.Column("connector_budget", sa.Integer, nullable=False),
     sa.Column("expert_budget", sa.Integer, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
@@ -144,6 +145,8 @@ intro_requests = sa.Table(
     sa.Column("reminder_at", UTCDateTime),
     sa.Column("reminded", sa.Boolean, nullable=False),
     sa.Column("introduced_at", UTCDateTime),
+    sa.Column("feedback_due_at", UTCDateTime),
+    sa.Column("feedback_asked", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("event_seq", sa.Integer, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
@@ -207,8 +210,45 @@ outbox = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("sent_at", UTCDateTime),
     sa.Column("last_error", sa.Text),
+    sa.Column("locked_until", UTCDateTime),
+    sa.Column("message_id", sa.String(255)),
+    sa.Column("provider_id", sa.String(255)),
     sa.PrimaryKeyConstraint("workspace_id", "id"),
     sa.Index(None, "workspace_id", "status", "available_at"),
+    sa.Index(None, "workspace_id", "request_id"),
+    # The relay drains every workspace at once: the one kind of index not led by
+    # workspace_id is a queue's due index (per shard, it stays local on Citus).
+    sa.Index(
+        "ix_outbox_due",
+        "available_at",
+        postgresql_where=sa.text("status IN ('pending', 'sending')"),
+        sqlite_where=sa.text("status IN ('pending', 'sending')"),
+    ),
+)
+
+timers = sa.Table(
+    "timers",
+    metadata,
+    _ws(),
+    sa.Column("request_id", Id, nullable=False),
+    sa.Column("due_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "request_id"),
+    sa.Index("ix_timers_due", "due_at"),
+)
+
+action_links = sa.Table(
+    "action_links",
+    metadata,
+    _ws(),
+    sa.Column("token_hash", sa.String(64), nullable=False),
+    sa.Column("request_id", Id),
+    sa.Column("person_id", Id, nullable=False),
+    sa.Column("purpose", sa.String(32), nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("used_at", UTCDateTime),
+    sa.Column("used_action", sa.String(32)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "token_hash"),
     sa.Index(None, "workspace_id", "request_id"),
 )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from jose import JWTError, jwt
@@ -22,6 +23,10 @@ from warmintro.domain.ports import Clock
 ALGORITHM = "HS256"
 ISSUER = "warmintro"
 MEMBER_AUDIENCE = "warmintro:member"
+
+
+class TokenExpired(Unauthenticated):
+    """A genuine token past its `exp`: worth a kinder message than a forged one."""
 
 
 def _derive(secret: str, purpose: str) -> bytes:
@@ -88,7 +93,7 @@ class SignedTokens:
         if not isinstance(exp, int):
             raise Unauthenticated("token without an expiry")
         if exp <= self._clock.now().timestamp():
-            raise Unauthenticated("token expired")
+            raise TokenExpired("token expired")
         return dict(claims)
 
 
@@ -107,5 +112,60 @@ class MemberTokens:
         claims = self._tokens.verify(token)
         try:
             return uuid.UUID(str(claims["wid"])), uuid.UUID(str(claims["sub"]))
+        except (KeyError, ValueError):
+            raise Unauthenticated("invalid token") from None
+
+
+ACTION_AUDIENCE = "warmintro:action:"
+
+
+@dataclass(frozen=True, slots=True)
+class ActionClaims:
+    purpose: str
+    workspace_id: uuid.UUID
+    person_id: uuid.UUID
+    request_id: uuid.UUID | None
+
+
+class ActionTokens:
+    """Tokens in email links: one person, one request, one purpose (its own `aud`)."""
+
+    def __init__(
+        self, secret_key: str, previous: list[str], clock: Clock, purposes: list[str]
+    ) -> None:
+        self._tokens = {
+            p: SignedTokens(secret_key, previous, ACTION_AUDIENCE + p, clock) for p in purposes
+        }
+
+    def mint(
+        self,
+        purpose: str,
+        workspace_id: uuid.UUID,
+        person_id: uuid.UUID,
+        request_id: uuid.UUID | None,
+        ttl: timedelta,
+    ) -> tuple[str, datetime]:
+        claims: dict[str, object] = {"sub": str(person_id), "wid": str(workspace_id)}
+        if request_id is not None:
+            claims["rid"] = str(request_id)
+        return self._tokens[purpose].sign(claims, ttl)
+
+    def verify(self, token: str) -> ActionClaims:
+        try:
+            audience = str(jwt.get_unverified_claims(token).get("aud", ""))
+        except JWTError:
+            raise Unauthenticated("malformed token") from None
+        tokens = self._tokens.get(audience.removeprefix(ACTION_AUDIENCE))
+        if tokens is None or not audience.startswith(ACTION_AUDIENCE):
+            raise Unauthenticated("not an action link")
+        claims = tokens.verify(token)
+        try:
+            rid = claims.get("rid")
+            return ActionClaims(
+                purpose=audience.removeprefix(ACTION_AUDIENCE),
+                workspace_id=uuid.UUID(str(claims["wid"])),
+                person_id=uuid.UUID(str(claims["sub"])),
+                request_id=uuid.UUID(str(rid)) if rid else None,
+            )
         except (KeyError, ValueError):
             raise Unauthenticated("invalid token") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
@@ -16,9 +17,16 @@ from warmintro.infra.repositories.workspaces import SqlApiKeys, SqlWorkspaces
 class SqlUnitOfWork:
     """Rolls back unless `commit` was called; the only place that commits."""
 
-    def __init__(self, engine: AsyncEngine, *, write: bool = True) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        write: bool = True,
+        on_mail_queued: Callable[[], None] | None = None,
+    ) -> None:
         self._engine = engine
         self._write = write
+        self._on_mail_queued = on_mail_queued
         self._conn: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:
@@ -52,11 +60,15 @@ class SqlUnitOfWork:
     async def commit(self) -> None:
         assert self._conn is not None
         await self._conn.commit()
+        if self.outbox.queued and self._on_mail_queued is not None:
+            self._on_mail_queued()
 
 
 class SqlUnitOfWorkFactory:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self.on_mail_queued: Callable[[], None] | None = None
+        """Set by the composition root to wake an in-process worker."""
 
     def __call__(self, *, write: bool = True) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, write=write)
+        return SqlUnitOfWork(self.engine, write=write, on_mail_queued=self.on_mail_queued)

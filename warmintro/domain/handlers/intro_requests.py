@@ -30,7 +30,7 @@ from warmintro.domain.intro_request import (
     topic_key,
 )
 from warmintro.domain.notifications import emails_for
-from warmintro.domain.people import Person, Workspace, normalize_email
+from warmintro.domain.people import Connection, Person, Workspace, normalize_email
 from warmintro.domain.ports import Clock, Page, UnitOfWork
 from warmintro.domain.views import Viewer, event_visible, viewer_of
 
@@ -126,7 +126,7 @@ async def create_intro_request(
             )
         await ensure_can_ask(uow, workspace, people[cmd.connector_id], Role.CONNECTOR, now)
         await uow.requests.add(request)
-        await _enqueue(uow, request, now)
+        await enqueue_emails(uow, request, now)
         await uow.commit()
     viewer = viewer_of(request, principal.person_id) if principal.person_id else Viewer(None, None)
     return Seen(request, viewer or Viewer(asker_id, Role.ASKER))
@@ -263,7 +263,7 @@ async def decline(
     async def apply(request: IntroRequest, workspace: Workspace, now: datetime) -> bool:
         actor = principal.actor()
         available = (
-            await _available_fallbacks(uow, workspace, request, now)
+            await available_fallbacks(uow, workspace, request, now)
             if actor == request.connector_id
             else frozenset()
         )
@@ -276,7 +276,7 @@ async def accept(
     request_id: uuid.UUID, note: str, uow: UnitOfWork, clock: Clock, principal: Principal
 ) -> Seen:
     async def apply(request: IntroRequest, workspace: Workspace, now: datetime) -> bool:
-        return request.accept(principal.actor(), note, now)
+        return request.accept(principal.actor(), note, now, workspace.timing)
 
     return await _decide(uow, clock, principal, request_id, apply)
 
@@ -318,6 +318,18 @@ async def suggest_experts(
         people = await uow.people.get_many(
             principal.workspace_id, {c.other_id for c in connections}
         )
+    return rank_suggestions(request, connections, people, now, limit)
+
+
+def rank_suggestions(
+    request: IntroRequest,
+    connections: list[Connection],
+    people: dict[uuid.UUID, Person],
+    now: datetime,
+    limit: int,
+) -> list[Suggestion]:
+    """Rank the connector's connections for this request: expertise tags found in the
+    topic or blurb weigh most, then headline words in the topic, then closeness."""
     words = set(_words(f"{request.topic} {request.message}"))
     topic_words = set(_words(request.topic))
     parties = request.parties()
@@ -421,12 +433,12 @@ async def _decide_once(
             raise NotFound("intro request", request_id)
         if await apply(request, principal.workspace, now):
             await uow.requests.save(request)
-            await _enqueue(uow, request, now)
+            await enqueue_emails(uow, request, now)
             await uow.commit()
     return request
 
 
-async def _enqueue(uow: UnitOfWork, request: IntroRequest, now: datetime) -> None:
+async def enqueue_emails(uow: UnitOfWork, request: IntroRequest, now: datetime) -> None:
     intents = [intent for event in request.events for intent in emails_for(event, request)]
     if intents:
         await uow.outbox.add_emails(request.workspace_id, intents, now)
@@ -480,7 +492,7 @@ async def _expert_for(
     return person
 
 
-async def _available_fallbacks(
+async def available_fallbacks(
     uow: UnitOfWork, workspace: Workspace, request: IntroRequest, now: datetime
 ) -> frozenset[uuid.UUID]:
     """Fallback connectors who could take the ask now: within budget, reachable, and

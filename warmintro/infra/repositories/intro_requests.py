@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,7 +23,7 @@ from warmintro.domain.intro_request import (
     topic_key,
 )
 from warmintro.domain.ports import Load, Page
-from warmintro.infra.tables import events, intro_requests, request_parties
+from warmintro.infra.tables import events, intro_requests, request_parties, timers
 
 _ERASED = "[erased]"
 
@@ -55,6 +56,8 @@ def _row(r: IntroRequest) -> dict[str, Any]:
         reminder_at=r.reminder_at,
         reminded=r.reminded,
         introduced_at=r.introduced_at,
+        feedback_due_at=r.feedback_due_at,
+        feedback_asked=r.feedback_asked,
         version=r.version,
         event_seq=r.event_seq,
         created_at=r.created_at,
@@ -85,6 +88,8 @@ def _request(row: sa.Row[Any]) -> IntroRequest:
         reminder_at=row.reminder_at,
         reminded=row.reminded,
         introduced_at=row.introduced_at,
+        feedback_due_at=row.feedback_due_at,
+        feedback_asked=row.feedback_asked,
         version=row.version,
         event_seq=row.event_seq,
         created_at=row.created_at,
@@ -123,6 +128,7 @@ class SqlIntroRequests:
             raise
         await self._write_parties(request)
         await self._write_events(request)
+        await self.reschedule(request)
 
     async def get(self, workspace_id: uuid.UUID, request_id: uuid.UUID) -> IntroRequest | None:
         row = (
@@ -160,6 +166,7 @@ class SqlIntroRequests:
         request.version += 1
         await self._write_parties(request)
         await self._write_events(request)
+        await self.reschedule(request)
 
     async def find_open(
         self, workspace_id: uuid.UUID, asker_id: uuid.UUID, connector_id: uuid.UUID, topic_key: str
@@ -281,6 +288,35 @@ class SqlIntroRequests:
                     )
                     .values(data={**row.data, "note": _ERASED})
                 )
+
+    async def reschedule(self, request: IntroRequest) -> None:
+        """Keep the request's timer row at its next due time, or remove it."""
+        due = request.next_due()
+        where = (timers.c.workspace_id == request.workspace_id, timers.c.request_id == request.id)
+        if due is None:
+            await self._conn.execute(timers.delete().where(*where))
+            return
+        insert = pg_insert if self._conn.dialect.name == "postgresql" else sqlite_insert
+        stmt = insert(timers).values(
+            workspace_id=request.workspace_id, request_id=request.id, due_at=due
+        )
+        await self._conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[timers.c.workspace_id, timers.c.request_id],
+                set_={"due_at": stmt.excluded.due_at},
+            )
+        )
+
+    async def claim_due(self, now: datetime, limit: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
+        query = (
+            sa.select(timers.c.workspace_id, timers.c.request_id)
+            .where(timers.c.due_at <= now)
+            .order_by(timers.c.due_at)
+            .limit(limit)
+        )
+        if self._conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return [(r.workspace_id, r.request_id) for r in await self._conn.execute(query)]
 
     async def _write_parties(self, request: IntroRequest) -> None:
         """Record anyone who became a party; rows already there are left alone."""

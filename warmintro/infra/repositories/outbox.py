@@ -15,10 +15,12 @@ from warmintro.infra.tables import outbox
 class SqlOutbox:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
+        self.queued = 0
 
     async def add_emails(
         self, workspace_id: uuid.UUID, intents: list[EmailIntent], now: datetime
     ) -> None:
+        self.queued += len(intents)
         await self._conn.execute(
             outbox.insert(),
             [

@@ -27,6 +27,7 @@ class SqlWorkspaces:
                 connector_reminder_s=int(t.connector_reminder.total_seconds()),
                 expert_deadline_s=int(t.expert_deadline.total_seconds()),
                 expert_reminder_s=int(t.expert_reminder.total_seconds()),
+                feedback_delay_s=int(t.feedback_delay.total_seconds()),
                 connector_budget=b.connector_open,
                 expert_budget=b.expert_pending,
             )
@@ -49,6 +50,7 @@ class SqlWorkspaces:
                 connector_reminder=timedelta(seconds=row.connector_reminder_s),
                 expert_deadline=timedelta(seconds=row.expert_deadline_s),
                 expert_reminder=timedelta(seconds=row.expert_reminder_s),
+                feedback_delay=timedelta(seconds=row.feedback_delay_s),
             ),
             budgets=Budgets(connector_open=row.connector_budget, expert_pending=row.expert_budget),
         )

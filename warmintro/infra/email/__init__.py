@@ -1,0 +1,1 @@
+"""Email: composing outbox rows into messages, and the transports that send them."""

@@ -1,0 +1,213 @@
+"""Turning an outbox row into an email a person reads.
+
+Rendering happens at send time from current data: the outbox row holds only
+references, so an erased person's details never wait in a queue, and links are
+minted fresh for each send.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from warmintro.domain.handlers.intro_requests import rank_suggestions
+from warmintro.domain.intro_request import Event, IntroRequest
+from warmintro.domain.people import Person
+from warmintro.domain.ports import Address, Clock, OutgoingEmail
+from warmintro.infra.action_links import ActionLinks, Purpose
+from warmintro.infra.repositories.intro_requests import SqlIntroRequests
+from warmintro.infra.repositories.people import SqlConnections, SqlPeople
+from warmintro.infra.repositories.workspaces import SqlWorkspaces
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
+
+REASONS = {
+    "busy": "they are too busy right now",
+    "not_a_fit": "they don't think they are the right person",
+    "not_now": "the timing is not right",
+    "other": "another reason",
+}
+RATINGS = {"yes": "yes, it helped", "somewhat": "it helped somewhat", "no": "it did not help"}
+
+# Which link an email carries, and whose email its replies go to.
+LINKS: dict[str, Purpose] = {
+    "connector_ask": Purpose.CONNECTOR,
+    "connector_reminder": Purpose.CONNECTOR,
+    "connector_expert_declined": Purpose.CONNECTOR,
+    "expert_consent": Purpose.EXPERT,
+    "expert_reminder": Purpose.EXPERT,
+    "asker_feedback_ask": Purpose.ASKER,
+}
+REPLY_TO: dict[str, str] = {
+    "connector_ask": "asker",
+    "connector_reminder": "asker",
+    "expert_consent": "connector",
+    "expert_reminder": "connector",
+    "party_cancelled": "asker",
+    "connector_thank_you": "asker",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: uuid.UUID
+    workspace_id: uuid.UUID
+    template: str
+    recipient_id: uuid.UUID
+    cc_ids: tuple[uuid.UUID, ...]
+    request_id: uuid.UUID | None
+    event_id: uuid.UUID | None
+    attempts: int = 1
+
+
+class Undeliverable(Exception):
+    """Nothing to send: the recipient opted out, bounced or was erased, or the
+    request is gone. Recorded on the row; never retried."""
+
+
+class Composer:
+    def __init__(self, links: ActionLinks, clock: Clock, sender: str) -> None:
+        self._links = links
+        self._clock = clock
+        name, email = parseaddr(sender)
+        self.sender = Address(email or sender, name)
+        self.domain = (email or "warmintro.invalid").rpartition("@")[2] or "warmintro.invalid"
+        self._env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(TEMPLATES),
+            autoescape=jinja2.select_autoescape(["html"]),
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+        )
+
+    def message_id(self, item: OutboxItem) -> str:
+        return f"<{item.id}@{self.domain}>"
+
+    async def compose(self, conn: AsyncConnection, item: OutboxItem) -> OutgoingEmail:
+        people_repo = SqlPeople(conn)
+        requests = SqlIntroRequests(conn)
+        workspace = await SqlWorkspaces(conn).get(item.workspace_id)
+        request = (
+            await requests.get(item.workspace_id, item.request_id) if item.request_id else None
+        )
+        if workspace is None or request is None:
+            raise Undeliverable("the request no longer exists")
+        wanted = {item.recipient_id, *item.cc_ids, *request.parties()}
+        people = await people_repo.get_many(item.workspace_id, wanted)
+        recipient = people.get(item.recipient_id)
+        if recipient is None or not recipient.reachable():
+            raise Undeliverable("the recipient opted out, bounced or was erased")
+        event = await _event(requests, request, item.event_id)
+        ctx = await self._context(conn, item, workspace.name, request, people, event)
+        subject, text = self.render_text(item.template, ctx)
+        html = self._env.get_template(f"{item.template}.html").render(ctx)
+        unsubscribe = ctx["unsubscribe_url"]
+        reply_role = REPLY_TO.get(item.template)
+        if item.template == "introduction":
+            reply_role = "expert" if recipient.id == request.asker_id else "asker"
+        reply = ctx.get(reply_role) if reply_role else None
+        return OutgoingEmail(
+            message_id=self.message_id(item),
+            sender=self.sender,
+            to=Address(recipient.email, recipient.name),
+            cc=tuple(
+                Address(p.email, p.name)
+                for c in item.cc_ids
+                if (p := people.get(c)) is not None and p.erased_at is None
+            ),
+            reply_to=Address(reply["email"], reply["name"]) if reply else None,
+            subject=subject,
+            text=text,
+            html=html,
+            headers=(
+                ("List-Unsubscribe", f"<{unsubscribe}>"),
+                ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+            ),
+            tags=(
+                ("outbox_id", str(item.id)),
+                ("request_id", str(request.id)),
+                ("workspace_id", str(item.workspace_id)),
+            ),
+        )
+
+    def render_text(self, template: str, ctx: dict[str, Any]) -> tuple[str, str]:
+        """(subject, body): the text template's first line is the subject."""
+        rendered = self._env.get_template(f"{template}.txt").render(ctx)
+        subject, _, body = rendered.partition("\n")
+        return " ".join(subject.split()), body.lstrip("\n")
+
+    async def _context(
+        self,
+        conn: AsyncConnection,
+        item: OutboxItem,
+        workspace: str,
+        request: IntroRequest,
+        people: dict[uuid.UUID, Person],
+        event: Event | None,
+    ) -> dict[str, Any]:
+        def who(person_id: uuid.UUID | None) -> dict[str, Any] | None:
+            p = people.get(person_id) if person_id else None
+            if p is None:
+                return None
+            return {
+                "id": p.id,
+                "name": p.name or "someone",
+                "email": p.email,
+                "headline": p.headline,
+            }
+
+        data = event.data if event else {}
+        expert_id = request.expert_id
+        if item.template == "connector_expert_declined":
+            expert_id = uuid.UUID(str(data.get("expert_id"))) if data.get("expert_id") else None
+        ctx: dict[str, Any] = {
+            "workspace": workspace,
+            "recipient": who(item.recipient_id),
+            "asker": who(request.asker_id),
+            "connector": who(request.connector_id),
+            "expert": who(expert_id),
+            "request": {"id": request.id, "topic": request.topic, "message": request.message},
+            "forward_note": data.get("note") if event and event.type.endswith("forwarded") else "",
+            "proposal_note": data.get("note", "") if item.template == "expert_consent" else "",
+            "accept_note": data.get("note", "") if item.template == "introduction" else "",
+            "decline_note": data.get("note", "") if item.template.endswith("declined") else "",
+            "reason_text": REASONS.get(str(data.get("reason")), "no reason given"),
+            "rating_text": RATINGS.get(str(data.get("rating")), ""),
+            "feedback_note": data.get("note", "") if item.template == "connector_thank_you" else "",
+            "suggestions": [],
+            "action_url": "",
+        }
+        if item.template in ("connector_ask", "connector_reminder"):
+            connections = await SqlConnections(conn).all_of(item.workspace_id, request.connector_id)
+            candidates = await SqlPeople(conn).get_many(
+                item.workspace_id, {c.other_id for c in connections}
+            )
+            ranked = rank_suggestions(request, connections, candidates, self._clock.now(), 3)
+            ctx["suggestions"] = [
+                {"name": s.person.name, "headline": s.person.headline} for s in ranked
+            ]
+        purpose = LINKS.get(item.template)
+        if purpose is not None:
+            ctx["action_url"] = await self._links.mint(
+                conn, purpose, item.workspace_id, item.recipient_id, request.id
+            )
+        ctx["unsubscribe_url"] = await self._links.mint(
+            conn, Purpose.UNSUBSCRIBE, item.workspace_id, item.recipient_id, None
+        )
+        return ctx
+
+
+async def _event(
+    requests: SqlIntroRequests, request: IntroRequest, event_id: uuid.UUID | None
+) -> Event | None:
+    if event_id is None:
+        return None
+    return next(
+        (e for e in await requests.events(request.workspace_id, request.id) if e.id == event_id),
+        None,
+    )

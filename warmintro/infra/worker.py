@@ -1,0 +1,69 @@
+"""The worker loop: due timers, then the outbox, polling briefly when idle.
+
+`warmintro worker` runs one (run many against PostgreSQL); `warmintro serve`
+runs one in-process, woken as soon as a transaction queues mail, so a decision
+leaves as email within milliseconds rather than a polling interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from warmintro.domain.handlers.timers import fire_due_timers
+from warmintro.domain.ports import Clock, UnitOfWorkFactory
+from warmintro.infra.outbox_relay import OutboxRelay
+
+log = logging.getLogger("warmintro.worker")
+
+
+class Worker:
+    def __init__(
+        self,
+        relay: OutboxRelay,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        *,
+        poll_seconds: float = 0.1,
+    ) -> None:
+        self._relay = relay
+        self._uow = uow
+        self._clock = clock
+        self._poll = poll_seconds
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Called after a commit that queued mail: skip the rest of the idle wait."""
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        """Fire due timers, then send due mail; returns how much work there was."""
+        fired = await fire_due_timers(self._uow(), self._clock)
+        return fired + await self._relay.run_once()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        failures = 0
+        while not stop.is_set():
+            try:
+                busy = await self.run_once()
+                failures = 0
+            except Exception:
+                failures += 1
+                log.exception("worker pass failed (%d in a row)", failures)
+                busy = 0
+            if busy:
+                continue
+            self._wake.clear()
+            wait = self._poll if not failures else min(30.0, self._poll * 2**failures)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._first(stop), timeout=wait)
+
+    async def _first(self, stop: asyncio.Event) -> None:
+        woken = asyncio.create_task(self._wake.wait())
+        stopped = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait({woken, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            woken.cancel()
+            stopped.cancel()
