@@ -318,6 +318,15 @@ class FakeIntroRequests:
         self._rows[(request.workspace_id, request.id)] = _copy_request(request)
         self._append_events(request)
 
+    async def reschedule(self, request: IntroRequest) -> None:
+        """The fake's timers are the stored requests' own next_due(); nothing to write."""
+
+    async def claim_due(self, now: datetime, limit: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
+        due = sorted(
+            (r.next_due(), key) for key, r in self._rows.items() if (d := r.next_due()) and d <= now
+        )
+        return [key for _, key in due[:limit]]
+
     async def find_open(
         self, workspace_id: uuid.UUID, asker_id: uuid.UUID, connector_id: uuid.UUID, topic_key: str
     ) -> uuid.UUID | None:
