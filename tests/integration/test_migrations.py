@@ -23,7 +23,7 @@ WORKSPACE_KEYED = [t for t in metadata.sorted_tables if t.name != "workspaces"]
 # Queue indexes: the worker drains every workspace at once, so its due-time index
 # cannot lead with workspace_id (on Citus each shard keeps its own). The queue
 # tables' keys still lead with workspace_id.
-QUEUE_INDEXES = {"ix_outbox_due", "ix_timers_due"}
+QUEUE_INDEXES = {"ix_outbox_due", "ix_timers_due", "ix_webhook_deliveries_due"}
 
 
 def history() -> list[tuple[str, str | None]]:

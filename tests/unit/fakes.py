@@ -24,7 +24,8 @@ from warmintro.domain.intro_request import Event, IntroRequest, Role, State
 from warmintro.domain.intro_request import topic_key as key_of_topic
 from warmintro.domain.notifications import EmailIntent
 from warmintro.domain.people import Connection, Person, Workspace
-from warmintro.domain.ports import Load, Page
+from warmintro.domain.ports import Load, Page, WebhookDelivery, WebhookMessage
+from warmintro.domain.webhooks import WebhookEndpoint
 
 _ERASED = "[erased]"
 
@@ -52,6 +53,10 @@ class StoredData:
     requests: dict[tuple[uuid.UUID, uuid.UUID], IntroRequest] = field(default_factory=dict)
     events: dict[tuple[uuid.UUID, uuid.UUID], list[Event]] = field(default_factory=dict)
     outbox: list[QueuedEmail] = field(default_factory=list)
+    webhook_endpoints: dict[tuple[uuid.UUID, uuid.UUID], WebhookEndpoint] = field(
+        default_factory=dict
+    )
+    webhook_messages: list[tuple[uuid.UUID, WebhookMessage]] = field(default_factory=list)
 
 
 @dataclass
@@ -418,6 +423,62 @@ class FakeOutbox:
         self._store.data.outbox.extend(QueuedEmail(workspace_id, i, now) for i in intents)
 
 
+class FakeWebhooks:
+    """Endpoints and queued webhook messages; enough for the use cases that queue them."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+
+    async def add(self, endpoint: WebhookEndpoint) -> None:
+        self._store.data.webhook_endpoints[(endpoint.workspace_id, endpoint.id)] = endpoint
+
+    async def get(self, workspace_id: uuid.UUID, endpoint_id: uuid.UUID) -> WebhookEndpoint | None:
+        return self._store.data.webhook_endpoints.get((workspace_id, endpoint_id))
+
+    async def update(self, endpoint: WebhookEndpoint) -> None:
+        await self.add(endpoint)
+
+    async def delete(self, workspace_id: uuid.UUID, endpoint_id: uuid.UUID, now: datetime) -> None:
+        self._store.data.webhook_endpoints.pop((workspace_id, endpoint_id), None)
+
+    async def page(
+        self, workspace_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+    ) -> Page[WebhookEndpoint]:
+        items = sorted(
+            (e for (ws, _), e in self._store.data.webhook_endpoints.items() if ws == workspace_id),
+            key=lambda e: e.id,
+        )
+        items = [e for e in items if after is None or e.id > after]
+        return Page(items[:limit], items[limit - 1].id if len(items) > limit else None)
+
+    async def enqueue(
+        self, workspace_id: uuid.UUID, messages: list[WebhookMessage], now: datetime
+    ) -> None:
+        for message in messages:
+            for (ws, _), endpoint in self._store.data.webhook_endpoints.items():
+                if ws == workspace_id and endpoint.wants(message.event_type):
+                    self._store.data.webhook_messages.append((endpoint.id, message))
+
+    async def deliveries(
+        self,
+        workspace_id: uuid.UUID,
+        endpoint_id: uuid.UUID,
+        *,
+        after: uuid.UUID | None,
+        limit: int,
+    ) -> Page[WebhookDelivery]:
+        return Page([], None)
+
+    async def retry(
+        self,
+        workspace_id: uuid.UUID,
+        endpoint_id: uuid.UUID,
+        delivery_id: uuid.UUID,
+        now: datetime,
+    ) -> WebhookDelivery | None:
+        return None
+
+
 class FakeUnitOfWork:
     """One 'transaction' on the store: rolls back to the last commit on exit."""
 
@@ -431,6 +492,7 @@ class FakeUnitOfWork:
         self.connections = FakeConnections(store)
         self.requests = FakeIntroRequests(store)
         self.outbox = FakeOutbox(store)
+        self.webhooks = FakeWebhooks(store)
         self._snapshot: StoredData | None = None
 
     async def __aenter__(self) -> Self:

@@ -15,7 +15,7 @@ from warmintro import __version__
 from warmintro.api import pages, problems
 from warmintro.api.container import Container, bootstrap
 from warmintro.api.metrics import MetricsMiddleware
-from warmintro.api.routes import health, intro_requests, people
+from warmintro.api.routes import health, intro_requests, people, webhooks
 from warmintro.infra import migrate
 from warmintro.infra.settings import Settings
 
@@ -119,6 +119,7 @@ def create_app(
     problems.install(app, container.clock)
     app.include_router(people.router)
     app.include_router(intro_requests.router)
+    app.include_router(webhooks.router)
     app.include_router(health.router)
     app.include_router(pages.router)
     app.add_middleware(MetricsMiddleware, metrics=container.metrics)

@@ -19,6 +19,8 @@ from warmintro.infra.outbox_relay import OutboxRelay
 from warmintro.infra.settings import Settings
 from warmintro.infra.tokens import ActionTokens, MemberTokens
 from warmintro.infra.uow import SqlUnitOfWorkFactory
+from warmintro.infra.url_guard import UrlGuard
+from warmintro.infra.webhook_relay import WebhookRelay
 from warmintro.infra.worker import Worker
 
 
@@ -36,8 +38,10 @@ class Container:
     mailbox: DevMailbox
     mailer: Mailer
     worker: Worker
+    url_guard: UrlGuard
 
     async def close(self) -> None:
+        await self.worker.close()
         await self.engine.dispose()
 
 
@@ -68,8 +72,10 @@ def bootstrap(
     mailbox = DevMailbox()
     mailer = mailer or make_mailer(settings, mailbox)
     composer = Composer(links, clock, settings.email_from)
+    url_guard = UrlGuard(allow_private=settings.is_development)
     worker = Worker(
         OutboxRelay(engine, composer, mailer, clock),
+        WebhookRelay(engine, clock, url_guard),
         uow,
         clock,
         poll_seconds=settings.worker_poll_seconds,
@@ -88,4 +94,5 @@ def bootstrap(
         mailbox=mailbox,
         mailer=mailer,
         worker=worker,
+        url_guard=url_guard,
     )

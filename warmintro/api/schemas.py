@@ -36,7 +36,9 @@ from warmintro.domain.people import (
     Connection,
     Person,
 )
+from warmintro.domain.ports import WebhookDelivery
 from warmintro.domain.views import visible_expert_id
+from warmintro.domain.webhooks import EVENT_TYPES, WebhookEndpoint
 
 T = TypeVar("T")
 NO_NUL = r"^[^\x00]*$"
@@ -352,3 +354,88 @@ class Problem(BaseModel):
     instance: str | None = None
     current_state: str | None = None
     errors: list[dict[str, Any]] | None = None
+
+
+# ---- webhooks -------------------------------------------------------------------------
+
+
+class WebhookEndpointIn(Input):
+    url: Annotated[str, StringConstraints(min_length=8, max_length=2000)] = Field(
+        description="https (http only to loopback in development); must resolve to public "
+        "addresses in production."
+    )
+    event_types: Annotated[list[str], Field(max_length=len(EVENT_TYPES))] = Field(
+        default=[], description=f"Types to receive; empty for all of: {', '.join(EVENT_TYPES)}."
+    )
+    description: Annotated[str, StringConstraints(max_length=500)] = ""
+
+
+class WebhookEndpointOut(BaseModel):
+    id: uuid.UUID
+    url: str
+    description: str
+    event_types: list[str]
+    enabled: bool
+    disabled_reason: str | None
+    secret: str | None = Field(
+        default=None,
+        description="The signing secret (whsec_…): only in the response that "
+        "creates or rotates it.",
+    )
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, e: WebhookEndpoint, *, with_secret: bool = False) -> WebhookEndpointOut:
+        return cls(
+            id=e.id,
+            url=e.url,
+            description=e.description,
+            event_types=list(e.event_types),
+            enabled=e.enabled,
+            disabled_reason=e.disabled_reason,
+            secret=e.secret if with_secret else None,
+            created_at=e.created_at,
+            updated_at=e.updated_at,
+        )
+
+
+class WebhookAttemptOut(BaseModel):
+    attempt: int
+    at: datetime
+    status_code: int | None
+    duration_ms: int
+    response_snippet: str
+    error: str | None
+
+
+class WebhookDeliveryOut(BaseModel):
+    id: uuid.UUID
+    webhook_id: str = Field(description="The `webhook-id` header, the same on every retry.")
+    event_type: str
+    payload: dict[str, Any]
+    status: Literal["pending", "sending", "delivered", "failed"]
+    attempts: list[WebhookAttemptOut]
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+    last_error: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, d: WebhookDelivery) -> WebhookDeliveryOut:
+        return cls(
+            id=d.id,
+            webhook_id=f"msg_{d.id.hex}",
+            event_type=d.event_type,
+            payload=dict(d.payload),
+            status=d.status,  # type: ignore[arg-type]
+            attempts=[WebhookAttemptOut(**vars_of(a)) for a in d.history],
+            next_attempt_at=d.next_attempt_at if d.status == "pending" else None,
+            delivered_at=d.delivered_at,
+            last_error=d.last_error,
+            created_at=d.created_at,
+        )
+
+
+def vars_of(obj: Any) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in obj.__slots__}

@@ -15,6 +15,7 @@ from typing import Generic, Protocol, Self, TypeVar
 from warmintro.domain.intro_request import Event, IntroRequest, Role, State
 from warmintro.domain.notifications import EmailIntent
 from warmintro.domain.people import Connection, Person, Workspace
+from warmintro.domain.webhooks import WebhookEndpoint
 
 T = TypeVar("T")
 
@@ -161,6 +162,8 @@ class UnitOfWork(Protocol):
     def requests(self) -> IntroRequestRepository: ...
     @property
     def outbox(self) -> Outbox: ...
+    @property
+    def webhooks(self) -> WebhookRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
@@ -204,4 +207,74 @@ class Mailer(Protocol):
     async def send(self, email: OutgoingEmail) -> str | None:
         """Hand the email to the transport; returns the provider's id if it gives one.
         Raises SendFailed (transient or permanent) when the transport refuses."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookAttempt:
+    attempt: int
+    at: datetime
+    status_code: int | None
+    duration_ms: int
+    response_snippet: str
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookDelivery:
+    id: uuid.UUID
+    endpoint_id: uuid.UUID
+    event_type: str
+    payload: dict[str, object]
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    delivered_at: datetime | None
+    last_error: str | None
+    created_at: datetime
+    history: tuple[WebhookAttempt, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookMessage:
+    """One event to deliver to every endpoint that wants its type."""
+
+    event_id: uuid.UUID | None
+    event_type: str
+    payload: dict[str, object]
+
+
+class WebhookRepository(Protocol):
+    async def add(self, endpoint: WebhookEndpoint) -> None: ...
+    async def get(
+        self, workspace_id: uuid.UUID, endpoint_id: uuid.UUID
+    ) -> WebhookEndpoint | None: ...
+    async def update(self, endpoint: WebhookEndpoint) -> None: ...
+    async def delete(
+        self, workspace_id: uuid.UUID, endpoint_id: uuid.UUID, now: datetime
+    ) -> None: ...
+    async def page(
+        self, workspace_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+    ) -> Page[WebhookEndpoint]: ...
+    async def enqueue(
+        self, workspace_id: uuid.UUID, messages: list[WebhookMessage], now: datetime
+    ) -> None:
+        """One delivery per (message, enabled endpoint that wants its type)."""
+        ...
+
+    async def deliveries(
+        self,
+        workspace_id: uuid.UUID,
+        endpoint_id: uuid.UUID,
+        *,
+        after: uuid.UUID | None,
+        limit: int,
+    ) -> Page[WebhookDelivery]:
+        """Newest first, each with its attempts."""
+        ...
+
+    async def retry(
+        self, workspace_id: uuid.UUID, endpoint_id: uuid.UUID, delivery_id: uuid.UUID, now: datetime
+    ) -> WebhookDelivery | None:
+        """Queue a delivery to go again now; None if there is no such delivery."""
         ...

@@ -252,6 +252,65 @@ action_links = sa.Table(
     sa.Index(None, "workspace_id", "request_id"),
 )
 
+webhook_endpoints = sa.Table(
+    "webhook_endpoints",
+    metadata,
+    _ws(),
+    sa.Column("id", Id, nullable=False),
+    sa.Column("url", sa.String(2000), nullable=False),
+    sa.Column("description", sa.String(500), nullable=False, server_default=""),
+    sa.Column("event_types", JSON, nullable=False),
+    sa.Column("secret", sa.String(100), nullable=False),
+    sa.Column("previous_secret", sa.String(100)),
+    sa.Column("previous_secret_until", UTCDateTime),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("disabled_reason", sa.Text),
+    sa.Column("deleted_at", UTCDateTime),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "id"),
+)
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    _ws(),
+    sa.Column("id", Id, nullable=False),
+    sa.Column("endpoint_id", Id, nullable=False),
+    sa.Column("event_id", Id),
+    sa.Column("event_type", sa.String(64), nullable=False),
+    sa.Column("payload", JSON, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+    sa.Column("locked_until", UTCDateTime),
+    sa.Column("delivered_at", UTCDateTime),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "id"),
+    sa.Index(None, "workspace_id", "endpoint_id", "id"),
+    sa.Index(
+        "ix_webhook_deliveries_due",
+        "next_attempt_at",
+        postgresql_where=sa.text("status IN ('pending', 'sending')"),
+        sqlite_where=sa.text("status IN ('pending', 'sending')"),
+    ),
+)
+
+webhook_attempts = sa.Table(
+    "webhook_attempts",
+    metadata,
+    _ws(),
+    sa.Column("delivery_id", Id, nullable=False),
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("status_code", sa.Integer),
+    sa.Column("duration_ms", sa.Integer, nullable=False),
+    sa.Column("response_snippet", sa.String(500), nullable=False, server_default=""),
+    sa.Column("error", sa.Text),
+    sa.PrimaryKeyConstraint("workspace_id", "delivery_id", "attempt"),
+)
+
 idempotency_keys = sa.Table(
     "idempotency_keys",
     metadata,

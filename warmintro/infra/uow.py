@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from warmintro.infra.repositories.intro_requests import SqlIntroRequests
 from warmintro.infra.repositories.outbox import SqlOutbox
 from warmintro.infra.repositories.people import SqlConnections, SqlPeople
+from warmintro.infra.repositories.webhooks import SqlWebhooks
 from warmintro.infra.repositories.workspaces import SqlApiKeys, SqlWorkspaces
 
 
@@ -41,6 +42,7 @@ class SqlUnitOfWork:
         self.connections = SqlConnections(conn)
         self.requests = SqlIntroRequests(conn)
         self.outbox = SqlOutbox(conn)
+        self.webhooks = SqlWebhooks(conn)
         return self
 
     async def __aexit__(
@@ -60,7 +62,7 @@ class SqlUnitOfWork:
     async def commit(self) -> None:
         assert self._conn is not None
         await self._conn.commit()
-        if self.outbox.queued and self._on_mail_queued is not None:
+        if (self.outbox.queued or self.webhooks.queued) and self._on_mail_queued is not None:
             self._on_mail_queued()
 
 

@@ -1,4 +1,4 @@
-"""The worker loop: due timers, then the outbox, polling briefly when idle.
+"""The worker loop: due timers, then email, then webhooks, polling briefly when idle.
 
 `warmintro worker` runs one (run many against PostgreSQL); `warmintro serve`
 runs one in-process, woken as soon as a transaction queues mail, so a decision
@@ -14,6 +14,7 @@ import logging
 from warmintro.domain.handlers.timers import fire_due_timers
 from warmintro.domain.ports import Clock, UnitOfWorkFactory
 from warmintro.infra.outbox_relay import OutboxRelay
+from warmintro.infra.webhook_relay import WebhookRelay
 
 log = logging.getLogger("warmintro.worker")
 
@@ -22,12 +23,14 @@ class Worker:
     def __init__(
         self,
         relay: OutboxRelay,
+        webhooks: WebhookRelay,
         uow: UnitOfWorkFactory,
         clock: Clock,
         *,
         poll_seconds: float = 0.1,
     ) -> None:
         self._relay = relay
+        self._webhooks = webhooks
         self._uow = uow
         self._clock = clock
         self._poll = poll_seconds
@@ -40,7 +43,11 @@ class Worker:
     async def run_once(self) -> int:
         """Fire due timers, then send due mail; returns how much work there was."""
         fired = await fire_due_timers(self._uow(), self._clock)
-        return fired + await self._relay.run_once()
+        sent = await self._relay.run_once()
+        return fired + sent + await self._webhooks.run_once()
+
+    async def close(self) -> None:
+        await self._webhooks.close()
 
     async def run(self, stop: asyncio.Event) -> None:
         failures = 0

@@ -31,8 +31,9 @@ from warmintro.domain.intro_request import (
 )
 from warmintro.domain.notifications import emails_for
 from warmintro.domain.people import Connection, Person, Workspace, normalize_email
-from warmintro.domain.ports import Clock, Page, UnitOfWork
+from warmintro.domain.ports import Clock, Page, UnitOfWork, WebhookMessage
 from warmintro.domain.views import Viewer, event_visible, viewer_of
+from warmintro.domain.webhooks import payload as webhook_payload
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +127,7 @@ async def create_intro_request(
             )
         await ensure_can_ask(uow, workspace, people[cmd.connector_id], Role.CONNECTOR, now)
         await uow.requests.add(request)
-        await enqueue_emails(uow, request, now)
+        await enqueue_effects(uow, request, now)
         await uow.commit()
     viewer = viewer_of(request, principal.person_id) if principal.person_id else Viewer(None, None)
     return Seen(request, viewer or Viewer(asker_id, Role.ASKER))
@@ -433,15 +434,35 @@ async def _decide_once(
             raise NotFound("intro request", request_id)
         if await apply(request, principal.workspace, now):
             await uow.requests.save(request)
-            await enqueue_emails(uow, request, now)
+            await enqueue_effects(uow, request, now)
             await uow.commit()
     return request
 
 
-async def enqueue_emails(uow: UnitOfWork, request: IntroRequest, now: datetime) -> None:
+async def enqueue_effects(uow: UnitOfWork, request: IntroRequest, now: datetime) -> None:
+    """Queue, in the change's own transaction, the emails its events send and one
+    webhook message per event."""
     intents = [intent for event in request.events for intent in emails_for(event, request)]
     if intents:
         await uow.outbox.add_emails(request.workspace_id, intents, now)
+    messages = [
+        WebhookMessage(
+            event_id=event.id,
+            event_type=event.type,
+            payload=webhook_payload(
+                event.type,
+                event.occurred_at,
+                {
+                    "id": str(request.id),
+                    "event_id": str(event.id),
+                    "actor_id": str(event.actor_id) if event.actor_id else None,
+                    **event.data,
+                },
+            ),
+        )
+        for event in request.events
+    ]
+    await uow.webhooks.enqueue(request.workspace_id, messages, now)
     request.events.clear()
 
 

@@ -10,7 +10,7 @@ tick is a no-op, so each reminder goes out once and each request expires once.
 from __future__ import annotations
 
 from warmintro.domain.errors import ConcurrentUpdate
-from warmintro.domain.handlers.intro_requests import available_fallbacks, enqueue_emails
+from warmintro.domain.handlers.intro_requests import available_fallbacks, enqueue_effects
 from warmintro.domain.intro_request import State
 from warmintro.domain.ports import Clock, UnitOfWork
 
@@ -34,7 +34,7 @@ async def fire_due_timers(uow: UnitOfWork, clock: Clock, *, limit: int = 20) -> 
                 )
                 if request.tick(now, workspace.timing, available):
                     await uow.requests.save(request)
-                    await enqueue_emails(uow, request, now)
+                    await enqueue_effects(uow, request, now)
                 else:
                     await uow.requests.reschedule(request)
             await uow.commit()

@@ -1,0 +1,217 @@
+"""Delivering webhooks, signed to the Standard Webhooks spec.
+
+Each delivery is POSTed with `webhook-id` (the same on every retry),
+`webhook-timestamp` (fresh per attempt) and `webhook-signature`
+(`v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, one per active secret while
+a secret rotates). Failures retry on a fixed schedule, honouring Retry-After;
+a 410 or an exhausted schedule disables the endpoint and says why. Every
+attempt is logged with its status, duration and the start of the response.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from warmintro.domain.errors import InvalidInput
+from warmintro.domain.ports import Clock
+from warmintro.domain.webhooks import SECRET_PREFIX
+from warmintro.infra.repositories.webhooks import SqlWebhooks
+from warmintro.infra.tables import webhook_attempts, webhook_deliveries
+from warmintro.infra.url_guard import UrlGuard
+
+log = logging.getLogger("warmintro.webhooks")
+
+SCHEDULE = [
+    timedelta(0),
+    timedelta(seconds=5),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=5),
+    timedelta(hours=10),
+    timedelta(hours=10),
+]
+"""Wait before each attempt: the first goes at once, the eighth is the last."""
+LEASE = timedelta(minutes=2)
+TIMEOUT = 10.0
+SNIPPET = 500
+D = webhook_deliveries
+
+
+def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
+    key = base64.b64decode(secret.removeprefix(SECRET_PREFIX))
+    mac = hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(mac).decode()
+
+
+@dataclass(frozen=True, slots=True)
+class _Claimed:
+    workspace_id: uuid.UUID
+    id: uuid.UUID
+    endpoint_id: uuid.UUID
+    payload: dict[str, Any]
+    attempts: int
+
+
+class WebhookRelay:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        clock: Clock,
+        guard: UrlGuard,
+        *,
+        client: httpx.AsyncClient | None = None,
+        batch: int = 20,
+    ) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._guard = guard
+        self._client = client or httpx.AsyncClient(
+            timeout=TIMEOUT, follow_redirects=False, trust_env=False
+        )
+        self._batch = batch
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def run_once(self) -> int:
+        claimed = await self._claim()
+        for item in claimed:
+            await self._deliver(item)
+        return len(claimed)
+
+    async def _claim(self) -> list[_Claimed]:
+        now = self._clock.now()
+        due = (
+            sa.select(D.c.workspace_id, D.c.id)
+            .where(
+                D.c.status.in_(("pending", "sending")),
+                D.c.next_attempt_at <= now,
+                sa.or_(D.c.locked_until.is_(None), D.c.locked_until <= now),
+            )
+            .order_by(D.c.next_attempt_at)
+            .limit(self._batch)
+        )
+        async with self._engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                due = due.with_for_update(skip_locked=True)
+            rows = (
+                await conn.execute(
+                    D.update()
+                    .where(sa.tuple_(D.c.workspace_id, D.c.id).in_(due))
+                    .values(status="sending", locked_until=now + LEASE, attempts=D.c.attempts + 1)
+                    .returning(D)
+                )
+            ).all()
+        return [
+            _Claimed(r.workspace_id, r.id, r.endpoint_id, dict(r.payload), r.attempts) for r in rows
+        ]
+
+    async def _deliver(self, item: _Claimed) -> None:
+        now = self._clock.now()
+        async with self._engine.connect() as conn:
+            endpoint = await SqlWebhooks(conn).get(item.workspace_id, item.endpoint_id)
+        if endpoint is None or not endpoint.enabled:
+            await self._finish(item, status="failed", last_error="endpoint disabled or deleted")
+            return
+        body = json.dumps(item.payload, separators=(",", ":"), sort_keys=True).encode()
+        msg_id = f"msg_{item.id.hex}"
+        timestamp = int(now.timestamp())
+        headers = {
+            "content-type": "application/json",
+            "user-agent": "warmintro-webhooks",
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": " ".join(
+                sign(s, msg_id, timestamp, body) for s in endpoint.secrets_at(now)
+            ),
+        }
+        started = time.perf_counter()
+        status: int | None = None
+        snippet, error, retry_after = "", None, None
+        try:
+            await self._guard.check(endpoint.url)
+            response = await self._client.post(endpoint.url, content=body, headers=headers)
+            status = response.status_code
+            snippet = response.text[:SNIPPET]
+            retry_after = _seconds(response.headers.get("retry-after"))
+        except InvalidInput as exc:
+            error = f"refused: {exc.detail}"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"[:SNIPPET]
+        duration_ms = int((time.perf_counter() - started) * 1000)
+        await self._log(item, now, status, duration_ms, snippet, error)
+
+        if status is not None and 200 <= status < 300:
+            await self._finish(item, status="delivered", delivered_at=now, last_error=None)
+            return
+        reason = error or f"HTTP {status}"
+        if status == 410:
+            await self._finish(item, status="failed", last_error=reason)
+            await self._disable(item, "the endpoint answered 410 Gone")
+            return
+        if item.attempts >= len(SCHEDULE):
+            await self._finish(item, status="failed", last_error=f"gave up: {reason}")
+            await self._disable(item, f"{len(SCHEDULE)} attempts failed; last: {reason}")
+            return
+        wait = max(SCHEDULE[item.attempts], timedelta(seconds=retry_after or 0))
+        await self._finish(item, status="pending", next_attempt_at=now + wait, last_error=reason)
+
+    async def _log(
+        self,
+        item: _Claimed,
+        at: datetime,
+        status: int | None,
+        duration_ms: int,
+        snippet: str,
+        error: str | None,
+    ) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                webhook_attempts.insert().values(
+                    workspace_id=item.workspace_id,
+                    delivery_id=item.id,
+                    attempt=item.attempts,
+                    at=at,
+                    status_code=status,
+                    duration_ms=duration_ms,
+                    response_snippet=snippet,
+                    error=error,
+                )
+            )
+
+    async def _finish(self, item: _Claimed, **values: Any) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                D.update()
+                .where(D.c.workspace_id == item.workspace_id, D.c.id == item.id)
+                .values(locked_until=None, **values)
+            )
+
+    async def _disable(self, item: _Claimed, reason: str) -> None:
+        async with self._engine.begin() as conn:
+            repo = SqlWebhooks(conn)
+            endpoint = await repo.get(item.workspace_id, item.endpoint_id)
+            if endpoint is not None and endpoint.enabled:
+                log.warning("disabling webhook endpoint %s: %s", endpoint.id, reason)
+                await repo.update(endpoint.disabled(reason, self._clock.now()))
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
