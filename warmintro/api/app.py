@@ -15,13 +15,15 @@ from warmintro import __version__
 from warmintro.api import pages, problems
 from warmintro.api.container import Container, bootstrap
 from warmintro.api.metrics import MetricsMiddleware
-from warmintro.api.routes import health, intro_requests, people, webhooks
+from warmintro.api.routes import health, inbound, intro_requests, people, webhooks
 from warmintro.infra import migrate
 from warmintro.infra.settings import Settings
 
 log = logging.getLogger("warmintro")
 
 MAX_BODY_BYTES = 256 * 1024
+MAX_INBOUND_BYTES = 8 * 1024 * 1024
+"""SendGrid batches events; its posts may be far larger than any API body."""
 
 DESCRIPTION = """\
 Double opt-in warm introductions. An **asker** asks a **connector** for an
@@ -45,8 +47,9 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = MAX_INBOUND_BYTES if scope["path"].startswith("/v1/inbound/") else MAX_BODY_BYTES
         length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+        if length is not None and (not length.isdigit() or int(length) > limit):
             await _too_large(send)
             return
         seen = 0
@@ -55,7 +58,7 @@ class BodyLimit:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > MAX_BODY_BYTES:
+            if seen > limit:
                 # An HTTPException passes through FastAPI's body parsing to the
                 # problem+json handler; any other error would become a 400.
                 raise StarletteHTTPException(413, "Payload too large")
@@ -120,6 +123,7 @@ def create_app(
     app.include_router(people.router)
     app.include_router(intro_requests.router)
     app.include_router(webhooks.router)
+    app.include_router(inbound.router)
     app.include_router(health.router)
     app.include_router(pages.router)
     app.add_middleware(MetricsMiddleware, metrics=container.metrics)

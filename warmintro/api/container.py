@@ -16,6 +16,7 @@ from warmintro.infra.email.compose import Composer
 from warmintro.infra.email.senders import ConsoleMailer, DevMailbox, SendGridMailer, SmtpMailer
 from warmintro.infra.idempotency import IdempotencyStore
 from warmintro.infra.outbox_relay import OutboxRelay
+from warmintro.infra.sendgrid_events import SendGridEvents
 from warmintro.infra.settings import Settings
 from warmintro.infra.tokens import ActionTokens, MemberTokens
 from warmintro.infra.uow import SqlUnitOfWorkFactory
@@ -39,6 +40,7 @@ class Container:
     mailer: Mailer
     worker: Worker
     url_guard: UrlGuard
+    sendgrid_events: SendGridEvents
 
     async def close(self) -> None:
         await self.worker.close()
@@ -95,4 +97,5 @@ def bootstrap(
         mailer=mailer,
         worker=worker,
         url_guard=url_guard,
+        sendgrid_events=SendGridEvents(settings.sendgrid_webhook_public_key, clock),
     )

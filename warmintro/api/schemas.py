@@ -439,3 +439,18 @@ class WebhookDeliveryOut(BaseModel):
 
 def vars_of(obj: Any) -> dict[str, Any]:
     return {name: getattr(obj, name) for name in obj.__slots__}
+
+
+class ExportedEvent(BaseModel):
+    id: uuid.UUID
+    request_id: uuid.UUID
+    type: str
+    data: dict[str, Any]
+    occurred_at: datetime
+
+
+class PersonExport(BaseModel):
+    person: PersonOut
+    connections: list[ConnectionOut]
+    intro_requests: list[IntroRequestOut]
+    events: list[ExportedEvent] = Field(description="Events this person caused.")

@@ -405,6 +405,36 @@ class IntroRequest:
         self._record("intro_request.expired", None, now, waiting_on=waiting.value)
         return True
 
+    # ---- deliverability ---------------------------------------------------
+
+    def party_unreachable(
+        self,
+        person_id: uuid.UUID,
+        now: datetime,
+        timing: Timing,
+        available: frozenset[uuid.UUID] = frozenset(),
+    ) -> bool:
+        """The email of the person we wait on bounced. An expert's ask returns to the
+        connector, who is told why; a connector's passes to the next fallback, or
+        expires and the asker hears the neutral outcome."""
+        if self.state is State.AWAITING_EXPERT and person_id == self.expert_id:
+            self.state = State.AWAITING_CONNECTOR
+            self.declined_expert_ids += (person_id,)
+            self.expert_id = None
+            self.decline_reason = None
+            self._wait_for(Role.CONNECTOR, now, timing)
+            self._record("intro_request.expert_unreachable", None, now, expert_id=person_id)
+            return True
+        if self.state is State.AWAITING_CONNECTOR and person_id == self.connector_id:
+            if self._hand_off(person_id, now, timing, available, cause="unreachable"):
+                return True
+            self._close(State.EXPIRED, now)
+            self._record(
+                "intro_request.expired", None, now, waiting_on="connector", cause="unreachable"
+            )
+            return True
+        return False
+
     def ask_feedback(self, now: datetime) -> bool:
         """The one "did it help?" ask, once its day has come."""
         if (

@@ -36,6 +36,8 @@ def emails_for(event: Event, request: IntroRequest) -> list[EmailIntent]:
             return to("expert_consent", request.expert_id)
         case "intro_request.expert_declined":
             return to("connector_expert_declined", request.connector_id)
+        case "intro_request.expert_unreachable":
+            return to("connector_expert_unreachable", request.connector_id)
         case "intro_request.introduced":
             return to("introduction", request.asker_id, request.connector_id) + to(
                 "introduction", request.expert_id, request.connector_id

@@ -70,6 +70,10 @@ class PersonRepository(Protocol):
     ) -> dict[uuid.UUID, Person]: ...
     async def get_by_email(self, workspace_id: uuid.UUID, email: str) -> Person | None: ...
     async def update(self, person: Person) -> None: ...
+    async def erase_traces(self, workspace_id: uuid.UUID, email: str) -> None:
+        """Remove an erased email from stored API responses and webhook logs."""
+        ...
+
     async def lock(self, workspace_id: uuid.UUID, ids: list[uuid.UUID]) -> None:
         """Serialise concurrent asks to these people until the transaction ends."""
         ...
@@ -127,6 +131,10 @@ class IntroRequestRepository(Protocol):
         limit: int,
     ) -> Page[IntroRequest]: ...
     async def events(self, workspace_id: uuid.UUID, request_id: uuid.UUID) -> list[Event]: ...
+    async def waiting_on(self, workspace_id: uuid.UUID, person_id: uuid.UUID) -> list[uuid.UUID]:
+        """Open requests waiting on this person, as connector or as expert."""
+        ...
+
     async def reschedule(self, request: IntroRequest) -> None:
         """Keep the request's durable timer at `request.next_due()` (or drop it)."""
         ...
@@ -164,6 +172,8 @@ class UnitOfWork(Protocol):
     def outbox(self) -> Outbox: ...
     @property
     def webhooks(self) -> WebhookRepository: ...
+    @property
+    def provider_events(self) -> ProviderEventLog: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
@@ -277,4 +287,25 @@ class WebhookRepository(Protocol):
         self, workspace_id: uuid.UUID, endpoint_id: uuid.UUID, delivery_id: uuid.UUID, now: datetime
     ) -> WebhookDelivery | None:
         """Queue a delivery to go again now; None if there is no such delivery."""
+        ...
+
+
+class ProviderEventLog(Protocol):
+    """What the email provider told us about sent mail, each event once."""
+
+    async def first_time(
+        self,
+        workspace_id: uuid.UUID,
+        event_id: str,
+        kind: str,
+        outbox_id: uuid.UUID | None,
+        now: datetime,
+    ) -> bool:
+        """Record the event; False when it was recorded before (providers resend)."""
+        ...
+
+    async def mark_outbox(
+        self, workspace_id: uuid.UUID, outbox_id: uuid.UUID, kind: str, at: datetime
+    ) -> None:
+        """Note a delivery or an open on the outbox message."""
         ...

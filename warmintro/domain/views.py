@@ -17,7 +17,11 @@ from warmintro.domain.intro_request import Event, IntroRequest, Role
 OPERATOR: Role | None = None
 """A workspace API key acting for nobody in particular sees everything."""
 
-_HIDDEN_FROM_ASKER = {"intro_request.expert_proposed", "intro_request.expert_declined"}
+_HIDDEN_FROM_ASKER = {
+    "intro_request.expert_proposed",
+    "intro_request.expert_declined",
+    "intro_request.expert_unreachable",
+}
 _PRIVATE_FIELDS = ("reason", "note")
 
 

@@ -27,6 +27,7 @@ EVENT_TYPES = (
     "intro_request.forwarded",
     "intro_request.expert_proposed",
     "intro_request.expert_declined",
+    "intro_request.expert_unreachable",
     "intro_request.declined",
     "intro_request.handed_off",
     "intro_request.introduced",

@@ -213,6 +213,8 @@ outbox = sa.Table(
     sa.Column("locked_until", UTCDateTime),
     sa.Column("message_id", sa.String(255)),
     sa.Column("provider_id", sa.String(255)),
+    sa.Column("delivered_at", UTCDateTime),
+    sa.Column("opened_at", UTCDateTime),
     sa.PrimaryKeyConstraint("workspace_id", "id"),
     sa.Index(None, "workspace_id", "status", "available_at"),
     sa.Index(None, "workspace_id", "request_id"),
@@ -309,6 +311,17 @@ webhook_attempts = sa.Table(
     sa.Column("response_snippet", sa.String(500), nullable=False, server_default=""),
     sa.Column("error", sa.Text),
     sa.PrimaryKeyConstraint("workspace_id", "delivery_id", "attempt"),
+)
+
+inbound_events = sa.Table(
+    "inbound_events",
+    metadata,
+    _ws(),
+    sa.Column("provider_event_id", sa.String(100), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("outbox_id", Id),
+    sa.Column("received_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "provider_event_id"),
 )
 
 idempotency_keys = sa.Table(

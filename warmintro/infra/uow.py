@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from warmintro.infra.repositories.intro_requests import SqlIntroRequests
 from warmintro.infra.repositories.outbox import SqlOutbox
 from warmintro.infra.repositories.people import SqlConnections, SqlPeople
+from warmintro.infra.repositories.provider_events import SqlProviderEvents
 from warmintro.infra.repositories.webhooks import SqlWebhooks
 from warmintro.infra.repositories.workspaces import SqlApiKeys, SqlWorkspaces
 
@@ -43,6 +44,7 @@ class SqlUnitOfWork:
         self.requests = SqlIntroRequests(conn)
         self.outbox = SqlOutbox(conn)
         self.webhooks = SqlWebhooks(conn)
+        self.provider_events = SqlProviderEvents(conn)
         return self
 
     async def __aexit__(

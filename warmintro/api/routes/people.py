@@ -23,7 +23,10 @@ from warmintro.api.schemas import (
     NO_NUL,
     ConnectionIn,
     ConnectionOut,
+    ExportedEvent,
+    IntroRequestOut,
     Page,
+    PersonExport,
     PersonIn,
     PersonOut,
     PersonPatch,
@@ -31,7 +34,9 @@ from warmintro.api.schemas import (
     TokenOut,
 )
 from warmintro.domain.access import Principal
+from warmintro.domain.handlers import erasure
 from warmintro.domain.handlers import people as h
+from warmintro.domain.handlers.intro_requests import Seen
 from warmintro.domain.people import Person, Preferences
 
 router = APIRouter(prefix="/v1/people", tags=["people"], responses=PROBLEMS)
@@ -113,8 +118,32 @@ async def erase_person(
 ) -> Response:
     """Erasure: removes the person's name, email, bio and the text they wrote;
     their events stay in timelines under an opaque id."""
-    await h.erase_person(person_id, uow, c.clock, principal)
+    await erasure.erase_person(person_id, uow, c.clock, principal)
     return Response(status_code=204)
+
+
+@router.get("/{person_id}/export", response_model=PersonExport)
+async def export_person(
+    person_id: uuid.UUID, principal: PrincipalDep, uow: ReadUowDep
+) -> PersonExport:
+    """Everything held about the person: profile, preferences, connections, the requests
+    they are a party to (as they see them) and the events they caused."""
+    data = await erasure.export_person(person_id, uow, principal)
+    return PersonExport(
+        person=PersonOut.of(data["person"], private=True),
+        connections=[ConnectionOut.of(x) for x in data["connections"]],
+        intro_requests=[IntroRequestOut.of(Seen(r, v)) for r, v in data["requests"]],
+        events=[
+            ExportedEvent(
+                id=e.id,
+                request_id=e.request_id,
+                type=e.type,
+                data=e.data,
+                occurred_at=e.occurred_at,
+            )
+            for e in data["events"]
+        ],
+    )
 
 
 @router.post("/{person_id}/connections", status_code=201, response_model=ConnectionOut)

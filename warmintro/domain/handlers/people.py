@@ -82,7 +82,7 @@ async def create_person(
 
 async def get_person(person_id: uuid.UUID, uow: UnitOfWork, principal: Principal) -> Person:
     async with uow:
-        return await _visible_person(uow, principal, person_id)
+        return await visible_person(uow, principal, person_id)
 
 
 async def list_people(
@@ -112,7 +112,7 @@ async def update_person(
 ) -> Person:
     """People edit their own profile and preferences; an API key may edit anyone's."""
     async with uow:
-        person = await _visible_person(uow, principal, cmd.person_id)
+        person = await visible_person(uow, principal, cmd.person_id)
         principal.require_self_or_operator(person.id)
         prefs = person.preferences
         if cmd.ask_budget is not UNSET:
@@ -144,25 +144,11 @@ async def update_person(
         return updated
 
 
-async def erase_person(
-    person_id: uuid.UUID, uow: UnitOfWork, clock: Clock, principal: Principal
-) -> None:
-    """Erasure: name, email, bio and the free text they wrote are removed everywhere;
-    the timeline keeps its events under the opaque id."""
-    async with uow:
-        person = await _visible_person(uow, principal, person_id)
-        principal.require_self_or_operator(person.id)
-        await uow.people.update(person.erased(clock.now()))
-        await uow.connections.remove_all_of(principal.workspace_id, person.id)
-        await uow.requests.scrub_person(principal.workspace_id, person.id)
-        await uow.commit()
-
-
 async def add_connection(
     cmd: AddConnection, uow: UnitOfWork, clock: Clock, principal: Principal
 ) -> Connection:
     async with uow:
-        person = await _visible_person(uow, principal, cmd.person_id)
+        person = await visible_person(uow, principal, cmd.person_id)
         principal.require_self_or_operator(person.id)
         other = await uow.people.get(principal.workspace_id, cmd.other_id)
         if other is None or other.erased_at is not None:
@@ -189,7 +175,7 @@ async def list_connections(
     limit: int,
 ) -> Page[Connection]:
     async with uow:
-        person = await _visible_person(uow, principal, person_id)
+        person = await visible_person(uow, principal, person_id)
         principal.require_self_or_operator(person.id)
         return await uow.connections.page(
             principal.workspace_id, person.id, after=after, limit=limit
@@ -208,11 +194,11 @@ async def mint_member_token(
     if not timedelta(seconds=60) <= ttl <= MAX_TOKEN_TTL:
         raise InvalidInput("ttl_seconds must be between 60 and 86400", field="ttl_seconds")
     async with uow:
-        person = await _visible_person(uow, principal, person_id)
+        person = await visible_person(uow, principal, person_id)
     return tokens.mint(principal.workspace_id, person.id, ttl)
 
 
-async def _visible_person(uow: UnitOfWork, principal: Principal, person_id: uuid.UUID) -> Person:
+async def visible_person(uow: UnitOfWork, principal: Principal, person_id: uuid.UUID) -> Person:
     person = await uow.people.get(principal.workspace_id, person_id)
     if person is None or person.erased_at is not None:
         raise NotFound("person", person_id)

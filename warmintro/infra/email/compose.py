@@ -40,6 +40,7 @@ LINKS: dict[str, Purpose] = {
     "connector_ask": Purpose.CONNECTOR,
     "connector_reminder": Purpose.CONNECTOR,
     "connector_expert_declined": Purpose.CONNECTOR,
+    "connector_expert_unreachable": Purpose.CONNECTOR,
     "expert_consent": Purpose.EXPERT,
     "expert_reminder": Purpose.EXPERT,
     "asker_feedback_ask": Purpose.ASKER,
@@ -163,7 +164,7 @@ class Composer:
 
         data = event.data if event else {}
         expert_id = request.expert_id
-        if item.template == "connector_expert_declined":
+        if item.template in ("connector_expert_declined", "connector_expert_unreachable"):
             expert_id = uuid.UUID(str(data.get("expert_id"))) if data.get("expert_id") else None
         ctx: dict[str, Any] = {
             "workspace": workspace,

@@ -270,7 +270,7 @@ class SqlIntroRequests:
                 t.workspace_id == workspace_id,
                 t.asker_id == person_id,
             )
-            .values(message=_ERASED)
+            .values(topic=_ERASED, message=_ERASED)
         )
         rows = await self._conn.execute(
             sa.select(events.c.request_id, events.c.seq, events.c.data).where(
@@ -288,6 +288,19 @@ class SqlIntroRequests:
                     )
                     .values(data={**row.data, "note": _ERASED})
                 )
+
+    async def waiting_on(self, workspace_id: uuid.UUID, person_id: uuid.UUID) -> list[uuid.UUID]:
+        t = intro_requests.c
+        rows = await self._conn.execute(
+            sa.select(t.id).where(
+                t.workspace_id == workspace_id,
+                sa.or_(
+                    sa.and_(t.connector_id == person_id, t.state == State.AWAITING_CONNECTOR.value),
+                    sa.and_(t.expert_id == person_id, t.state == State.AWAITING_EXPERT.value),
+                ),
+            )
+        )
+        return [r.id for r in rows]
 
     async def reschedule(self, request: IntroRequest) -> None:
         """Keep the request's timer row at its next due time, or remove it."""

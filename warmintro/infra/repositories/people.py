@@ -12,7 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from warmintro.domain.errors import AlreadyExists
 from warmintro.domain.people import Connection, EmailStatus, Person, Preferences
 from warmintro.domain.ports import Page
-from warmintro.infra.tables import connections, people, person_expertise
+from warmintro.infra.tables import (
+    connections,
+    idempotency_keys,
+    people,
+    person_expertise,
+    webhook_attempts,
+)
 
 
 def _row(person: Person) -> dict[str, Any]:
@@ -119,6 +125,25 @@ class SqlPeople:
             )
         )
         await self._write_tags(person)
+
+    async def erase_traces(self, workspace_id: uuid.UUID, email: str) -> None:
+        like = f"%{_escape_like(email.casefold())}%"
+        await self._conn.execute(
+            idempotency_keys.delete().where(
+                idempotency_keys.c.workspace_id == workspace_id,
+                sa.func.lower(sa.cast(idempotency_keys.c.response, sa.Text)).like(
+                    like, escape="\\"
+                ),
+            )
+        )
+        await self._conn.execute(
+            webhook_attempts.update()
+            .where(
+                webhook_attempts.c.workspace_id == workspace_id,
+                sa.func.lower(webhook_attempts.c.response_snippet).like(like, escape="\\"),
+            )
+            .values(response_snippet="[erased]")
+        )
 
     async def lock(self, workspace_id: uuid.UUID, ids: list[uuid.UUID]) -> None:
         if self._conn.dialect.name != "postgresql" or not ids:

@@ -1,0 +1,36 @@
+"""Events posted back by the email provider."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request
+from pydantic import BaseModel
+
+from warmintro.api.deps import ContainerDep
+from warmintro.api.routes import PROBLEMS
+from warmintro.domain.handlers.deliverability import record_provider_events
+from warmintro.infra.sendgrid_events import parse
+
+router = APIRouter(prefix="/v1/inbound", tags=["inbound"], responses=PROBLEMS)
+
+
+class Received(BaseModel):
+    received: int
+    new: int
+
+
+@router.post("/sendgrid/events", response_model=Received)
+async def sendgrid_events(
+    request: Request,
+    c: ContainerDep,
+    signature: Annotated[str | None, Header(alias="X-Twilio-Email-Event-Webhook-Signature")] = None,
+    timestamp: Annotated[str | None, Header(alias="X-Twilio-Email-Event-Webhook-Timestamp")] = None,
+) -> Received:
+    """SendGrid's signed Event Webhook (no API key: the ECDSA signature is the credential).
+    Bounces, drops and spam reports stop mail to the address and move requests waiting
+    on that person along; deliveries and opens are noted. Each `sg_event_id` counts once."""
+    raw = c.sendgrid_events.verify(await request.body(), signature, timestamp)
+    events = parse(raw)
+    new = await record_provider_events(events, c.uow(), c.clock)
+    return Received(received=len(raw), new=new)

@@ -1,0 +1,79 @@
+"""What the email provider reports: bounces stop mail and move waiting asks on.
+
+A bounce or a drop marks the address undeliverable, a spam report suppresses
+it; either way no more mail goes to it, and every request waiting on that
+person moves on at once instead of waiting out its deadline. Deliveries and
+opens are noted on the outbox message. Providers resend events, so each is
+acted on once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from warmintro.domain.handlers.intro_requests import available_fallbacks, enqueue_effects
+from warmintro.domain.people import EmailStatus
+from warmintro.domain.ports import Clock, UnitOfWork
+
+UNDELIVERABLE = {
+    "bounce": EmailStatus.BOUNCED,
+    "dropped": EmailStatus.BOUNCED,
+    "spamreport": EmailStatus.SUPPRESSED,
+}
+NOTED = {"delivered", "open"}
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderEvent:
+    workspace_id: uuid.UUID
+    event_id: str
+    kind: str
+    email: str
+    outbox_id: uuid.UUID | None
+    occurred_at: datetime
+
+
+async def record_provider_events(events: list[ProviderEvent], uow: UnitOfWork, clock: Clock) -> int:
+    """Act on each new event in one transaction; returns how many were new."""
+    now = clock.now()
+    new = 0
+    async with uow:
+        for event in events:
+            if not await uow.provider_events.first_time(
+                event.workspace_id, event.event_id, event.kind, event.outbox_id, now
+            ):
+                continue
+            new += 1
+            if event.kind in NOTED and event.outbox_id is not None:
+                await uow.provider_events.mark_outbox(
+                    event.workspace_id, event.outbox_id, event.kind, event.occurred_at
+                )
+            elif event.kind in UNDELIVERABLE:
+                await _undeliverable(uow, event, UNDELIVERABLE[event.kind], now)
+        await uow.commit()
+    return new
+
+
+async def _undeliverable(
+    uow: UnitOfWork, event: ProviderEvent, status: EmailStatus, now: datetime
+) -> None:
+    person = await uow.people.get_by_email(event.workspace_id, event.email)
+    workspace = await uow.workspaces.get(event.workspace_id)
+    if person is None or workspace is None:
+        return
+    if person.email_status is EmailStatus.OK or status is EmailStatus.SUPPRESSED:
+        await uow.people.update(replace(person, email_status=status, updated_at=now))
+    for request_id in await uow.requests.waiting_on(event.workspace_id, person.id):
+        request = await uow.requests.get(event.workspace_id, request_id)
+        if request is None:
+            continue
+        available = (
+            await available_fallbacks(uow, workspace, request, now)
+            if request.connector_id == person.id
+            else frozenset()
+        )
+        if request.party_unreachable(person.id, now, workspace.timing, available):
+            await uow.requests.save(request)
+            await enqueue_effects(uow, request, now)
