@@ -15,7 +15,7 @@ from warmintro import __version__
 from warmintro.api import pages, problems
 from warmintro.api.container import Container, bootstrap
 from warmintro.api.metrics import MetricsMiddleware
-from warmintro.api.routes import health, inbound, intro_requests, people, webhooks
+from warmintro.api.routes import health, inbound, intro_requests, people, webhooks, workspace
 from warmintro.infra import migrate
 from warmintro.infra.settings import Settings
 
@@ -120,6 +120,7 @@ def create_app(
     )
     app.state.container = container
     problems.install(app, container.clock)
+    app.include_router(workspace.router)
     app.include_router(people.router)
     app.include_router(intro_requests.router)
     app.include_router(webhooks.router)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
@@ -35,6 +35,7 @@ from warmintro.domain.people import (
     MAX_TAGS,
     Connection,
     Person,
+    Workspace,
 )
 from warmintro.domain.ports import WebhookDelivery
 from warmintro.domain.views import visible_expert_id
@@ -454,3 +455,69 @@ class PersonExport(BaseModel):
     connections: list[ConnectionOut]
     intro_requests: list[IntroRequestOut]
     events: list[ExportedEvent] = Field(description="Events this person caused.")
+
+
+# ---- workspace settings -----------------------------------------------------------------
+
+
+class TimingSettings(BaseModel):
+    connector_deadline_hours: float = Field(gt=0, le=24 * 90)
+    connector_reminder_hours: float = Field(gt=0, le=24 * 90)
+    expert_deadline_hours: float = Field(gt=0, le=24 * 90)
+    expert_reminder_hours: float = Field(gt=0, le=24 * 90)
+    feedback_delay_hours: float = Field(gt=0, le=24 * 90)
+
+
+class TimingPatch(Input):
+    connector_deadline_hours: float | None = Field(default=None, gt=0, le=24 * 90)
+    connector_reminder_hours: float | None = Field(default=None, gt=0, le=24 * 90)
+    expert_deadline_hours: float | None = Field(default=None, gt=0, le=24 * 90)
+    expert_reminder_hours: float | None = Field(default=None, gt=0, le=24 * 90)
+    feedback_delay_hours: float | None = Field(default=None, gt=0, le=24 * 90)
+
+
+class BudgetSettings(BaseModel):
+    connector_open: int = Field(ge=1, le=100, description="Open asks a connector holds at once.")
+    expert_pending: int = Field(ge=1, le=100, description="Pending consents an expert holds.")
+
+
+class BudgetPatch(Input):
+    connector_open: int | None = Field(default=None, ge=1, le=100)
+    expert_pending: int | None = Field(default=None, ge=1, le=100)
+
+
+class WorkspaceOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    timing: TimingSettings
+    budgets: BudgetSettings
+    created_at: datetime
+
+    @classmethod
+    def of(cls, w: Workspace) -> WorkspaceOut:
+        t = w.timing
+
+        def hours(d: timedelta) -> float:
+            return d.total_seconds() / 3600
+
+        return cls(
+            id=w.id,
+            name=w.name,
+            timing=TimingSettings(
+                connector_deadline_hours=hours(t.connector_deadline),
+                connector_reminder_hours=hours(t.connector_reminder),
+                expert_deadline_hours=hours(t.expert_deadline),
+                expert_reminder_hours=hours(t.expert_reminder),
+                feedback_delay_hours=hours(t.feedback_delay),
+            ),
+            budgets=BudgetSettings(
+                connector_open=w.budgets.connector_open, expert_pending=w.budgets.expert_pending
+            ),
+            created_at=w.created_at,
+        )
+
+
+class WorkspacePatch(Input):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME)] | None = None
+    timing: TimingPatch | None = None
+    budgets: BudgetPatch | None = None

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from warmintro.domain.access import hash_api_key, new_api_key
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from warmintro.domain.access import Principal, hash_api_key, new_api_key
+from warmintro.domain.errors import NotFound
 from warmintro.domain.ids import new_id
 from warmintro.domain.people import Workspace
 from warmintro.domain.ports import Clock, UnitOfWork
@@ -18,3 +22,38 @@ async def create_workspace(name: str, uow: UnitOfWork, clock: Clock) -> tuple[Wo
         await uow.api_keys.add(workspace.id, hash_api_key(key), now)
         await uow.commit()
     return workspace, key
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateWorkspace:
+    """Only the fields given change."""
+
+    name: str | None = None
+    timing: dict[str, timedelta] | None = None
+    budgets: dict[str, int] | None = None
+
+
+async def get_workspace(principal: Principal) -> Workspace:
+    principal.require_operator()
+    return principal.workspace
+
+
+async def update_workspace(
+    cmd: UpdateWorkspace, uow: UnitOfWork, principal: Principal
+) -> Workspace:
+    """Deadlines, reminders, the feedback delay and ask budgets of this workspace.
+    Requests already waiting keep the deadlines they were given."""
+    principal.require_operator()
+    async with uow:
+        workspace = await uow.workspaces.get(principal.workspace_id)
+        if workspace is None:
+            raise NotFound("workspace")
+        updated = replace(
+            workspace,
+            name=cmd.name.strip() if cmd.name is not None else workspace.name,
+            timing=replace(workspace.timing, **cmd.timing) if cmd.timing else workspace.timing,
+            budgets=replace(workspace.budgets, **cmd.budgets) if cmd.budgets else workspace.budgets,
+        )
+        await uow.workspaces.update(updated)
+        await uow.commit()
+    return updated

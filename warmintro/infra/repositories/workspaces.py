@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -12,25 +13,34 @@ from warmintro.domain.people import Budgets, Timing, Workspace
 from warmintro.infra.tables import api_keys, workspaces
 
 
+def _values(workspace: Workspace) -> dict[str, Any]:
+    t, b = workspace.timing, workspace.budgets
+    return dict(
+        workspace_id=workspace.id,
+        name=workspace.name,
+        created_at=workspace.created_at,
+        connector_deadline_s=int(t.connector_deadline.total_seconds()),
+        connector_reminder_s=int(t.connector_reminder.total_seconds()),
+        expert_deadline_s=int(t.expert_deadline.total_seconds()),
+        expert_reminder_s=int(t.expert_reminder.total_seconds()),
+        feedback_delay_s=int(t.feedback_delay.total_seconds()),
+        connector_budget=b.connector_open,
+        expert_budget=b.expert_pending,
+    )
+
+
 class SqlWorkspaces:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
     async def add(self, workspace: Workspace) -> None:
-        t, b = workspace.timing, workspace.budgets
+        await self._conn.execute(workspaces.insert().values(_values(workspace)))
+
+    async def update(self, workspace: Workspace) -> None:
         await self._conn.execute(
-            workspaces.insert().values(
-                workspace_id=workspace.id,
-                name=workspace.name,
-                created_at=workspace.created_at,
-                connector_deadline_s=int(t.connector_deadline.total_seconds()),
-                connector_reminder_s=int(t.connector_reminder.total_seconds()),
-                expert_deadline_s=int(t.expert_deadline.total_seconds()),
-                expert_reminder_s=int(t.expert_reminder.total_seconds()),
-                feedback_delay_s=int(t.feedback_delay.total_seconds()),
-                connector_budget=b.connector_open,
-                expert_budget=b.expert_pending,
-            )
+            workspaces.update()
+            .where(workspaces.c.workspace_id == workspace.id)
+            .values(_values(workspace))
         )
 
     async def get(self, workspace_id: uuid.UUID) -> Workspace | None:
