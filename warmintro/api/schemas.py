@@ -44,9 +44,11 @@ from warmintro.domain.webhooks import EVENT_TYPES, WebhookEndpoint
 T = TypeVar("T")
 NO_NUL = r"^[^\x00]*$"
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME)]
-Email = Annotated[str, StringConstraints(min_length=3, max_length=254)]
-Tag = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TAG)]
+ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
+"""Names, emails, topics and headlines end up in email headers: no line breaks."""
+Name = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME, pattern=ONE_LINE)]
+Email = Annotated[str, StringConstraints(min_length=3, max_length=254, pattern=ONE_LINE)]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TAG, pattern=ONE_LINE)]
 Note = Annotated[str, StringConstraints(max_length=MAX_NOTE)]
 
 
@@ -109,7 +111,7 @@ class PreferencesPatch(Input):
 class PersonIn(Input):
     email: Email
     name: Name
-    headline: Annotated[str, StringConstraints(max_length=MAX_HEADLINE)] = ""
+    headline: Annotated[str, StringConstraints(max_length=MAX_HEADLINE, pattern=ONE_LINE)] = ""
     expertise: Annotated[list[Tag], Field(max_length=MAX_TAGS)] = []
     bio: Annotated[str, StringConstraints(max_length=MAX_BIO)] = ""
     preferences: PreferencesIn = PreferencesIn()
@@ -120,7 +122,9 @@ class PersonPatch(Input):
 
     email: Email | None = None
     name: Name | None = None
-    headline: Annotated[str, StringConstraints(max_length=MAX_HEADLINE)] | None = None
+    headline: (
+        Annotated[str, StringConstraints(max_length=MAX_HEADLINE, pattern=ONE_LINE)] | None
+    ) = None
     expertise: Annotated[list[Tag], Field(max_length=MAX_TAGS)] | None = None
     bio: Annotated[str, StringConstraints(max_length=MAX_BIO)] | None = None
     preferences: PreferencesPatch | None = None
@@ -206,7 +210,7 @@ class IntroRequestIn(Input):
         default=None, description="Required with an API key; a member token asks for itself."
     )
     connector_id: uuid.UUID
-    topic: Annotated[str, StringConstraints(min_length=1, max_length=MAX_TOPIC)]
+    topic: Annotated[str, StringConstraints(min_length=1, max_length=MAX_TOPIC, pattern=ONE_LINE)]
     message: Annotated[str, StringConstraints(min_length=1, max_length=MAX_MESSAGE)] = Field(
         description="A self-contained, forwardable blurb: who you are and what you hope to learn."
     )

@@ -17,7 +17,7 @@ from typing import Any
 
 from warmintro.domain.errors import InvalidInput, NotPermitted, WrongState
 from warmintro.domain.ids import new_id
-from warmintro.domain.people import Timing
+from warmintro.domain.people import Timing, require_one_line
 
 MAX_TOPIC = 200
 MAX_MESSAGE = 5000
@@ -145,6 +145,7 @@ class IntroRequest:
     ) -> IntroRequest:
         """Open an ask to one connector; fallbacks are tried one at a time, never at once."""
         topic = _text(topic, MAX_TOPIC, "topic", required=True)
+        require_one_line(topic, "topic")
         message = _text(message, MAX_MESSAGE, "message", required=True)
         fallbacks = tuple(fallback_connector_ids)
         if asker_id == connector_id:

@@ -70,6 +70,15 @@ class EmailStatus(StrEnum):
     SUPPRESSED = "suppressed"
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def require_one_line(value: str, field: str) -> None:
+    """Names, headlines and topics reach email headers: no line breaks or controls."""
+    if _CONTROL.search(value):
+        raise InvalidInput(f"{field} must be a single line of text", field=field)
+
+
 def normalize_email(email: str) -> str:
     email = email.strip()
     if len(email) > 254 or not _EMAIL.match(email):

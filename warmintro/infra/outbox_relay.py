@@ -125,6 +125,10 @@ class OutboxRelay:
             else:
                 await self._retry_or_fail(item, exc.reason, exc.retry_after)
             return
+        except Exception as exc:  # a transport bug must not stall the batch behind it
+            log.exception("sending outbox row %s failed unexpectedly", item.id)
+            await self._retry_or_fail(item, f"send failed: {exc!r}", None)
+            return
         await self._finish(
             item,
             status="sent",

@@ -30,7 +30,13 @@ from warmintro.domain.intro_request import (
     topic_key,
 )
 from warmintro.domain.notifications import emails_for
-from warmintro.domain.people import Connection, Person, Workspace, normalize_email
+from warmintro.domain.people import (
+    Connection,
+    Person,
+    Workspace,
+    normalize_email,
+    require_one_line,
+)
 from warmintro.domain.ports import Clock, Page, UnitOfWork, WebhookMessage
 from warmintro.domain.views import Viewer, event_visible, viewer_of
 from warmintro.domain.webhooks import payload as webhook_payload
@@ -501,6 +507,7 @@ async def _expert_for(
         raise WrongState("propose an expert for", request.state)
     if actor != request.connector_id:
         raise NotPermitted("only the current connector may propose")
+    require_one_line(cmd.expert.name, "name")
     person = Person(
         id=new_id(),
         workspace_id=workspace.id,

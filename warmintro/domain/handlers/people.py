@@ -15,6 +15,7 @@ from warmintro.domain.people import (
     Preferences,
     normalize_email,
     normalize_tags,
+    require_one_line,
 )
 from warmintro.domain.ports import Clock, MemberTokenCodec, Page, UnitOfWork
 
@@ -59,6 +60,8 @@ async def create_person(
     cmd: CreatePerson, uow: UnitOfWork, clock: Clock, principal: Principal
 ) -> Person:
     principal.require_operator()
+    require_one_line(cmd.name, "name")
+    require_one_line(cmd.headline, "headline")
     now = clock.now()
     person = Person(
         id=new_id(),
@@ -114,6 +117,8 @@ async def update_person(
     async with uow:
         person = await visible_person(uow, principal, cmd.person_id)
         principal.require_self_or_operator(person.id)
+        require_one_line(cmd.name or "", "name")
+        require_one_line(cmd.headline or "", "headline")
         prefs = person.preferences
         if cmd.ask_budget is not UNSET:
             prefs = replace(prefs, ask_budget=cmd.ask_budget)  # type: ignore[arg-type]

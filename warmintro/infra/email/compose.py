@@ -116,11 +116,7 @@ class Composer:
             message_id=self.message_id(item),
             sender=self.sender,
             to=Address(recipient.email, recipient.name),
-            cc=tuple(
-                Address(p.email, p.name)
-                for c in item.cc_ids
-                if (p := people.get(c)) is not None and p.erased_at is None
-            ),
+            cc=tuple(Address(p.email, p.name) for p in ctx["copied"]),
             reply_to=Address(reply["email"], reply["name"]) if reply else None,
             subject=subject,
             text=text,
@@ -166,7 +162,11 @@ class Composer:
         expert_id = request.expert_id
         if item.template in ("connector_expert_declined", "connector_expert_unreachable"):
             expert_id = uuid.UUID(str(data.get("expert_id"))) if data.get("expert_id") else None
+        # Whoever opted out, bounced or was erased is left out of the copy too.
+        copied = [p for c in item.cc_ids if (p := people.get(c)) is not None and p.reachable()]
         ctx: dict[str, Any] = {
+            "copied": copied,
+            "connector_in_copy": any(p.id == request.connector_id for p in copied),
             "workspace": workspace,
             "recipient": who(item.recipient_id),
             "asker": who(request.asker_id),

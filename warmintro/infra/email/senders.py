@@ -34,8 +34,12 @@ log = logging.getLogger("warmintro.email")
 PERMANENT_HTTP = {400, 401, 403, 404, 413}
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _fmt(address: Address) -> str:
-    return formataddr((address.name, address.email))
+    return formataddr((_one_line(address.name), address.email))
 
 
 def to_mime(email: OutgoingEmail) -> EmailMessage:
@@ -48,7 +52,7 @@ def to_mime(email: OutgoingEmail) -> EmailMessage:
         msg["Cc"] = ", ".join(_fmt(a) for a in email.cc)
     if email.reply_to:
         msg["Reply-To"] = _fmt(email.reply_to)
-    msg["Subject"] = email.subject
+    msg["Subject"] = _one_line(email.subject)
     for name, value in email.headers:
         msg[name] = value
     msg.set_content(email.text)
