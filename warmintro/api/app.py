@@ -50,7 +50,7 @@ class BodyLimit:
         limit = MAX_INBOUND_BYTES if scope["path"].startswith("/v1/inbound/") else MAX_BODY_BYTES
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
-            await _too_large(send)
+            await _too_large(send, page=scope["path"].startswith("/a/"))
             return
         seen = 0
 
@@ -67,7 +67,12 @@ class BodyLimit:
         await self.app(scope, limited, send)
 
 
-async def _too_large(send: Send) -> None:
+async def _too_large(send: Send, *, page: bool = False) -> None:
+    if page:
+        await pages.message(413, "That was too much text").__call__(
+            {"type": "http"}, _no_receive, send
+        )
+        return
     body = (
         b'{"type":"urn:warmintro:problem:payload_too_large","title":"Payload too large",'
         b'"status":413,"code":"payload_too_large","detail":"request bodies are limited '
@@ -84,6 +89,10 @@ async def _too_large(send: Send) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+async def _no_receive() -> Message:
+    return {"type": "http.disconnect"}
 
 
 def create_app(

@@ -129,7 +129,10 @@ async def act(token: str, request: Request) -> Response:
     link = await _resolve(container, token)
     if isinstance(link, HTMLResponse):
         return link
-    form = await request.form()
+    try:
+        form = await request.form()
+    except Exception:  # a body no browser form sends: garbled multipart and the like
+        return message(400, "That did not come from our form")
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     # RFC 8058 one-click unsubscribe posts only "List-Unsubscribe=One-Click".
     action = fields.get("action") or ("unsubscribe" if "List-Unsubscribe" in fields else "")
@@ -167,7 +170,13 @@ async def act(token: str, request: Request) -> Response:
         )
     except errors.InvalidInput as exc:
         return await _decision_page(container, link, 422, exc.detail)
-    except (errors.NotFound, errors.NotPermitted):
+    except errors.NotPermitted:
+        return message(
+            409,
+            "This request has moved on",
+            "It is no longer waiting for your answer, so there is nothing more to decide here.",
+        )
+    except errors.NotFound:
         return message(404, "This link does not work")
     async with container.engine.begin() as conn:
         await container.links.mark_used(conn, link, action)
@@ -261,7 +270,7 @@ async def _decision_page(
     waiting = _waiting_for(request, link.purpose, person_id)
     if not waiting:
         return message(
-            200,
+            409 if status >= 400 else 200,
             "Nothing to decide here any more",
             f"This request is {STATE_TEXT[request.state]}. Thank you for your time.",
         )

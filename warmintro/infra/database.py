@@ -1,9 +1,9 @@
 """Engines for the two supported databases.
 
-SQLite: WAL, a busy timeout, and write transactions opened with BEGIN IMMEDIATE
-so concurrent writers queue up instead of failing mid-transaction; that also
-makes budget and duplicate checks serial on SQLite. PostgreSQL: asyncpg, READ
-COMMITTED, with row locks where a check must be serial.
+SQLite: WAL, a busy timeout, and transactions opened with BEGIN IMMEDIATE (read
+units of work ask for DEFERRED) so concurrent writers queue up instead of failing
+mid-transaction; that also makes budget and duplicate checks serial on SQLite.
+PostgreSQL: asyncpg, READ COMMITTED, with row locks where a check must be serial.
 """
 
 from __future__ import annotations
@@ -44,5 +44,8 @@ def _sqlite_tuning(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync, "begin")
     def _begin(conn: Any) -> None:
-        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        # IMMEDIATE unless a reader asks otherwise: a deferred transaction that reads
+        # and then writes fails at once ("database is locked") when another writer
+        # got in between; taking the write lock up front makes it wait its turn.
+        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
         conn.exec_driver_sql(f"BEGIN {mode}")

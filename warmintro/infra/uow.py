@@ -33,8 +33,8 @@ class SqlUnitOfWork:
 
     async def __aenter__(self) -> Self:
         conn = await self._engine.connect()
-        if self._write and conn.dialect.name == "sqlite":
-            await conn.execution_options(sqlite_begin="IMMEDIATE")
+        if not self._write and conn.dialect.name == "sqlite":
+            await conn.execution_options(sqlite_begin="DEFERRED")
         await conn.begin()
         self._conn = conn
         self.workspaces = SqlWorkspaces(conn)
