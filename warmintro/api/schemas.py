@@ -454,9 +454,17 @@ class ExportedEvent(BaseModel):
     occurred_at: datetime
 
 
+class KnownBy(BaseModel):
+    person_id: uuid.UUID = Field(description="Who recorded that they know this person.")
+    strength: int
+    context: str
+    created_at: datetime
+
+
 class PersonExport(BaseModel):
     person: PersonOut
-    connections: list[ConnectionOut]
+    connections: list[ConnectionOut] = Field(description="People this person knows.")
+    known_by: list[KnownBy] = Field(description="People who recorded knowing this person.")
     intro_requests: list[IntroRequestOut]
     events: list[ExportedEvent] = Field(description="Events this person caused.")
 

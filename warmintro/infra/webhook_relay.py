@@ -19,6 +19,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -147,7 +148,7 @@ class WebhookRelay:
             response = await self._client.post(endpoint.url, content=body, headers=headers)
             status = response.status_code
             snippet = response.text[:SNIPPET]
-            retry_after = _seconds(response.headers.get("retry-after"))
+            retry_after = _seconds(response.headers.get("retry-after"), now)
         except InvalidInput as exc:
             error = f"refused: {exc.detail}"
         except httpx.HTTPError as exc:
@@ -210,8 +211,15 @@ class WebhookRelay:
                 await repo.update(endpoint.disabled(reason, self._clock.now()))
 
 
-def _seconds(value: str | None) -> float | None:
+def _seconds(value: str | None, now: datetime) -> float | None:
+    """Retry-After as seconds or as an HTTP date (RFC 9110 allows both)."""
+    if not value:
+        return None
     try:
-        return float(value) if value else None
+        return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - now).total_seconds())
+    except (TypeError, ValueError):
         return None

@@ -25,6 +25,7 @@ from warmintro.api.schemas import (
     ConnectionOut,
     ExportedEvent,
     IntroRequestOut,
+    KnownBy,
     Page,
     PersonExport,
     PersonIn,
@@ -132,6 +133,15 @@ async def export_person(
     return PersonExport(
         person=PersonOut.of(data["person"], private=True),
         connections=[ConnectionOut.of(x) for x in data["connections"]],
+        known_by=[
+            KnownBy(
+                person_id=x.person_id,
+                strength=x.strength,
+                context=x.context,
+                created_at=x.created_at,
+            )
+            for x in data["known_by"]
+        ],
         intro_requests=[IntroRequestOut.of(Seen(r, v)) for r, v in data["requests"]],
         events=[
             ExportedEvent(

@@ -48,7 +48,7 @@ async def erase_person(
                     await enqueue_effects(uow, request, now)
         email = person.email
         await uow.people.update(person.erased(now))
-        await uow.people.erase_traces(ws.id, email)
+        await uow.people.erase_traces(ws.id, person.id, email)
         await uow.connections.remove_all_of(ws.id, person.id)
         await uow.requests.scrub_person(ws.id, person.id)
         await uow.webhooks.enqueue(
@@ -73,6 +73,7 @@ async def export_person(
         person = await visible_person(uow, principal, person_id)
         principal.require_self_or_operator(person.id)
         connections = await uow.connections.all_of(principal.workspace_id, person.id)
+        known_by = await uow.connections.all_to(principal.workspace_id, person.id)
         requests = []
         after: uuid.UUID | None = None
         while True:
@@ -94,6 +95,7 @@ async def export_person(
     return {
         "person": person,
         "connections": connections,
+        "known_by": known_by,
         "requests": [(r, viewer_of(r, person.id)) for r in requests],
         "events": [e for events in timelines.values() for e in events if e.actor_id == person.id],
     }

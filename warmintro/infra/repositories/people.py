@@ -126,21 +126,22 @@ class SqlPeople:
         )
         await self._write_tags(person)
 
-    async def erase_traces(self, workspace_id: uuid.UUID, email: str) -> None:
-        like = f"%{_escape_like(email.casefold())}%"
+    async def erase_traces(self, workspace_id: uuid.UUID, person_id: uuid.UUID, email: str) -> None:
+        # Stored API responses that mention the person (their profile, requests they
+        # were part of, with the text they wrote) go; only their replays are lost.
+        marks = [f"%{_escape_like(email.casefold())}%", f"%{person_id}%"]
+        response = sa.func.lower(sa.cast(idempotency_keys.c.response, sa.Text))
         await self._conn.execute(
             idempotency_keys.delete().where(
                 idempotency_keys.c.workspace_id == workspace_id,
-                sa.func.lower(sa.cast(idempotency_keys.c.response, sa.Text)).like(
-                    like, escape="\\"
-                ),
+                sa.or_(*(response.like(m, escape="\\") for m in marks)),
             )
         )
         await self._conn.execute(
             webhook_attempts.update()
             .where(
                 webhook_attempts.c.workspace_id == workspace_id,
-                sa.func.lower(webhook_attempts.c.response_snippet).like(like, escape="\\"),
+                sa.func.lower(webhook_attempts.c.response_snippet).like(marks[0], escape="\\"),
             )
             .values(response_snippet="[erased]")
         )
@@ -249,6 +250,14 @@ class SqlConnections:
         )
         items = [_connection(r) for r in rows[:limit]]
         return Page(items, items[-1].other_id if len(rows) > limit else None)
+
+    async def all_to(self, workspace_id: uuid.UUID, person_id: uuid.UUID) -> list[Connection]:
+        rows = await self._conn.execute(
+            sa.select(connections).where(
+                connections.c.workspace_id == workspace_id, connections.c.other_id == person_id
+            )
+        )
+        return [_connection(r) for r in rows]
 
     async def all_of(self, workspace_id: uuid.UUID, person_id: uuid.UUID) -> list[Connection]:
         rows = await self._conn.execute(

@@ -1,0 +1,226 @@
+"""Drivers for the integrations suite: webhook endpoints, SendGrid's signed events,
+the queues, and reading what the workers sent."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import uuid
+from datetime import datetime
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.e2e.world import collect
+from tests.support import FakeClock
+from warmintro.api.container import Container
+from warmintro.domain.ports import OutgoingEmail
+from warmintro.infra.tables import metadata, outbox, timers, webhook_deliveries
+
+SIGNATURE = "X-Twilio-Email-Event-Webhook-Signature"
+TIMESTAMP = "X-Twilio-Email-Event-Webhook-Timestamp"
+
+
+async def empty_queues(engine: AsyncEngine) -> None:
+    """Set aside mail, webhook deliveries and timers earlier tests left behind."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            outbox.update()
+            .where(outbox.c.status.in_(("pending", "sending")))
+            .values(status="skipped", locked_until=None, last_error="left by an earlier test")
+        )
+        await conn.execute(
+            webhook_deliveries.update()
+            .where(webhook_deliveries.c.status.in_(("pending", "sending")))
+            .values(status="failed", locked_until=None, last_error="left by an earlier test")
+        )
+        await conn.execute(timers.delete())
+
+
+async def drain(container: Container, limit: int = 60) -> int:
+    """Worker passes until one finds nothing due; returns the total work done."""
+    total = 0
+    for _ in range(limit):
+        done = await container.worker.run_once()
+        if not done:
+            return total
+        total += done
+    raise AssertionError(f"the worker was still busy after {limit} passes")
+
+
+class Hooks:
+    """Webhook endpoints through the API, with the workspace's API key."""
+
+    def __init__(self, api: httpx.AsyncClient, container: Container) -> None:
+        self.api = api
+        self.container = container
+
+    async def register(self, url: str, event_types: tuple[str, ...] = ()) -> dict[str, Any]:
+        r = await self.api.post(
+            "/v1/webhook-endpoints", json={"url": url, "event_types": list(event_types)}
+        )
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    async def get(self, endpoint_id: str) -> dict[str, Any]:
+        r = await self.api.get(f"/v1/webhook-endpoints/{endpoint_id}")
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    async def deliveries(self, endpoint_id: str) -> list[dict[str, Any]]:
+        return await collect(self.api, f"/v1/webhook-endpoints/{endpoint_id}/deliveries")
+
+    async def run(self) -> int:
+        return await drain(self.container)
+
+
+class SendGrid:
+    """Signs and posts Event Webhook batches the way SendGrid does: ECDSA P-256 with
+    SHA-256 over the timestamp header followed by the raw body, base64 DER."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        clock: FakeClock,
+        key: ec.EllipticCurvePrivateKey,
+        workspace_id: uuid.UUID,
+    ) -> None:
+        self.client = client
+        self.clock = clock
+        self.key = key
+        self.workspace_id = workspace_id
+
+    def event(
+        self,
+        kind: str,
+        email: str,
+        *,
+        outbox_id: Any = None,
+        request_id: Any = None,
+        at: datetime | None = None,
+        sg_event_id: str | None = None,
+    ) -> dict[str, Any]:
+        """One event as SendGrid posts it; our custom args sit at the top level."""
+        event: dict[str, Any] = {
+            "email": email,
+            "timestamp": int((at or self.clock.now()).timestamp()),
+            "event": kind,
+            "sg_event_id": sg_event_id
+            or base64.urlsafe_b64encode(secrets.token_bytes(16)).decode(),
+            "sg_message_id": f"{secrets.token_hex(11)}.filter0001.1.0",
+            "workspace_id": str(self.workspace_id),
+        }
+        if outbox_id is not None:
+            event["outbox_id"] = str(outbox_id)
+        if request_id is not None:
+            event["request_id"] = str(request_id)
+        if kind in ("bounce", "dropped"):
+            event.update(reason="550 5.1.1 The email account does not exist", status="5.1.1")
+        if kind == "bounce":
+            event["type"] = "bounce"
+        return event
+
+    def now(self) -> str:
+        return str(int(self.clock.now().timestamp()))
+
+    def signature(
+        self, body: bytes, timestamp: str, key: ec.EllipticCurvePrivateKey | None = None
+    ) -> str:
+        der = (key or self.key).sign(timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))
+        return base64.b64encode(der).decode()
+
+    def headers(
+        self,
+        body: bytes,
+        timestamp: str | None = None,
+        key: ec.EllipticCurvePrivateKey | None = None,
+    ) -> dict[str, str]:
+        ts = timestamp or self.now()
+        return {
+            "Content-Type": "application/json",
+            SIGNATURE: self.signature(body, ts, key),
+            TIMESTAMP: ts,
+        }
+
+    @staticmethod
+    def body(events: list[dict[str, Any]]) -> bytes:
+        return json.dumps(events).encode()
+
+    async def post_raw(self, body: bytes, headers: dict[str, str]) -> httpx.Response:
+        return await self.client.post("/v1/inbound/sendgrid/events", content=body, headers=headers)
+
+    async def post(self, *events: dict[str, Any]) -> httpx.Response:
+        body = self.body(list(events))
+        return await self.post_raw(body, self.headers(body))
+
+
+# ---- reading what was sent ------------------------------------------------------
+
+
+async def outbox_rows(
+    container: Container,
+    workspace_id: uuid.UUID,
+    *,
+    request_id: Any = None,
+    template: str | None = None,
+    recipient_id: Any = None,
+) -> list[Any]:
+    query = sa.select(outbox).where(outbox.c.workspace_id == workspace_id)
+    if request_id is not None:
+        query = query.where(outbox.c.request_id == uuid.UUID(str(request_id)))
+    if template is not None:
+        query = query.where(outbox.c.template == template)
+    if recipient_id is not None:
+        query = query.where(outbox.c.recipient_id == uuid.UUID(str(recipient_id)))
+    async with container.engine.connect() as conn:
+        return list(await conn.execute(query.order_by(outbox.c.created_at)))
+
+
+def mailbox(container: Container, workspace_id: uuid.UUID) -> list[OutgoingEmail]:
+    """Emails the console transport took for this workspace, oldest first."""
+    mine = [
+        entry.email
+        for entry in container.mailbox.entries()
+        if dict(entry.email.tags).get("workspace_id") == str(workspace_id)
+    ]
+    return list(reversed(mine))
+
+
+def addressed_to(emails: list[OutgoingEmail], address: str) -> list[OutgoingEmail]:
+    """Emails with this address as To or Cc."""
+    key = address.casefold()
+    return [
+        e
+        for e in emails
+        if e.to.email.casefold() == key or any(c.email.casefold() == key for c in e.cc)
+    ]
+
+
+def outbox_id(email: OutgoingEmail) -> str:
+    return dict(email.tags)["outbox_id"]
+
+
+# ---- searching the whole database ------------------------------------------------
+
+
+async def find_everywhere(engine: AsyncEngine, needles: list[str]) -> list[str]:
+    """Every (table, column, value) in the database whose text holds one of the
+    needles, case-insensitively."""
+    wanted = [n.casefold() for n in needles if n]
+    found = []
+    async with engine.connect() as conn:
+        for table in metadata.sorted_tables:
+            for row in await conn.execute(sa.select(table)):
+                for column, value in row._mapping.items():
+                    text = str(value).casefold()
+                    if isinstance(value, (dict, list)):
+                        text += json.dumps(value).casefold()
+                    for needle in wanted:
+                        if needle in text:
+                            found.append(f"{table.name}.{column} holds {needle!r}: {value!r:.200}")
+    return found
