@@ -218,8 +218,8 @@ async def test_concurrent_workers_remind_once_and_expire_once(
             done = await asyncio.gather(
                 container.worker.run_once(),
                 second_container.worker.run_once(),
-                fire_due_timers(container.uow(), clock, limit=2),
-                fire_due_timers(second_container.uow(), clock, limit=2),
+                fire_due_timers(container.uow, clock, limit=2),
+                fire_due_timers(second_container.uow, clock, limit=2),
             )
             if not any(done):
                 break

@@ -119,10 +119,11 @@ class SendGrid:
             event["outbox_id"] = str(outbox_id)
         if request_id is not None:
             event["request_id"] = str(request_id)
-        if kind in ("bounce", "dropped"):
-            event.update(reason="550 5.1.1 The email account does not exist", status="5.1.1")
         if kind == "bounce":
+            event.update(reason="550 5.1.1 The email account does not exist", status="5.1.1")
             event["type"] = "bounce"
+        if kind == "dropped":
+            event["reason"] = "Bounced Address"
         return event
 
     def now(self) -> str:

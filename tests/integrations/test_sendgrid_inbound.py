@@ -207,9 +207,10 @@ async def test_a_bounced_connector_is_not_copied_on_a_later_introduction(
     ws = workspace.id
     party = await world.party()
     connector_email = (await world.api.get(f"/v1/people/{party.connector}")).json()["email"]
+    await drain(container)  # the ask goes out while the connector is still asked
+    ask = await sent_row(container, ws, party.request, "connector_ask")
     await world.do(party.request, "propose", party.connector, {"expert_id": party.expert})
     await drain(container)
-    ask = await sent_row(container, ws, party.request, "connector_ask")
     r = await sendgrid.post(
         sendgrid.event("bounce", connector_email, outbox_id=ask.id, request_id=party.request)
     )
@@ -241,6 +242,20 @@ async def test_each_undeliverable_kind_marks_the_address(
             assert r.status_code == 200, r.text
             assert r.json()["new"] == 1
             assert await email_status(api, pid) == status
+    with cases.case("a temporary block is not a dead address"):
+        pid, email = await person(world, "Blocked Person")
+        event = sendgrid.event("bounce", email)
+        event["type"] = "blocked"
+        r = await sendgrid.post(event)
+        assert r.status_code == 200 and r.json()["new"] == 1, r.text
+        assert await email_status(api, pid) == "ok"
+    with cases.case("a drop for a bad message is not a dead address"):
+        pid, email = await person(world, "Dropped Person")
+        event = sendgrid.event("dropped", email)
+        event["reason"] = "Invalid SMTPAPI header"
+        r = await sendgrid.post(event)
+        assert r.status_code == 200 and r.json()["new"] == 1, r.text
+        assert await email_status(api, pid) == "ok"
     with cases.case("an event that is not ours"):
         pid, email = await person(world, "Someone")
         event = sendgrid.event("bounce", email)

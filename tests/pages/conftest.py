@@ -1,5 +1,8 @@
 """Fixtures for the email action pages: the API driver, the captured inbox, and a
-visitor (someone clicking a link in an email: no credentials at all)."""
+visitor (someone clicking a link in an email: no credentials at all).
+
+Like the email suite, this one runs the worker, which drains every workspace, so
+it works on a database of its own and starts each test with an empty queue."""
 
 from __future__ import annotations
 
@@ -8,20 +11,53 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from tests.conftest import Workspace
+from tests.conftest import (
+    BACKENDS,
+    Workspace,
+    create_postgres_database,
+    drop_postgres_database,
+    sqlite_url,
+)
 from tests.e2e.world import World
+from tests.email.mailroom import empty_queue
 from tests.pages.inbox import Inbox
 from warmintro.api.app import create_app
 from warmintro.api.container import Container
+from warmintro.infra import migrate
+from warmintro.infra.database import make_engine
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    """A migrated database on each backend, private to the pages suite."""
+    if request.param == "sqlite":
+        url = sqlite_url(tmp_path_factory.mktemp("pages-sqlite"))
+    else:
+        url = await create_postgres_database()
+    engine = make_engine(url)
+    await migrate.upgrade(engine)
+    await engine.dispose()
+    yield url
+    if request.param == "postgres":
+        await drop_postgres_database(url)
 
 
 @pytest.fixture
-async def world(api: httpx.AsyncClient, workspace: Workspace, container: Container) -> World:
+async def quiet_queue(container: Container) -> None:
+    await empty_queue(container.engine)
+
+
+@pytest.fixture
+async def world(
+    quiet_queue: None, api: httpx.AsyncClient, workspace: Workspace, container: Container
+) -> World:
     return World(api, workspace, container)
 
 
 @pytest.fixture
-def inbox(container: Container, workspace: Workspace) -> Inbox:
+def inbox(quiet_queue: None, container: Container, workspace: Workspace) -> Inbox:
     return Inbox(container, workspace.id)
 
 

@@ -323,6 +323,17 @@ class FakeIntroRequests:
         self._rows[(request.workspace_id, request.id)] = _copy_request(request)
         self._append_events(request)
 
+    async def waiting_on(self, workspace_id: uuid.UUID, person_id: uuid.UUID) -> list[uuid.UUID]:
+        return [
+            r.id
+            for (ws, _), r in self._rows.items()
+            if ws == workspace_id
+            and (
+                (r.state is State.AWAITING_CONNECTOR and r.connector_id == person_id)
+                or (r.state is State.AWAITING_EXPERT and r.expert_id == person_id)
+            )
+        ]
+
     async def reschedule(self, request: IntroRequest) -> None:
         """The fake's timers are the stored requests' own next_due(); nothing to write."""
 

@@ -605,11 +605,21 @@ def test_cancel_by_anyone_but_the_asker_is_not_permitted(actor: uuid.UUID) -> No
     assert request.state is State.AWAITING_CONNECTOR
 
 
-def test_cancel_after_introduction_names_the_state() -> None:
+def test_cancel_after_introduction_stops_the_feedback_ask_and_keeps_the_expert() -> None:
     request = introduced()
+    assert request.cancel(ASKER, T0) is True
+    assert request.state is State.CANCELLED
+    assert request.events[-1].data["was"] == "introduced"
+    assert request.next_due() is None
+    assert request.expert_visible_to_asker
+
+
+def test_cancel_after_completion_names_the_state() -> None:
+    request = introduced()
+    request.record_feedback(ASKER, Rating.YES, "", T0)
     with pytest.raises(WrongState) as info:
         request.cancel(ASKER, T0)
-    assert info.value.current_state == State.INTRODUCED
+    assert info.value.current_state == State.COMPLETED
 
 
 # ---- feedback --------------------------------------------------------------

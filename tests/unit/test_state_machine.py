@@ -248,13 +248,15 @@ class IntroLifecycle(RuleBasedStateMachine):
         request = self.request
         asker = Viewer(ASKER, Role.ASKER)
         shown = visible_expert_id(request, asker)
-        if request.state in (INTRODUCED, COMPLETED):
+        # Once introduced, the expert stays known to the asker (a later cancel included).
+        introduced = request.introduced_at is not None
+        if introduced:
             assert shown == request.expert_id
         else:
             assert shown is None
         # The introduced expert is revealed by the introduction; nobody else ever is.
         hidden = {str(e) for e in self.experts_ever | set(request.declined_expert_ids)}
-        if request.state in (INTRODUCED, COMPLETED):
+        if introduced:
             hidden.discard(str(request.expert_id))
         for event in request.events:
             data = event_visible(event, request, asker)

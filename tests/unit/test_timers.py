@@ -22,7 +22,7 @@ def _cast(w: World) -> Cast:
 
 
 async def fire(w: World) -> int:
-    return await fire_due_timers(w.uow(), w.clock)
+    return await fire_due_timers(w.uows, w.clock)
 
 
 def templates(w: World) -> list[str]:

@@ -295,7 +295,7 @@ class IntroRequestOut(BaseModel):
             topic=r.topic,
             message=r.message,
             hops=r.hops,
-            decline_reason=r.decline_reason if role in (None, Role.CONNECTOR) else None,
+            decline_reason=r.decline_reason if seen.viewer.full_view else None,
             feedback_rating=r.feedback_rating,
             viewer_role=role,
             deadline_at=r.deadline_at,

@@ -206,7 +206,8 @@ class IntroRequest:
 
     @property
     def expert_visible_to_asker(self) -> bool:
-        return self.state in (State.INTRODUCED, State.COMPLETED)
+        """Once introduced, always: a later cancel does not unsay the introduction."""
+        return self.introduced_at is not None
 
     # ---- the connector's decisions -------------------------------------
 
@@ -343,13 +344,16 @@ class IntroRequest:
     # ---- the asker's decisions -----------------------------------------
 
     def cancel(self, actor: uuid.UUID, now: datetime) -> bool:
+        """The asker withdraws, from any state that is not final. After the
+        introduction that only stops the "did it help?" ask."""
         if self.state is State.CANCELLED and actor == self.asker_id:
             return False
-        if not self.state.open:
+        if self.state.final:
             raise WrongState("cancel", self.state)
         self._require_actor(actor, self.asker_id, "only the asker may cancel")
+        was = self.state
         self._close(State.CANCELLED, now)
-        self._record("intro_request.cancelled", actor, now)
+        self._record("intro_request.cancelled", actor, now, was=was.value)
         return True
 
     def record_feedback(self, actor: uuid.UUID, rating: Rating, note: str, now: datetime) -> bool:
@@ -486,9 +490,12 @@ class IntroRequest:
                 continue
             self.fallback_connector_ids = tuple(queue)
             self._change_connector(candidate, now, timing)
+            # A "no" is the previous connector's act (their note goes with it); silence
+            # and bounces are nobody's.
+            actor = previous if data.get("cause") == "declined" else None
             self._record(
                 "intro_request.handed_off",
-                None,
+                actor,
                 now,
                 from_connector_id=previous,
                 connector_id=candidate,

@@ -45,6 +45,8 @@ def emails_for(event: Event, request: IntroRequest) -> list[EmailIntent]:
         case "intro_request.declined" | "intro_request.expired":
             return to("asker_not_this_time", request.asker_id)
         case "intro_request.cancelled":
+            if data.get("was") == "introduced":
+                return []  # nobody was waiting on anything
             waiting = request.expert_id if request.expert_id else request.connector_id
             return to("party_cancelled", waiting)
         case "intro_request.reminder_due":

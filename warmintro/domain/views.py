@@ -3,7 +3,9 @@
 The asker sees nothing of the proposed expert before they accept, so the asker
 never learns who declined or why: the expert's id appears only once the request
 is introduced, and events about proposals and expert declines are left out of
-the asker's timeline. Decline reasons and notes reach the connector only.
+the asker's timeline. Decline reasons and notes reach the current connector
+only: someone who passed the request on sees its state and their own part, not
+who was asked after them or why they said no.
 """
 
 from __future__ import annotations
@@ -23,6 +25,12 @@ _HIDDEN_FROM_ASKER = {
     "intro_request.expert_unreachable",
 }
 _PRIVATE_FIELDS = ("reason", "note")
+_PUBLIC = {
+    "intro_request.created",
+    "intro_request.cancelled",
+    "intro_request.expired",
+    "intro_request.completed",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +39,13 @@ class Viewer:
 
     person_id: uuid.UUID | None
     role: Role | None
+    current: bool = True
+    """False for a connector who has handed the request on."""
+
+    @property
+    def full_view(self) -> bool:
+        """The operator and the current connector see everything."""
+        return self.role is OPERATOR or (self.role is Role.CONNECTOR and self.current)
 
 
 def viewer_of(request: IntroRequest, person_id: uuid.UUID | None) -> Viewer | None:
@@ -38,7 +53,11 @@ def viewer_of(request: IntroRequest, person_id: uuid.UUID | None) -> Viewer | No
     if person_id is None:
         return Viewer(None, OPERATOR)
     role = request.role_of(person_id)
-    return None if role is None else Viewer(person_id, role)
+    if role is None:
+        return None
+    return Viewer(
+        person_id, role, current=role is not Role.CONNECTOR or person_id == request.connector_id
+    )
 
 
 def visible_expert_id(request: IntroRequest, viewer: Viewer) -> uuid.UUID | None:
@@ -46,14 +65,23 @@ def visible_expert_id(request: IntroRequest, viewer: Viewer) -> uuid.UUID | None
         return None
     if viewer.role is Role.EXPERT and request.expert_id != viewer.person_id:
         return None
+    if viewer.role is Role.CONNECTOR and not viewer.current:
+        return None
     return request.expert_id
 
 
 def event_visible(event: Event, request: IntroRequest, viewer: Viewer) -> dict[str, Any] | None:
     """The event's data as this viewer may see it, or None to leave the event out."""
     role = viewer.role
-    if role is OPERATOR or role is Role.CONNECTOR:
+    if viewer.full_view:
         return dict(event.data)
+    mine = str(viewer.person_id)
+    if role is Role.CONNECTOR:  # handed on: their own acts, and where the request stands
+        if event.actor_id == viewer.person_id or event.data.get("connector_id") == mine:
+            return {k: v for k, v in event.data.items() if k != "expert_id"}
+        if event.type in _PUBLIC:
+            return {k: v for k, v in event.data.items() if k not in _PRIVATE_FIELDS}
+        return None
     if role is Role.ASKER:
         if event.type in _HIDDEN_FROM_ASKER or (
             event.type == "intro_request.reminder_due" and event.data.get("role") == "expert"
@@ -64,13 +92,7 @@ def event_visible(event: Event, request: IntroRequest, viewer: Viewer) -> dict[s
             data.pop("note", None)
         return data
     # An expert sees the request from their own proposal on, and only their own part.
-    mine = str(viewer.person_id)
-    if event.type in (
-        "intro_request.created",
-        "intro_request.cancelled",
-        "intro_request.expired",
-        "intro_request.completed",
-    ):
+    if event.type in _PUBLIC:
         return {k: v for k, v in event.data.items() if k not in _PRIVATE_FIELDS}
     if event.data.get("expert_id") == mine or event.data.get("person_id") == mine:
         return dict(event.data)

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -31,6 +33,14 @@ LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 8
 BASE_BACKOFF = 5.0
 MAX_BACKOFF = 3600.0
+
+
+_ADDRESS = re.compile(r"[^\s<>\"'(),;:]+@[^\s<>\"'(),;:]+")
+
+
+def redact(text: str) -> str:
+    """Provider errors may quote addresses; none is stored (erasure could not find it)."""
+    return _ADDRESS.sub("[address]", text)[:2000]
 
 
 def backoff(attempt: int, rng: random.Random) -> float:
@@ -101,6 +111,7 @@ class OutboxRelay:
                 request_id=r.request_id,
                 event_id=r.event_id,
                 attempts=r.attempts,
+                lease=r.locked_until,
             )
             for r in rows
         ]
@@ -116,6 +127,11 @@ class OutboxRelay:
             log.exception("composing outbox row %s failed", item.id)
             await self._retry_or_fail(item, f"compose failed: {exc!r}", None)
             return
+        renewed = await self._renew(item)
+        if renewed is None:
+            log.warning("outbox row %s was claimed by another relay; not sending it", item.id)
+            return
+        item = renewed
         try:
             provider_id = await self._mailer.send(email)
         except SendFailed as exc:
@@ -152,14 +168,29 @@ class OutboxRelay:
             last_error=reason,
         )
 
+    async def _renew(self, item: OutboxItem) -> OutboxItem | None:
+        """Extend our lease for one send; None if it lapsed and another relay took the row.
+        (A batch can outlive one lease; renewing per send keeps each send covered.)"""
+        lease = self._clock.now() + LEASE
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                outbox.update().where(*self._ours(item)).values(locked_until=lease)
+            )
+        return replace(item, lease=lease) if result.rowcount == 1 else None
+
     async def _finish(self, item: OutboxItem, **values: Any) -> None:
+        if values.get("last_error"):
+            values["last_error"] = redact(values["last_error"])
         async with self._engine.begin() as conn:
             await conn.execute(
-                outbox.update()
-                .where(
-                    outbox.c.workspace_id == item.workspace_id,
-                    outbox.c.id == item.id,
-                    outbox.c.status == "sending",
-                )
-                .values(locked_until=None, **values)
+                outbox.update().where(*self._ours(item)).values(locked_until=None, **values)
             )
+
+    @staticmethod
+    def _ours(item: OutboxItem) -> tuple[Any, ...]:
+        return (
+            outbox.c.workspace_id == item.workspace_id,
+            outbox.c.id == item.id,
+            outbox.c.status == "sending",
+            outbox.c.locked_until == item.lease,
+        )

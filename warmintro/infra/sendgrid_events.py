@@ -52,6 +52,26 @@ class SendGridEvents:
         return events
 
 
+# Drops that say the address itself is dead; others (e.g. a bad message) are not
+# the person's fault and are only recorded.
+DEAD_ADDRESS_DROPS = (
+    "bounced address",
+    "invalid",
+    "spam reporting address",
+    "unsubscribed address",
+)
+
+
+def _kind(raw: dict[str, Any]) -> str:
+    """The event, with SendGrid's temporary failures told apart from permanent ones."""
+    kind = str(raw["event"])[:32]
+    if kind == "bounce" and str(raw.get("type", "bounce")).lower() == "blocked":
+        return "blocked"  # a temporary block by the receiving server, not a dead address
+    if kind == "dropped" and str(raw.get("reason", "")).strip().lower() not in DEAD_ADDRESS_DROPS:
+        return "dropped_other"
+    return kind
+
+
 def parse(events: list[Any]) -> list[ProviderEvent]:
     """Events we can attribute: ours carry workspace_id (and outbox_id) in custom_args."""
     out = []
@@ -61,7 +81,7 @@ def parse(events: list[Any]) -> list[ProviderEvent]:
         try:
             workspace_id = uuid.UUID(str(raw["workspace_id"]))
             event_id = str(raw["sg_event_id"])[:100]
-            kind = str(raw["event"])[:32]
+            kind = _kind(raw)
             email = str(raw["email"])
         except (KeyError, ValueError):
             continue

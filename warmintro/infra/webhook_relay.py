@@ -17,7 +17,7 @@ import json
 import logging
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from warmintro.domain.errors import InvalidInput
 from warmintro.domain.ports import Clock
 from warmintro.domain.webhooks import SECRET_PREFIX
+from warmintro.infra.outbox_relay import redact
 from warmintro.infra.repositories.webhooks import SqlWebhooks
 from warmintro.infra.tables import webhook_attempts, webhook_deliveries
 from warmintro.infra.url_guard import UrlGuard
@@ -65,6 +66,8 @@ class _Claimed:
     endpoint_id: uuid.UUID
     payload: dict[str, Any]
     attempts: int
+    lease: datetime | None
+    """Our claim: locked_until as we set it; another relay's claim changes it."""
 
 
 class WebhookRelay:
@@ -118,7 +121,10 @@ class WebhookRelay:
                 )
             ).all()
         return [
-            _Claimed(r.workspace_id, r.id, r.endpoint_id, dict(r.payload), r.attempts) for r in rows
+            _Claimed(
+                r.workspace_id, r.id, r.endpoint_id, dict(r.payload), r.attempts, r.locked_until
+            )
+            for r in rows
         ]
 
     async def _deliver(self, item: _Claimed) -> None:
@@ -140,12 +146,22 @@ class WebhookRelay:
                 sign(s, msg_id, timestamp, body) for s in endpoint.secrets_at(now)
             ),
         }
+        renewed = await self._renew(item)
+        if renewed is None:
+            log.warning("webhook delivery %s was claimed by another relay", item.id)
+            return
+        item = renewed
         started = time.perf_counter()
         status: int | None = None
         snippet, error, retry_after = "", None, None
         try:
-            await self._guard.check(endpoint.url)
-            response = await self._client.post(endpoint.url, content=body, headers=headers)
+            target = await self._guard.pin(endpoint.url)
+            response = await self._client.post(
+                target.url,
+                content=body,
+                headers={**headers, **target.headers},
+                extensions=target.extensions,
+            )
             status = response.status_code
             snippet = response.text[:SNIPPET]
             retry_after = _seconds(response.headers.get("retry-after"), now)
@@ -189,18 +205,23 @@ class WebhookRelay:
                     at=at,
                     status_code=status,
                     duration_ms=duration_ms,
-                    response_snippet=snippet,
-                    error=error,
+                    response_snippet=redact(snippet),
+                    error=redact(error) if error else None,
                 )
             )
 
-    async def _finish(self, item: _Claimed, **values: Any) -> None:
+    async def _renew(self, item: _Claimed) -> _Claimed | None:
+        """Extend our lease for one attempt; None if another relay took the delivery."""
+        lease = self._clock.now() + LEASE
         async with self._engine.begin() as conn:
-            await conn.execute(
-                D.update()
-                .where(D.c.workspace_id == item.workspace_id, D.c.id == item.id)
-                .values(locked_until=None, **values)
-            )
+            result = await conn.execute(D.update().where(*_ours(item)).values(locked_until=lease))
+        return replace(item, lease=lease) if result.rowcount == 1 else None
+
+    async def _finish(self, item: _Claimed, **values: Any) -> None:
+        if values.get("last_error"):
+            values["last_error"] = redact(values["last_error"])
+        async with self._engine.begin() as conn:
+            await conn.execute(D.update().where(*_ours(item)).values(locked_until=None, **values))
 
     async def _disable(self, item: _Claimed, reason: str) -> None:
         async with self._engine.begin() as conn:
@@ -209,6 +230,15 @@ class WebhookRelay:
             if endpoint is not None and endpoint.enabled:
                 log.warning("disabling webhook endpoint %s: %s", endpoint.id, reason)
                 await repo.update(endpoint.disabled(reason, self._clock.now()))
+
+
+def _ours(item: _Claimed) -> tuple[Any, ...]:
+    return (
+        D.c.workspace_id == item.workspace_id,
+        D.c.id == item.id,
+        D.c.status == "sending",
+        D.c.locked_until == item.lease,
+    )
 
 
 def _seconds(value: str | None, now: datetime) -> float | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 
 from warmintro.domain.handlers.timers import fire_due_timers
 from warmintro.domain.ports import Clock, UnitOfWorkFactory
@@ -41,10 +42,23 @@ class Worker:
         self._wake.set()
 
     async def run_once(self) -> int:
-        """Fire due timers, then send due mail; returns how much work there was."""
-        fired = await fire_due_timers(self._uow(), self._clock)
-        sent = await self._relay.run_once()
-        return fired + sent + await self._webhooks.run_once()
+        """Fire due timers, send due mail, deliver due webhooks; returns how much work
+        there was. Each stage fails alone: a bad timer never holds back email."""
+        done = 0
+        stages: tuple[tuple[str, Callable[[], Awaitable[int]]], ...] = (
+            ("timers", self._fire_timers),
+            ("email", self._relay.run_once),
+            ("webhooks", self._webhooks.run_once),
+        )
+        for name, stage in stages:
+            try:
+                done += await stage()
+            except Exception:
+                log.exception("the %s stage of a worker pass failed", name)
+        return done
+
+    async def _fire_timers(self) -> int:
+        return await fire_due_timers(self._uow, self._clock)
 
     async def close(self) -> None:
         await self._webhooks.close()

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from warmintro.domain.handlers.intro_requests import available_fallbacks, enqueue_effects
+from warmintro.domain.handlers.intro_requests import move_on_from
 from warmintro.domain.people import EmailStatus
 from warmintro.domain.ports import Clock, UnitOfWork
 
@@ -65,15 +65,4 @@ async def _undeliverable(
         return
     if person.email_status is EmailStatus.OK or status is EmailStatus.SUPPRESSED:
         await uow.people.update(replace(person, email_status=status, updated_at=now))
-    for request_id in await uow.requests.waiting_on(event.workspace_id, person.id):
-        request = await uow.requests.get(event.workspace_id, request_id)
-        if request is None:
-            continue
-        available = (
-            await available_fallbacks(uow, workspace, request, now)
-            if request.connector_id == person.id
-            else frozenset()
-        )
-        if request.party_unreachable(person.id, now, workspace.timing, available):
-            await uow.requests.save(request)
-            await enqueue_effects(uow, request, now)
+    await move_on_from(uow, workspace, person.id, now)

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from warmintro.domain.access import Principal
-from warmintro.domain.handlers.intro_requests import available_fallbacks, enqueue_effects
+from warmintro.domain.handlers.intro_requests import enqueue_effects, move_on_from
 from warmintro.domain.handlers.people import visible_person
 from warmintro.domain.intro_request import Role, State
 from warmintro.domain.ports import Clock, UnitOfWork, WebhookMessage
@@ -26,18 +26,7 @@ async def erase_person(
     async with uow:
         person = await visible_person(uow, principal, person_id)
         principal.require_self_or_operator(person.id)
-        for request_id in await uow.requests.waiting_on(ws.id, person.id):
-            request = await uow.requests.get(ws.id, request_id)
-            if request is None:
-                continue
-            available = (
-                await available_fallbacks(uow, ws, request, now)
-                if request.connector_id == person.id
-                else frozenset()
-            )
-            if request.party_unreachable(person.id, now, ws.timing, available):
-                await uow.requests.save(request)
-                await enqueue_effects(uow, request, now)
+        await move_on_from(uow, ws, person.id, now)
         for state in (State.AWAITING_CONNECTOR, State.AWAITING_EXPERT):
             page = await uow.requests.search(
                 ws.id, person_id=person.id, role=Role.ASKER, state=state, after=None, limit=1000

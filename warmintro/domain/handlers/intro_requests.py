@@ -472,6 +472,25 @@ async def enqueue_effects(uow: UnitOfWork, request: IntroRequest, now: datetime)
     request.events.clear()
 
 
+async def move_on_from(
+    uow: UnitOfWork, workspace: Workspace, person_id: uuid.UUID, now: datetime
+) -> None:
+    """Requests waiting on someone who can no longer be asked (bounced, opted out,
+    erased) move on now rather than wait out their deadlines."""
+    for request_id in await uow.requests.waiting_on(workspace.id, person_id):
+        request = await uow.requests.get(workspace.id, request_id)
+        if request is None:
+            continue
+        available = (
+            await available_fallbacks(uow, workspace, request, now)
+            if request.connector_id == person_id
+            else frozenset()
+        )
+        if request.party_unreachable(person_id, now, workspace.timing, available):
+            await uow.requests.save(request)
+            await enqueue_effects(uow, request, now)
+
+
 async def _visible(
     uow: UnitOfWork, principal: Principal, request_id: uuid.UUID
 ) -> tuple[IntroRequest, Viewer]:

@@ -7,7 +7,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from warmintro.domain.access import Principal
-from warmintro.domain.errors import AlreadyExists, InvalidInput, NotFound, UnknownPerson
+from warmintro.domain.errors import (
+    AlreadyExists,
+    InvalidInput,
+    NotFound,
+    NotPermitted,
+    UnknownPerson,
+)
+from warmintro.domain.handlers.intro_requests import move_on_from
 from warmintro.domain.ids import new_id
 from warmintro.domain.people import (
     Connection,
@@ -119,6 +126,10 @@ async def update_person(
         principal.require_self_or_operator(person.id)
         require_one_line(cmd.name or "", "name")
         require_one_line(cmd.headline or "", "headline")
+        if cmd.email is not None and not principal.operator:
+            # Action links go to this address, and a refusal would tell a member which
+            # addresses exist: only the workspace (which verifies them) changes emails.
+            raise NotPermitted("only a workspace API key may change an email address")
         prefs = person.preferences
         if cmd.ask_budget is not UNSET:
             prefs = replace(prefs, ask_budget=cmd.ask_budget)  # type: ignore[arg-type]
@@ -145,6 +156,8 @@ async def update_person(
         )
         if updated != person:
             await uow.people.update(updated)
+            if updated.preferences.never_contact and not person.preferences.never_contact:
+                await move_on_from(uow, principal.workspace, updated.id, clock.now())
             await uow.commit()
         return updated
 

@@ -9,35 +9,49 @@ tick is a no-op, so each reminder goes out once and each request expires once.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from warmintro.domain.errors import ConcurrentUpdate
 from warmintro.domain.handlers.intro_requests import available_fallbacks, enqueue_effects
 from warmintro.domain.intro_request import State
-from warmintro.domain.ports import Clock, UnitOfWork
+from warmintro.domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
 
 
-async def fire_due_timers(uow: UnitOfWork, clock: Clock, *, limit: int = 20) -> int:
-    """Apply every due timer in one batch; returns how many were claimed."""
+async def fire_due_timers(uows: UnitOfWorkFactory, clock: Clock, *, limit: int = 20) -> int:
+    """Apply due timers, each in its own transaction; returns how many were applied.
+    A timer that loses a race with a decision stays due and is tried on a later pass."""
     now = clock.now()
-    try:
-        async with uow:
-            due = await uow.requests.claim_due(now, limit)
-            for workspace_id, request_id in due:
-                workspace = await uow.workspaces.get(workspace_id)
-                request = await uow.requests.get(workspace_id, request_id)
-                if workspace is None or request is None:
-                    continue
-                past_deadline = request.deadline_at is not None and now >= request.deadline_at
-                available = (
-                    await available_fallbacks(uow, workspace, request, now)
-                    if past_deadline and request.state is State.AWAITING_CONNECTOR
-                    else frozenset()
-                )
-                if request.tick(now, workspace.timing, available):
-                    await uow.requests.save(request)
-                    await enqueue_effects(uow, request, now)
-                else:
-                    await uow.requests.reschedule(request)
-            await uow.commit()
-    except ConcurrentUpdate:
-        return 0  # someone decided meanwhile; the timer is still there for the next pass
-    return len(due)
+    fired = 0
+    for _ in range(limit):
+        try:
+            if not await _fire_one(uows(), now):
+                break
+            fired += 1
+        except ConcurrentUpdate:
+            break
+    return fired
+
+
+async def _fire_one(uow: UnitOfWork, now: datetime) -> bool:
+    async with uow:
+        due = await uow.requests.claim_due(now, 1)
+        if not due:
+            return False
+        workspace_id, request_id = due[0]
+        workspace = await uow.workspaces.get(workspace_id)
+        request = await uow.requests.get(workspace_id, request_id)
+        if workspace is None or request is None:
+            return False
+        past_deadline = request.deadline_at is not None and now >= request.deadline_at
+        available = (
+            await available_fallbacks(uow, workspace, request, now)
+            if past_deadline and request.state is State.AWAITING_CONNECTOR
+            else frozenset()
+        )
+        if request.tick(now, workspace.timing, available):
+            await uow.requests.save(request)
+            await enqueue_effects(uow, request, now)
+        else:
+            await uow.requests.reschedule(request)
+        await uow.commit()
+    return True

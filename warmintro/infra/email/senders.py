@@ -107,8 +107,9 @@ class SmtpMailer:
             )
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [r.code for r in exc.recipients]
+            # Codes only: the refusal text repeats the address, which must not be stored.
             raise SendFailed(
-                f"recipients refused: {exc}", permanent=all(c >= 500 for c in codes)
+                f"recipients refused: {codes}", permanent=all(c >= 500 for c in codes)
             ) from exc
         except aiosmtplib.SMTPResponseException as exc:
             raise SendFailed(f"SMTP {exc.code}: {exc.message}", permanent=exc.code >= 500) from exc

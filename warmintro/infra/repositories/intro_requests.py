@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from warmintro.domain.errors import ConcurrentUpdate, DuplicateRequest
@@ -97,6 +97,12 @@ def _request(row: sa.Row[Any]) -> IntroRequest:
     )
 
 
+def _lost_race(exc: DBAPIError) -> bool:
+    """PostgreSQL's deadlock (40P01) or serialization failure (40001): retryable."""
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return code in ("40P01", "40001")
+
+
 def _open_ask_conflict(exc: IntegrityError) -> bool:
     """Whether the partial unique index on open asks refused the row.
     PostgreSQL names the index; SQLite names its columns."""
@@ -161,12 +167,21 @@ class SqlIntroRequests:
                     "the asker already has an open request for this topic with that connector"
                 ) from None
             raise
+        except DBAPIError as exc:
+            if _lost_race(exc):
+                raise ConcurrentUpdate() from None
+            raise
         if result.rowcount != 1:
             raise ConcurrentUpdate()
         request.version += 1
         await self._write_parties(request)
         await self._write_events(request)
-        await self.reschedule(request)
+        try:
+            await self.reschedule(request)
+        except DBAPIError as exc:
+            if _lost_race(exc):
+                raise ConcurrentUpdate() from None
+            raise
 
     async def find_open(
         self, workspace_id: uuid.UUID, asker_id: uuid.UUID, connector_id: uuid.UUID, topic_key: str
@@ -321,14 +336,20 @@ class SqlIntroRequests:
         )
 
     async def claim_due(self, now: datetime, limit: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
+        # Lock the request rows, not the timer rows: a decision locks its request first
+        # and then rewrites the timer, so taking the same order here cannot deadlock.
+        t = intro_requests
         query = (
             sa.select(timers.c.workspace_id, timers.c.request_id)
+            .join(
+                t, sa.and_(t.c.workspace_id == timers.c.workspace_id, t.c.id == timers.c.request_id)
+            )
             .where(timers.c.due_at <= now)
             .order_by(timers.c.due_at)
             .limit(limit)
         )
         if self._conn.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
+            query = query.with_for_update(skip_locked=True, of=t)
         return [(r.workspace_id, r.request_id) for r in await self._conn.execute(query)]
 
     async def _write_parties(self, request: IntroRequest) -> None:
