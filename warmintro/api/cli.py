@@ -41,12 +41,30 @@ def cmd_migrate(args: argparse.Namespace) -> None:
     print(f"database is at the latest schema ({_safe_url(settings.database_url)})")
 
 
+class _HideLinkTokens(logging.Filter):
+    """Access logs show /a/… for email-link pages: the token is a credential."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and str(args[2]).startswith("/a/"):
+            record.args = (*args[:2], "/a/…", *args[3:])
+        return True
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from warmintro.api.app import create_app
 
     settings = _settings()
+    logging.getLogger("uvicorn.access").addFilter(_HideLinkTokens())
+    if settings.environment == "production" and settings.public_base_url.startswith(
+        "http://127.0.0.1"
+    ):
+        logging.getLogger("warmintro").warning(
+            "PUBLIC_BASE_URL is %s: links in emails will not work for anyone else",
+            settings.public_base_url,
+        )
     if settings.is_sqlite:
         _migrate(settings)  # the embedded database migrates itself
     app = create_app(settings, migrate_on_start=False, run_worker=args.worker)

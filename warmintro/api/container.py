@@ -54,7 +54,7 @@ def make_mailer(settings: Settings, mailbox: DevMailbox) -> Mailer:
         return SendGridMailer(
             settings.sendgrid_api_key, settings.sendgrid_api_host, settings.send_timeout_seconds
         )
-    return ConsoleMailer(mailbox)
+    return ConsoleMailer(mailbox, log_bodies=settings.is_development)
 
 
 def bootstrap(

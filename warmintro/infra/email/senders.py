@@ -83,13 +83,18 @@ class DevMailbox:
 
 
 class ConsoleMailer:
-    """Development default: logs each email and keeps it in the dev mailbox."""
+    """Development default: logs each email and keeps it in the dev mailbox. Bodies
+    carry action links, which are credentials: only development logs them."""
 
-    def __init__(self, mailbox: DevMailbox) -> None:
+    def __init__(self, mailbox: DevMailbox, *, log_bodies: bool = True) -> None:
         self.mailbox = mailbox
+        self._log_bodies = log_bodies
 
     async def send(self, email: OutgoingEmail) -> str | None:
-        log.info("email to %s: %s\n%s", _fmt(email.to), email.subject, email.text)
+        if self._log_bodies:
+            log.info("email to %s: %s\n%s", _fmt(email.to), email.subject, email.text)
+        else:
+            log.info("email to %s: %s", _fmt(email.to), email.subject)
         self.mailbox.add(email)
         return None
 
