@@ -470,6 +470,11 @@ class FakeWebhooks:
                 if ws == workspace_id and endpoint.wants(message.event_type):
                     self._store.data.webhook_messages.append((endpoint.id, message))
 
+    async def release_held(
+        self, workspace_id: uuid.UUID, endpoint_id: uuid.UUID, now: datetime
+    ) -> int:
+        return 0
+
     async def deliveries(
         self,
         workspace_id: uuid.UUID,

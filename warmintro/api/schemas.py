@@ -419,7 +419,9 @@ class WebhookDeliveryOut(BaseModel):
     webhook_id: str = Field(description="The `webhook-id` header, the same on every retry.")
     event_type: str
     payload: dict[str, Any]
-    status: Literal["pending", "sending", "delivered", "failed"]
+    status: Literal["pending", "sending", "delivered", "failed", "held"] = Field(
+        description="held: the endpoint is disabled; enabling it sends these."
+    )
     attempts: list[WebhookAttemptOut]
     next_attempt_at: datetime | None
     delivered_at: datetime | None

@@ -274,7 +274,14 @@ class WebhookRepository(Protocol):
     async def enqueue(
         self, workspace_id: uuid.UUID, messages: list[WebhookMessage], now: datetime
     ) -> None:
-        """One delivery per (message, enabled endpoint that wants its type)."""
+        """One delivery per (message, endpoint that wants its type); held while the
+        endpoint is disabled."""
+        ...
+
+    async def release_held(
+        self, workspace_id: uuid.UUID, endpoint_id: uuid.UUID, now: datetime
+    ) -> int:
+        """Queue the deliveries held while the endpoint was disabled."""
         ...
 
     async def deliveries(

@@ -109,6 +109,9 @@ class WebhookEndpoint:
             updated_at=now,
         )
 
+    def enabled_again(self, now: datetime) -> WebhookEndpoint:
+        return replace(self, enabled=True, disabled_reason=None, updated_at=now)
+
     def disabled(self, reason: str, now: datetime) -> WebhookEndpoint:
         return replace(self, enabled=False, disabled_reason=reason, updated_at=now)
 

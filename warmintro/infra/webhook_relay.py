@@ -131,8 +131,11 @@ class WebhookRelay:
         now = self._clock.now()
         async with self._engine.connect() as conn:
             endpoint = await SqlWebhooks(conn).get(item.workspace_id, item.endpoint_id)
-        if endpoint is None or not endpoint.enabled:
-            await self._finish(item, status="failed", last_error="endpoint disabled or deleted")
+        if endpoint is None:
+            await self._finish(item, status="failed", last_error="the endpoint was deleted")
+            return
+        if not endpoint.enabled:
+            await self._finish(item, status="held", last_error="the endpoint is disabled")
             return
         body = json.dumps(item.payload, separators=(",", ":"), sort_keys=True).encode()
         msg_id = f"msg_{item.id.hex}"

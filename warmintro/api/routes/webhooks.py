@@ -87,6 +87,15 @@ async def rotate_secret(
     return WebhookEndpointOut.of(endpoint, with_secret=True)
 
 
+@router.post("/{endpoint_id}/enable", response_model=WebhookEndpointOut)
+async def enable_endpoint(
+    endpoint_id: uuid.UUID, principal: PrincipalDep, uow: UowDep, c: ContainerDep
+) -> WebhookEndpointOut:
+    """Turn a disabled endpoint (after a 410 or failed retries) back on. Events that
+    happened while it was off were held, not dropped, and now go out in order."""
+    return WebhookEndpointOut.of(await h.enable_endpoint(endpoint_id, uow, c.clock, principal))
+
+
 @router.get("/{endpoint_id}/deliveries", response_model=Page[WebhookDeliveryOut])
 async def list_deliveries(
     endpoint_id: uuid.UUID, principal: PrincipalDep, uow: ReadUowDep, page: PageDep

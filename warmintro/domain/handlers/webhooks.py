@@ -90,6 +90,20 @@ async def rotate_secret(
     return endpoint
 
 
+async def enable_endpoint(
+    endpoint_id: uuid.UUID, uow: UnitOfWork, clock: Clock, principal: Principal
+) -> WebhookEndpoint:
+    """Turn a disabled endpoint back on; what was held while it was off goes out."""
+    principal.require_operator()
+    now = clock.now()
+    async with uow:
+        endpoint = (await _endpoint(uow, principal, endpoint_id)).enabled_again(now)
+        await uow.webhooks.update(endpoint)
+        await uow.webhooks.release_held(principal.workspace_id, endpoint_id, now)
+        await uow.commit()
+    return endpoint
+
+
 async def list_deliveries(
     endpoint_id: uuid.UUID,
     uow: UnitOfWork,

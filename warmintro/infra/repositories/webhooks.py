@@ -102,6 +102,21 @@ class SqlWebhooks:
             .values(deleted_at=now, enabled=False, disabled_reason="deleted", updated_at=now)
         )
 
+    async def release_held(
+        self, workspace_id: uuid.UUID, endpoint_id: uuid.UUID, now: datetime
+    ) -> int:
+        result = await self._conn.execute(
+            D.update()
+            .where(
+                D.c.workspace_id == workspace_id,
+                D.c.endpoint_id == endpoint_id,
+                D.c.status == "held",
+            )
+            .values(status="pending", next_attempt_at=now)
+        )
+        self.queued += result.rowcount
+        return int(result.rowcount)
+
     async def page(
         self, workspace_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
     ) -> Page[WebhookEndpoint]:
@@ -118,11 +133,11 @@ class SqlWebhooks:
         if not messages:
             return
         rows = await self._conn.execute(
-            sa.select(E).where(
-                E.c.workspace_id == workspace_id, E.c.enabled.is_(True), E.c.deleted_at.is_(None)
-            )
+            sa.select(E).where(E.c.workspace_id == workspace_id, E.c.deleted_at.is_(None))
         )
         endpoints = [_endpoint(r) for r in rows]
+        # A disabled endpoint's deliveries are held, not dropped: enabling it again
+        # releases them in order.
         deliveries = [
             dict(
                 workspace_id=workspace_id,
@@ -131,14 +146,14 @@ class SqlWebhooks:
                 event_id=message.event_id,
                 event_type=message.event_type,
                 payload=message.payload,
-                status="pending",
+                status="pending" if endpoint.enabled else "held",
                 attempts=0,
                 next_attempt_at=now,
                 created_at=now,
             )
             for message in messages
             for endpoint in endpoints
-            if endpoint.wants(message.event_type)
+            if not endpoint.event_types or message.event_type in endpoint.event_types
         ]
         if deliveries:
             self.queued += len(deliveries)
