@@ -41,8 +41,21 @@ async def test_a_completed_key_replays_after_the_lock_would_have_lapsed(
 ) -> None:
     assert await store.claim(ws_id, PRINCIPAL, "k1", "fp-a") is None
     await store.complete(ws_id, PRINCIPAL, "k1", 200, BODY)
-    clock.advance(timedelta(days=1))
+    clock.advance(timedelta(hours=23))
     assert await store.claim(ws_id, PRINCIPAL, "k1", "fp-a") == StoredResponse(200, BODY)
+
+
+async def test_a_key_older_than_a_day_is_new_again(
+    store: IdempotencyStore, clock: FakeClock, ws_id: uuid.UUID
+) -> None:
+    assert await store.claim(ws_id, PRINCIPAL, "k1", "fp-a") is None
+    await store.complete(ws_id, PRINCIPAL, "k1", 200, BODY)
+    clock.advance(timedelta(hours=24))
+    assert await store.claim(ws_id, PRINCIPAL, "k1", "fp-b") is None, "another body is fine now"
+    await store.complete(ws_id, PRINCIPAL, "k1", 201, {"second": True})
+    assert await store.claim(ws_id, PRINCIPAL, "k1", "fp-b") == StoredResponse(
+        201, {"second": True}
+    )
 
 
 async def test_the_same_key_with_another_body_is_refused(

@@ -1,5 +1,5 @@
 """Stored responses for `Idempotency-Key`: the same key and body replay the first
-response; the same key with another body is refused.
+response for 24 hours; the same key with another body is refused.
 
 A key is claimed (a row with a short lock) before the use case runs and its
 response stored after, so two concurrent retries cannot both run it. If the
@@ -24,6 +24,7 @@ from warmintro.domain.ports import Clock
 from warmintro.infra.tables import idempotency_keys as t
 
 LOCK = timedelta(seconds=60)
+KEEP = timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,20 @@ class IdempotencyStore:
             except IntegrityError:
                 pass
             row = (await conn.execute(sa.select(t).where(*where))).one()
+            if row.created_at <= now - KEEP:
+                # Keys are kept for a day, as clients are told; after that a key is new.
+                await conn.execute(
+                    t.update()
+                    .where(*where, t.c.created_at == row.created_at)
+                    .values(
+                        fingerprint=fingerprint,
+                        status_code=None,
+                        response=None,
+                        locked_until=now + LOCK,
+                        created_at=now,
+                    )
+                )
+                return None
             if row.fingerprint != fingerprint:
                 raise IdempotencyKeyReused(
                     "this Idempotency-Key was already used with a different request"

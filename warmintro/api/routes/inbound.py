@@ -32,5 +32,5 @@ async def sendgrid_events(
     on that person along; deliveries and opens are noted. Each `sg_event_id` counts once."""
     raw = c.sendgrid_events.verify(await request.body(), signature, timestamp)
     events = parse(raw)
-    new = await record_provider_events(events, c.uow(), c.clock)
+    new = await record_provider_events(events, c.uow, c.clock)
     return Received(received=len(raw), new=new)

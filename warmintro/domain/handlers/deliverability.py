@@ -13,9 +13,10 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from warmintro.domain.errors import ConcurrentUpdate
 from warmintro.domain.handlers.intro_requests import move_on_from
 from warmintro.domain.people import EmailStatus
-from warmintro.domain.ports import Clock, UnitOfWork
+from warmintro.domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
 
 UNDELIVERABLE = {
     "bounce": EmailStatus.BOUNCED,
@@ -35,25 +36,37 @@ class ProviderEvent:
     occurred_at: datetime
 
 
-async def record_provider_events(events: list[ProviderEvent], uow: UnitOfWork, clock: Clock) -> int:
-    """Act on each new event in one transaction; returns how many were new."""
-    now = clock.now()
+async def record_provider_events(
+    events: list[ProviderEvent], uows: UnitOfWorkFactory, clock: Clock
+) -> int:
+    """Act on each new event, each in its own transaction (one that races a decision
+    is taken again); returns how many were new."""
     new = 0
-    async with uow:
-        for event in events:
-            if not await uow.provider_events.first_time(
-                event.workspace_id, event.event_id, event.kind, event.outbox_id, now
-            ):
-                continue
-            new += 1
-            if event.kind in NOTED and event.outbox_id is not None:
-                await uow.provider_events.mark_outbox(
-                    event.workspace_id, event.outbox_id, event.kind, event.occurred_at
-                )
-            elif event.kind in UNDELIVERABLE:
-                await _undeliverable(uow, event, UNDELIVERABLE[event.kind], now)
-        await uow.commit()
+    for event in events:
+        for attempt in range(3):
+            try:
+                new += await _record_one(event, uows(), clock.now())
+                break
+            except ConcurrentUpdate:
+                if attempt == 2:
+                    raise
     return new
+
+
+async def _record_one(event: ProviderEvent, uow: UnitOfWork, now: datetime) -> int:
+    async with uow:
+        if not await uow.provider_events.first_time(
+            event.workspace_id, event.event_id, event.kind, event.outbox_id, now
+        ):
+            return 0
+        if event.kind in NOTED and event.outbox_id is not None:
+            await uow.provider_events.mark_outbox(
+                event.workspace_id, event.outbox_id, event.kind, event.occurred_at
+            )
+        elif event.kind in UNDELIVERABLE:
+            await _undeliverable(uow, event, UNDELIVERABLE[event.kind], now)
+        await uow.commit()
+    return 1
 
 
 async def _undeliverable(

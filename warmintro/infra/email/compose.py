@@ -18,7 +18,7 @@ import jinja2
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from warmintro.domain.handlers.intro_requests import rank_suggestions
-from warmintro.domain.intro_request import Event, IntroRequest, State
+from warmintro.domain.intro_request import Event, IntroRequest
 from warmintro.domain.people import Person
 from warmintro.domain.ports import Address, Clock, OutgoingEmail
 from warmintro.infra.action_links import ActionLinks, Purpose
@@ -106,8 +106,6 @@ class Composer:
         recipient = people.get(item.recipient_id)
         if recipient is None or not recipient.reachable():
             raise Undeliverable("the recipient opted out, bounced or was erased")
-        if not _still_waiting_on(item.template, request, recipient.id):
-            raise Undeliverable("the request no longer waits on the recipient")
         event = await _event(requests, request, item.event_id)
         ctx = await self._context(conn, item, workspace.name, request, people, event)
         subject, text = self.render_text(item.template, ctx)
@@ -206,18 +204,6 @@ class Composer:
             conn, Purpose.UNSUBSCRIBE, item.workspace_id, item.recipient_id, None
         )
         return ctx
-
-
-def _still_waiting_on(template: str, request: IntroRequest, person_id: uuid.UUID) -> bool:
-    """An email asking someone to act goes out only while we still wait on them."""
-    purpose = LINKS.get(template)
-    if purpose is Purpose.CONNECTOR:
-        return request.state is State.AWAITING_CONNECTOR and request.connector_id == person_id
-    if purpose is Purpose.EXPERT:
-        return request.state is State.AWAITING_EXPERT and request.expert_id == person_id
-    if purpose is Purpose.ASKER:
-        return request.state is State.INTRODUCED and request.asker_id == person_id
-    return True
 
 
 async def _event(
