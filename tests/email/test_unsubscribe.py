@@ -24,9 +24,15 @@ async def test_one_click_unsubscribe_stops_the_mail_already_queued_for_that_pers
     assert person["preferences"]["never_contact"] is True
 
     await mailroom.run()
-    assert await mailroom.sent(request_id=second) == []
-    [row] = await mailroom.rows(second)
-    assert row.status == "skipped" and row.last_error
+    # Nothing more reaches them; the asks waiting on them move on at once, and the
+    # asker hears the neutral outcome instead of waiting out the deadline.
+    sent_after = await mailroom.sent(request_id=second)
+    assert [(s.template, s.to) for s in sent_after] == [("asker_not_this_time", c.asker["email"])]
+    ask_row = next(r for r in await mailroom.rows(second) if r.template == "connector_ask")
+    assert ask_row.status == "skipped" and ask_row.last_error
+    for first_or_second in (first, second):
+        state = (await world.api.get(f"/v1/intro-requests/{first_or_second}")).json()["state"]
+        assert state == "expired"
 
 
 async def test_a_connector_who_unsubscribed_is_not_copied_on_the_introduction(
