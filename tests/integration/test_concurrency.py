@@ -390,3 +390,72 @@ async def test_http_a_double_click_is_one_decision(client: httpx.AsyncClient) ->
         assert {r.json()["state"] for r in responses} == {"awaiting_expert"}
         after = await timeline(client, rid)
         assert after == [*before, "intro_request.expert_proposed"]
+
+
+@pytest.mark.postgres
+@POSTGRES_ONLY
+async def test_a_timer_and_a_decision_at_once_both_take_effect(
+    container: Container, clock: FakeClock, workspace: WorkspaceFixture
+) -> None:
+    """The worker holds a due request while the connector decides: the decision waits
+    for the worker's transaction and is then taken on the fresh state; no error
+    reaches the person (PostgreSQL deadlocks, were they to happen, are retried)."""
+    async with container.uow() as uow:
+        ws = await uow.workspaces.get(workspace.id)
+    assert ws is not None
+    people = []
+    for name in ("asker", "connector", "expert"):
+        r = await create_person(container, ws, name)
+        people.append(r)
+    asker, connector, expert = people
+    seen = await handlers.create_intro_request(
+        handlers.CreateIntroRequest(
+            asker_id=asker, connector_id=connector, topic="hiring", message="please"
+        ),
+        container.uow(),
+        clock,
+        Principal(ws, None, operator=True),
+    )
+    rid = seen.request.id
+    clock.advance(timedelta(days=3))  # the reminder is due
+
+    timer = container.uow()
+    async with timer:
+        due = await timer.requests.claim_due(clock.now(), 10)
+        assert (ws.id, rid) in due
+        decision = asyncio.create_task(
+            handlers.propose(
+                handlers.Propose(request_id=rid, expert_id=expert),
+                container.uow(),
+                clock,
+                Principal(ws, connector, operator=False),
+            )
+        )
+        await asyncio.sleep(0.3)  # the decision is now waiting on the worker's lock
+        assert not decision.done()
+        request = await timer.requests.get(ws.id, rid)
+        assert request is not None and request.tick(clock.now(), ws.timing)
+        await timer.requests.save(request)
+        await timer.commit()
+
+    result = await asyncio.wait_for(decision, timeout=10)
+    assert result.request.state is State.AWAITING_EXPERT
+    async with container.uow(write=False) as uow:
+        types = [e.type for e in await uow.requests.events(ws.id, rid)]
+    assert types == [
+        "intro_request.created",
+        "intro_request.reminder_due",
+        "intro_request.expert_proposed",
+    ]
+
+
+async def create_person(container: Container, ws: Workspace, name: str) -> uuid.UUID:
+    from warmintro.domain.handlers import people as people_handlers
+
+    person = await people_handlers.create_person(
+        people_handlers.CreatePerson(email=f"{name}-{new_id().hex[:8]}@example.com", name=name),
+        container.uow(),
+        container.clock,
+        Principal(ws, None, operator=True),
+    )
+    return person.id
