@@ -13,18 +13,17 @@ from __future__ import annotations
 
 import logging
 import random
-import re
 import uuid
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from warmintro.domain.errors import SendFailed
 from warmintro.domain.ports import Clock, Mailer
 from warmintro.infra.email.compose import Composer, OutboxItem, Undeliverable
+from warmintro.infra.leased_queue import LeasedQueue
 from warmintro.infra.tables import outbox
 
 log = logging.getLogger("warmintro.relay")
@@ -33,14 +32,6 @@ LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 8
 BASE_BACKOFF = 5.0
 MAX_BACKOFF = 3600.0
-
-
-_ADDRESS = re.compile(r"[^\s<>\"'(),;:]+@[^\s<>\"'(),;:]+")
-
-
-def redact(text: str) -> str:
-    """Provider errors may quote addresses; none is stored (erasure could not find it)."""
-    return _ADDRESS.sub("[address]", text)[:2000]
 
 
 def backoff(attempt: int, rng: random.Random) -> float:
@@ -64,8 +55,10 @@ class OutboxRelay:
         self._composer = composer
         self._mailer = mailer
         self._clock = clock
-        self._batch = batch
         self._rng = rng or random.Random()
+        self._queue = LeasedQueue(
+            engine, outbox, outbox.c.available_at, clock, lease=LEASE, batch=batch
+        )
 
     async def run_once(self) -> int:
         """Claim and deliver one batch; returns how many rows were claimed."""
@@ -75,32 +68,6 @@ class OutboxRelay:
         return len(items)
 
     async def _claim(self) -> list[OutboxItem]:
-        now = self._clock.now()
-        due = (
-            sa.select(outbox.c.workspace_id, outbox.c.id)
-            .where(
-                outbox.c.status.in_(("pending", "sending")),
-                outbox.c.available_at <= now,
-                sa.or_(outbox.c.locked_until.is_(None), outbox.c.locked_until <= now),
-            )
-            .order_by(outbox.c.available_at)
-            .limit(self._batch)
-        )
-        async with self._engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                due = due.with_for_update(skip_locked=True)
-            rows = (
-                await conn.execute(
-                    outbox.update()
-                    .where(sa.tuple_(outbox.c.workspace_id, outbox.c.id).in_(due))
-                    .values(
-                        status="sending",
-                        locked_until=now + LEASE,
-                        attempts=outbox.c.attempts + 1,
-                    )
-                    .returning(outbox)
-                )
-            ).all()
         return [
             OutboxItem(
                 id=r.id,
@@ -113,7 +80,7 @@ class OutboxRelay:
                 attempts=r.attempts,
                 lease=r.locked_until,
             )
-            for r in rows
+            for r in await self._queue.claim()
         ]
 
     async def _deliver(self, item: OutboxItem) -> None:
@@ -169,28 +136,8 @@ class OutboxRelay:
         )
 
     async def _renew(self, item: OutboxItem) -> OutboxItem | None:
-        """Extend our lease for one send; None if it lapsed and another relay took the row.
-        (A batch can outlive one lease; renewing per send keeps each send covered.)"""
-        lease = self._clock.now() + LEASE
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                outbox.update().where(*self._ours(item)).values(locked_until=lease)
-            )
-        return replace(item, lease=lease) if result.rowcount == 1 else None
+        lease = await self._queue.renew(item.workspace_id, item.id, item.lease)
+        return replace(item, lease=lease) if lease is not None else None
 
     async def _finish(self, item: OutboxItem, **values: Any) -> None:
-        if values.get("last_error"):
-            values["last_error"] = redact(values["last_error"])
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                outbox.update().where(*self._ours(item)).values(locked_until=None, **values)
-            )
-
-    @staticmethod
-    def _ours(item: OutboxItem) -> tuple[Any, ...]:
-        return (
-            outbox.c.workspace_id == item.workspace_id,
-            outbox.c.id == item.id,
-            outbox.c.status == "sending",
-            outbox.c.locked_until == item.lease,
-        )
+        await self._queue.finish(item.workspace_id, item.id, item.lease, **values)

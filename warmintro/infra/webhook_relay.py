@@ -23,13 +23,12 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from warmintro.domain.errors import InvalidInput
 from warmintro.domain.ports import Clock
 from warmintro.domain.webhooks import SECRET_PREFIX
-from warmintro.infra.outbox_relay import redact
+from warmintro.infra.leased_queue import LeasedQueue, redact
 from warmintro.infra.repositories.webhooks import SqlWebhooks
 from warmintro.infra.tables import webhook_attempts, webhook_deliveries
 from warmintro.infra.url_guard import UrlGuard
@@ -86,7 +85,7 @@ class WebhookRelay:
         self._client = client or httpx.AsyncClient(
             timeout=TIMEOUT, follow_redirects=False, trust_env=False
         )
-        self._batch = batch
+        self._queue = LeasedQueue(engine, D, D.c.next_attempt_at, clock, lease=LEASE, batch=batch)
 
     async def close(self) -> None:
         await self._client.aclose()
@@ -98,33 +97,11 @@ class WebhookRelay:
         return len(claimed)
 
     async def _claim(self) -> list[_Claimed]:
-        now = self._clock.now()
-        due = (
-            sa.select(D.c.workspace_id, D.c.id)
-            .where(
-                D.c.status.in_(("pending", "sending")),
-                D.c.next_attempt_at <= now,
-                sa.or_(D.c.locked_until.is_(None), D.c.locked_until <= now),
-            )
-            .order_by(D.c.next_attempt_at)
-            .limit(self._batch)
-        )
-        async with self._engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                due = due.with_for_update(skip_locked=True)
-            rows = (
-                await conn.execute(
-                    D.update()
-                    .where(sa.tuple_(D.c.workspace_id, D.c.id).in_(due))
-                    .values(status="sending", locked_until=now + LEASE, attempts=D.c.attempts + 1)
-                    .returning(D)
-                )
-            ).all()
         return [
             _Claimed(
                 r.workspace_id, r.id, r.endpoint_id, dict(r.payload), r.attempts, r.locked_until
             )
-            for r in rows
+            for r in await self._queue.claim()
         ]
 
     async def _deliver(self, item: _Claimed) -> None:
@@ -214,17 +191,11 @@ class WebhookRelay:
             )
 
     async def _renew(self, item: _Claimed) -> _Claimed | None:
-        """Extend our lease for one attempt; None if another relay took the delivery."""
-        lease = self._clock.now() + LEASE
-        async with self._engine.begin() as conn:
-            result = await conn.execute(D.update().where(*_ours(item)).values(locked_until=lease))
-        return replace(item, lease=lease) if result.rowcount == 1 else None
+        lease = await self._queue.renew(item.workspace_id, item.id, item.lease)
+        return replace(item, lease=lease) if lease is not None else None
 
     async def _finish(self, item: _Claimed, **values: Any) -> None:
-        if values.get("last_error"):
-            values["last_error"] = redact(values["last_error"])
-        async with self._engine.begin() as conn:
-            await conn.execute(D.update().where(*_ours(item)).values(locked_until=None, **values))
+        await self._queue.finish(item.workspace_id, item.id, item.lease, **values)
 
     async def _disable(self, item: _Claimed, reason: str) -> None:
         async with self._engine.begin() as conn:
@@ -233,15 +204,6 @@ class WebhookRelay:
             if endpoint is not None and endpoint.enabled:
                 log.warning("disabling webhook endpoint %s: %s", endpoint.id, reason)
                 await repo.update(endpoint.disabled(reason, self._clock.now()))
-
-
-def _ours(item: _Claimed) -> tuple[Any, ...]:
-    return (
-        D.c.workspace_id == item.workspace_id,
-        D.c.id == item.id,
-        D.c.status == "sending",
-        D.c.locked_until == item.lease,
-    )
 
 
 def _seconds(value: str | None, now: datetime) -> float | None:
