@@ -22,7 +22,7 @@ from warmintro.domain.access import Principal
 from warmintro.domain.handlers import intro_requests as h
 from warmintro.domain.handlers import people as people_handlers
 from warmintro.domain.handlers.intro_requests import rank_suggestions
-from warmintro.domain.intro_request import DeclineReason, IntroRequest, Rating, State
+from warmintro.domain.intro_request import MAX_HOPS, DeclineReason, IntroRequest, Rating, State
 from warmintro.infra.action_links import ACTIONS, ActionLink, Purpose
 from warmintro.infra.tokens import TokenExpired
 
@@ -303,7 +303,7 @@ async def _decision_page(
             {"id": p.id, "name": p.name, "headline": p.headline, "suggested": p.id in suggested}
             for p in candidates
         ]
-        ctx["forward_choices"] = ctx["candidates"] if request.hops < 3 else []
+        ctx["forward_choices"] = ctx["candidates"] if request.hops < MAX_HOPS else []
         ctx["declined_reason"] = (
             REASON_TEXT.get(request.decline_reason.value, "")
             if request.decline_reason and request.declined_expert_ids
