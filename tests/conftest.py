@@ -18,13 +18,14 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.support import FakeClock
+from tests.support import FakeClock, empty_queues
 from warmintro.api.app import create_app
 from warmintro.api.container import Container, bootstrap
 from warmintro.domain.handlers.workspaces import create_workspace
@@ -74,21 +75,40 @@ def sqlite_url(directory: Path) -> str:
     return f"sqlite+aiosqlite:///{directory / 'warmintro.db'}"
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-async def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[str]:
-    """A migrated database on each backend, shared by the session."""
-    if request.param == "sqlite":
-        url = sqlite_url(tmp_path_factory.mktemp("sqlite"))
+async def migrated_database(kind: str, tmp_path_factory: pytest.TempPathFactory, label: str) -> str:
+    """A new database of `kind` (sqlite or postgres), migrated to head."""
+    if kind == "sqlite":
+        url = sqlite_url(tmp_path_factory.mktemp(f"{label}-sqlite"))
     else:
         url = await create_postgres_database()
     engine = make_engine(url)
     await migrate.upgrade(engine)
     await engine.dispose()
-    yield url
-    if request.param == "postgres":
+    return url
+
+
+async def discard_database(kind: str, url: str) -> None:
+    if kind == "postgres":
         await drop_postgres_database(url)
+
+
+def database_per_backend(label: str) -> Any:
+    """A session fixture: a migrated database on each backend. Suites that run the
+    worker, which drains every workspace, take one of their own:
+    `database_url = database_per_backend("email")` in their conftest."""
+
+    @pytest.fixture(scope="session", params=BACKENDS, name="database_url")
+    async def fixture(
+        request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    ) -> AsyncIterator[str]:
+        url = await migrated_database(request.param, tmp_path_factory, label)
+        yield url
+        await discard_database(request.param, url)
+
+    return fixture
+
+
+database_url = database_per_backend("shared")
 
 
 @pytest.fixture(scope="session")
@@ -96,6 +116,12 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = make_engine(database_url)
     yield engine
     await engine.dispose()
+
+
+@pytest.fixture
+async def quiet_queue(container: Container) -> None:
+    """Nothing pending and no timers: what a test sends is what it caused."""
+    await empty_queues(container.engine)
 
 
 @pytest.fixture

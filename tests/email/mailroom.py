@@ -9,31 +9,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from warmintro.api.container import Container
 from warmintro.domain.ports import OutgoingEmail
 from warmintro.infra.action_links import ActionLink
-from warmintro.infra.tables import events, outbox, timers, webhook_deliveries
+from warmintro.infra.tables import events, outbox
 
 ACTION_URL = re.compile(r"https?://[^\s\"'<>]+/a/([A-Za-z0-9._~-]+)")
 MESSAGE_ID = re.compile(r"<[0-9a-f-]{36}@[^>\s]+>")
-
-
-async def empty_queue(engine: AsyncEngine) -> None:
-    """Set aside mail and timers earlier tests left behind."""
-    async with engine.begin() as conn:
-        await conn.execute(
-            outbox.update()
-            .where(outbox.c.status.in_(("pending", "sending")))
-            .values(status="skipped", locked_until=None, last_error="left by an earlier test")
-        )
-        await conn.execute(timers.delete())
-        await conn.execute(
-            webhook_deliveries.update()
-            .where(webhook_deliveries.c.status.in_(("pending", "sending")))
-            .values(status="failed", locked_until=None, last_error="left by an earlier test")
-        )
 
 
 async def drain(runner: Any, limit: int = 50) -> int:

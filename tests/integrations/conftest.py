@@ -20,39 +20,16 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.conftest import (
-    BACKENDS,
-    Workspace,
-    create_postgres_database,
-    drop_postgres_database,
-    sqlite_url,
-)
+from tests.conftest import Workspace, database_per_backend
 from tests.e2e.world import World
 from tests.integrations.receiver import Receiver
-from tests.integrations.support import Hooks, SendGrid, empty_queues
-from tests.support import FakeClock
+from tests.integrations.support import Hooks, SendGrid
+from tests.support import FakeClock, empty_queues
 from warmintro.api.app import create_app
 from warmintro.api.container import Container, bootstrap
-from warmintro.infra import migrate
-from warmintro.infra.database import make_engine
 from warmintro.infra.settings import Settings
 
-
-@pytest.fixture(scope="session", params=BACKENDS)
-async def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[str]:
-    """A migrated database on each backend, private to the integrations suite."""
-    if request.param == "sqlite":
-        url = sqlite_url(tmp_path_factory.mktemp("integrations-sqlite"))
-    else:
-        url = await create_postgres_database()
-    engine = make_engine(url)
-    await migrate.upgrade(engine)
-    await engine.dispose()
-    yield url
-    if request.param == "postgres":
-        await drop_postgres_database(url)
+database_url = database_per_backend("integrations")
 
 
 @pytest.fixture(scope="session")

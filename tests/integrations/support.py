@@ -20,26 +20,10 @@ from tests.e2e.world import collect
 from tests.support import FakeClock
 from warmintro.api.container import Container
 from warmintro.domain.ports import OutgoingEmail
-from warmintro.infra.tables import metadata, outbox, timers, webhook_deliveries
+from warmintro.infra.tables import metadata, outbox
 
 SIGNATURE = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP = "X-Twilio-Email-Event-Webhook-Timestamp"
-
-
-async def empty_queues(engine: AsyncEngine) -> None:
-    """Set aside mail, webhook deliveries and timers earlier tests left behind."""
-    async with engine.begin() as conn:
-        await conn.execute(
-            outbox.update()
-            .where(outbox.c.status.in_(("pending", "sending")))
-            .values(status="skipped", locked_until=None, last_error="left by an earlier test")
-        )
-        await conn.execute(
-            webhook_deliveries.update()
-            .where(webhook_deliveries.c.status.in_(("pending", "sending")))
-            .values(status="failed", locked_until=None, last_error="left by an earlier test")
-        )
-        await conn.execute(timers.delete())
 
 
 async def drain(container: Container, limit: int = 60) -> int:
