@@ -467,7 +467,7 @@ class FakeWebhooks:
     ) -> None:
         for message in messages:
             for (ws, _), endpoint in self._store.data.webhook_endpoints.items():
-                if ws == workspace_id and endpoint.wants(message.event_type):
+                if ws == workspace_id and endpoint.enabled and endpoint.wants(message.event_type):
                     self._store.data.webhook_messages.append((endpoint.id, message))
 
     async def release_held(

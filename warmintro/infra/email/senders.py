@@ -78,9 +78,6 @@ class DevMailbox:
     def entries(self) -> list[MailboxEntry]:
         return list(self._entries)
 
-    def find(self, message_id: str) -> OutgoingEmail | None:
-        return next((e.email for e in self._entries if e.email.message_id == message_id), None)
-
 
 class ConsoleMailer:
     """Development default: logs each email and keeps it in the dev mailbox. Bodies

@@ -153,7 +153,7 @@ class SqlWebhooks:
             )
             for message in messages
             for endpoint in endpoints
-            if not endpoint.event_types or message.event_type in endpoint.event_types
+            if endpoint.wants(message.event_type)
         ]
         if deliveries:
             self.queued += len(deliveries)
