@@ -37,8 +37,10 @@ POSTs accept `Idempotency-Key`.
 
 
 class BodyLimit:
-    """Refuses bodies over MAX_BODY_BYTES before they are read into memory (413):
-    at once when Content-Length says so, else as soon as the stream passes it."""
+    """Refuses bodies over MAX_BODY_BYTES before they are read into memory (413): at
+    the first read when Content-Length says so, else as soon as the stream passes it.
+    The refusal is an HTTPException raised where the body is read, so whichever
+    application reads it answers in its own form (problem+json, or a page)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -49,13 +51,13 @@ class BodyLimit:
             return
         limit = MAX_INBOUND_BYTES if scope["path"].startswith("/v1/inbound/") else MAX_BODY_BYTES
         length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            await _too_large(send, page=scope["path"].startswith("/a/"))
-            return
+        declared_too_large = length is not None and (not length.isdigit() or int(length) > limit)
         seen = 0
 
         async def limited() -> Message:
             nonlocal seen
+            if declared_too_large:
+                raise StarletteHTTPException(413, "Payload too large")
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > limit:
@@ -65,34 +67,6 @@ class BodyLimit:
             return message
 
         await self.app(scope, limited, send)
-
-
-async def _too_large(send: Send, *, page: bool = False) -> None:
-    if page:
-        await pages.message(413, "That was too much text").__call__(
-            {"type": "http"}, _no_receive, send
-        )
-        return
-    body = (
-        b'{"type":"urn:warmintro:problem:payload_too_large","title":"Payload too large",'
-        b'"status":413,"code":"payload_too_large","detail":"request bodies are limited '
-        b'to 256 KiB"}'
-    )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-
-
-async def _no_receive() -> Message:
-    return {"type": "http.disconnect"}
 
 
 def create_app(
@@ -135,7 +109,8 @@ def create_app(
     app.include_router(webhooks.router)
     app.include_router(inbound.router)
     app.include_router(health.router)
-    app.include_router(pages.router)
+    app.include_router(pages.mailbox_router)
+    app.mount("/a", pages.create_link_pages(container.use_cases))
     app.add_middleware(MetricsMiddleware, metrics=container.metrics)
     app.add_middleware(BodyLimit)
     return app

@@ -103,23 +103,21 @@ def cmd_worker(args: argparse.Namespace) -> None:
 
 
 def cmd_workspace_create(args: argparse.Namespace) -> None:
+    from warmintro.api.container import bootstrap
+    from warmintro.domain.commands import CreateWorkspace
     from warmintro.domain.errors import InvalidInput
-    from warmintro.domain.handlers.workspaces import create_workspace
-    from warmintro.infra.clock import SystemClock
-    from warmintro.infra.database import make_engine
-    from warmintro.infra.uow import SqlUnitOfWork
 
     settings = _settings()
     if settings.is_sqlite:
         _migrate(settings)
 
     async def run() -> tuple[str, str]:
-        engine = make_engine(settings.database_url)
+        container = bootstrap(settings)
         try:
-            workspace, key = await create_workspace(args.name, SqlUnitOfWork(engine), SystemClock())
+            created = await container.use_cases(CreateWorkspace(args.name))
         finally:
-            await engine.dispose()
-        return str(workspace.id), key
+            await container.close()
+        return str(created.workspace.id), created.api_key
 
     try:
         workspace_id, key = asyncio.run(run())

@@ -1,4 +1,4 @@
-"""The composition root: builds every adapter once and hands them to the app."""
+"""The composition root: builds every adapter once and binds the use cases to them."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from warmintro.api.metrics import Metrics
 from warmintro.domain.access import Authenticator
+from warmintro.domain.commands import FireDueTimers
+from warmintro.domain.handlers.env import Env
 from warmintro.domain.ports import Clock, Mailer
-from warmintro.infra.action_links import ActionLinks, Purpose
+from warmintro.domain.use_cases import UseCases
+from warmintro.infra.action_links import LinkIssuer
 from warmintro.infra.clock import SystemClock
-from warmintro.infra.database import make_engine
+from warmintro.infra.database import database_answers, make_engine
 from warmintro.infra.email.compose import Composer
 from warmintro.infra.email.senders import ConsoleMailer, DevMailbox, SendGridMailer, SmtpMailer
 from warmintro.infra.idempotency import IdempotencyStore
@@ -31,16 +34,18 @@ class Container:
     clock: Clock
     engine: AsyncEngine
     uow: SqlUnitOfWorkFactory
-    tokens: MemberTokens
+    use_cases: UseCases
     auth: Authenticator
     idempotency: IdempotencyStore
     metrics: Metrics
-    links: ActionLinks
+    links: LinkIssuer
     mailbox: DevMailbox
     mailer: Mailer
     worker: Worker
-    url_guard: UrlGuard
     sendgrid_events: SendGridEvents
+
+    async def database_ready(self) -> bool:
+        return await database_answers(self.engine)
 
     async def close(self) -> None:
         await self.worker.close()
@@ -63,23 +68,18 @@ def bootstrap(
     clock = clock or SystemClock()
     engine = make_engine(settings.database_url)
     uow = SqlUnitOfWorkFactory(engine)
-    tokens = MemberTokens(settings.secret_key, settings.previous_secret_keys, clock)
-    links = ActionLinks(
-        ActionTokens(
-            settings.secret_key, settings.previous_secret_keys, clock, [p.value for p in Purpose]
-        ),
-        clock,
-        settings.public_base_url,
-    )
+    secrets = (settings.secret_key, settings.previous_secret_keys)
+    member_tokens = MemberTokens(*secrets, clock)
+    link_tokens = ActionTokens(*secrets, clock)
+    url_guard = UrlGuard(allow_private=settings.is_development)
+    use_cases = UseCases(Env(uow, clock, member_tokens, link_tokens, url_guard))
+    links = LinkIssuer(link_tokens, clock, settings.public_base_url)
     mailbox = DevMailbox()
     mailer = mailer or make_mailer(settings, mailbox)
-    composer = Composer(links, clock, settings.email_from)
-    url_guard = UrlGuard(allow_private=settings.is_development)
     worker = Worker(
-        OutboxRelay(engine, composer, mailer, clock),
+        OutboxRelay(engine, Composer(links, clock, settings.email_from), mailer, clock),
         WebhookRelay(engine, clock, url_guard),
-        uow,
-        clock,
+        lambda: use_cases(FireDueTimers()),
         poll_seconds=settings.worker_poll_seconds,
     )
     uow.on_mail_queued = worker.wake
@@ -88,14 +88,13 @@ def bootstrap(
         clock=clock,
         engine=engine,
         uow=uow,
-        tokens=tokens,
-        auth=Authenticator(uow, tokens, ttl_seconds=settings.api_key_cache_seconds),
+        use_cases=use_cases,
+        auth=Authenticator(uow, member_tokens, ttl_seconds=settings.api_key_cache_seconds),
         idempotency=IdempotencyStore(engine, clock),
         metrics=Metrics(),
         links=links,
         mailbox=mailbox,
         mailer=mailer,
         worker=worker,
-        url_guard=url_guard,
         sendgrid_events=SendGridEvents(settings.sendgrid_webhook_public_key, clock),
     )

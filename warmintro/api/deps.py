@@ -1,11 +1,11 @@
-"""Dependencies as `Annotated` aliases: the container, the caller, units of work."""
+"""Dependencies as `Annotated` aliases: the container, the caller, pages, idempotency."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Query, Request
@@ -16,10 +16,11 @@ from pydantic import BaseModel
 
 from warmintro.api.container import Container
 from warmintro.domain.access import Principal
+from warmintro.domain.commands import Command
 from warmintro.domain.errors import InvalidInput
-from warmintro.domain.ports import UnitOfWork
 
 T = TypeVar("T", bound=BaseModel)
+R = TypeVar("R")
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -58,16 +59,19 @@ async def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def write_uow(container: ContainerDep) -> UnitOfWork:
-    return container.uow(write=True)
+class Caller:
+    """The authenticated caller in front of the one use-case surface: routes hand it
+    a command and get the use case's answer."""
+
+    def __init__(self, container: ContainerDep, principal: PrincipalDep) -> None:
+        self.principal = principal
+        self._use_cases = container.use_cases
+
+    async def __call__(self, cmd: Command[R]) -> R:
+        return await self._use_cases(cmd, self.principal)
 
 
-def read_uow(container: ContainerDep) -> UnitOfWork:
-    return container.uow(write=False)
-
-
-UowDep = Annotated[UnitOfWork, Depends(write_uow)]
-ReadUowDep = Annotated[UnitOfWork, Depends(read_uow)]
+CallerDep = Annotated[Caller, Depends()]
 
 
 # ---- cursor pagination ----------------------------------------------------------
@@ -135,13 +139,14 @@ PageDep = Annotated[PageParams, Depends()]
 
 
 class Idempotency:
-    """Runs a POST's use case at most once per `Idempotency-Key` and caller."""
+    """Runs a POST's command at most once per `Idempotency-Key` and caller: a retry
+    with the same key and body replays the first response."""
 
     def __init__(
         self,
         request: Request,
         container: ContainerDep,
-        principal: PrincipalDep,
+        caller: CallerDep,
         key: Annotated[
             str | None,
             Header(
@@ -153,15 +158,15 @@ class Idempotency:
     ) -> None:
         self._request = request
         self._store = container.idempotency
-        self._principal = principal
+        self._caller = caller
         self._key = key
 
     async def run(
-        self, use_case: Callable[[], Awaitable[T]], status_code: int = 200
+        self, cmd: Command[R], render: Callable[[R], T], status_code: int = 200
     ) -> T | JSONResponse:
         if not self._key:
-            return await use_case()
-        p = self._principal
+            return render(await self._caller(cmd))
+        p = self._caller.principal
         who = f"{'key' if p.operator else 'member'}:{p.person_id or '-'}"
         body = await self._request.body()
         fingerprint = hashlib.sha256(
@@ -173,7 +178,7 @@ class Idempotency:
                 stored.body, status_code=stored.status_code, headers={"Idempotent-Replayed": "true"}
             )
         try:
-            result = await use_case()
+            result = render(await self._caller(cmd))
         except BaseException:
             await self._store.release(p.workspace_id, who, self._key)
             raise

@@ -2,31 +2,44 @@
 
 `GET /a/{token}` (and HEAD) only shows: mail scanners fetch every link, so
 nothing may change until the person presses a button, which POSTs to the same
-address. Every failure is a page with the right status, never a stack trace.
+address. A page parses the form, hands one command to the use cases and
+renders the answer; statuses come from the one table in `problems.py`. The
+links live in a small application of their own, mounted at `/a`, so that
+whatever goes wrong there (a bad method, a body too large) is answered with a
+page, never with JSON or a stack trace.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jinja2
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from warmintro.api.container import Container
+from warmintro.api.deps import ContainerDep
+from warmintro.api.problems import status_of
+from warmintro.domain import commands as cmd
 from warmintro.domain import errors
-from warmintro.domain.access import Principal
-from warmintro.domain.handlers import intro_requests as h
-from warmintro.domain.handlers import people as people_handlers
-from warmintro.domain.handlers.intro_requests import rank_suggestions
-from warmintro.domain.intro_request import MAX_HOPS, DeclineReason, IntroRequest, Rating, State
-from warmintro.infra.action_links import ACTIONS, ActionLink, Purpose
-from warmintro.infra.tokens import TokenExpired
+from warmintro.domain.action_links import (
+    UNSUBSCRIBE,
+    Answered,
+    DecisionPage,
+    LinkPage,
+    NothingToDecide,
+    Purpose,
+    UnsubscribePage,
+)
+from warmintro.domain.intro_request import Action, DeclineReason, Rating, State
+from warmintro.domain.use_cases import UseCases
 
-router = APIRouter(include_in_schema=False)
+log = logging.getLogger("warmintro.pages")
+
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -45,10 +58,10 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 REASON_TEXT = {
-    "busy": "too busy right now",
-    "not_a_fit": "not the right person",
-    "not_now": "not the right time",
-    "other": "another reason",
+    DeclineReason.BUSY: "too busy right now",
+    DeclineReason.NOT_A_FIT: "not the right person",
+    DeclineReason.NOT_NOW: "not the right time",
+    DeclineReason.OTHER: "another reason",
 }
 STATE_TEXT = {
     State.AWAITING_CONNECTOR: "waiting for the connector",
@@ -60,12 +73,19 @@ STATE_TEXT = {
     State.CANCELLED: "withdrawn by the asker",
 }
 DONE_TEXT = {
-    "propose": "Thank you. We have asked them; you will hear back either way.",
-    "forward": "Thank you. We have passed the request on.",
-    "decline": "Thank you for letting us know.",
-    "accept": "Thank you! We have introduced you by email.",
-    "feedback": "Thank you. We have passed your answer on.",
-    "unsubscribe": "Done. You will receive no more emails from us.",
+    Action.PROPOSE: "Thank you. We have asked them; you will hear back either way.",
+    Action.FORWARD: "Thank you. We have passed the request on.",
+    Action.DECLINE: "Thank you for letting us know.",
+    Action.ACCEPT: "Thank you! We have introduced you by email.",
+    Action.FEEDBACK: "Thank you. We have passed your answer on.",
+    UNSUBSCRIBE: "Done. You will receive no more emails from us.",
+}
+TEMPLATE = {Purpose.CONNECTOR: "connector.html", Purpose.EXPERT: "expert.html"}
+# Refusals the person can fix on the same page; anything else is a page of its own.
+FIXABLE = {
+    errors.AskBudgetExceeded: "They have too many open requests right now. "
+    "Try someone else, or ask them again in a few days.",
+    errors.RecipientUnavailable: "That person cannot be asked: they opted out of these emails.",
 }
 
 
@@ -78,163 +98,83 @@ def message(status: int, heading: str, *paragraphs: str) -> HTMLResponse:
     return page("message.html", status, heading=heading, paragraphs=paragraphs)
 
 
-def _container(request: Request) -> Container:
-    container: Container = request.app.state.container
-    return container
+# ---- the link pages -------------------------------------------------------------
 
 
-async def _resolve(container: Container, token: str) -> ActionLink | HTMLResponse:
-    try:
-        async with container.engine.connect() as conn:
-            link = await container.links.resolve(conn, token)
-    except TokenExpired:
-        return message(
-            410,
-            "This link has expired",
-            "Links in our emails work for a limited time. If you still want to help, "
-            "reply to the email you received.",
-        )
-    except errors.Unauthenticated:
-        link = None
-    if link is None:
-        return message(
-            404, "This link does not work", "Check that the whole link was copied from the email."
-        )
-    return link
+def create_link_pages(use_cases: UseCases) -> FastAPI:
+    """The application mounted at `/a`: one address per link, GET/HEAD to show, POST to act."""
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    app.state.use_cases = use_cases
+    app.add_api_route("/{token}", show, methods=["GET", "HEAD"], response_class=HTMLResponse)
+    app.add_api_route("/{token}", act, methods=["POST"], response_class=HTMLResponse)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _crash)
+    return app
 
 
-@router.api_route("/a/{token}", methods=["GET", "HEAD"], response_class=HTMLResponse)
+def _use_cases(request: Request) -> UseCases:
+    use_cases: UseCases = request.app.state.use_cases
+    return use_cases
+
+
 async def show(token: str, request: Request) -> Response:
-    container = _container(request)
-    link = await _resolve(container, token)
-    if isinstance(link, HTMLResponse):
-        return link
-    if link.purpose is Purpose.UNSUBSCRIBE:
-        async with container.uow(write=False) as uow:
-            person = await uow.people.get(link.claims.workspace_id, link.claims.person_id)
-            workspace = await uow.workspaces.get(link.claims.workspace_id)
-        if person is None or workspace is None or person.erased_at is not None:
-            return message(404, "This link does not work")
-        return page("unsubscribe.html", email=person.email, workspace=workspace.name)
-    if link.used_action:
-        return message(
-            200, "You have already answered", DONE_TEXT.get(link.used_action, "Thank you.")
-        )
-    return await _decision_page(container, link)
+    try:
+        view = await _use_cases(request)(cmd.ShowActionLink(token))
+    except errors.DomainError as exc:
+        return _refused(exc)
+    return _render(view)
 
 
-@router.post("/a/{token}", response_class=HTMLResponse)
 async def act(token: str, request: Request) -> Response:
-    container = _container(request)
-    link = await _resolve(container, token)
-    if isinstance(link, HTMLResponse):
-        return link
     try:
         form = await request.form()
+    except StarletteHTTPException:
+        raise  # a body over the limit: answered by the handler below
     except Exception:  # a body no browser form sends: garbled multipart and the like
         return message(400, "That did not come from our form")
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
-    # RFC 8058 one-click unsubscribe posts only "List-Unsubscribe=One-Click".
-    action = fields.get("action") or ("unsubscribe" if "List-Unsubscribe" in fields else "")
-    if action not in ACTIONS[link.purpose]:
-        return message(400, "That is not something this link can do")
-    if link.used_action and link.purpose is not Purpose.UNSUBSCRIBE:
-        if link.used_action == action:
-            return message(200, "You have already answered", DONE_TEXT[action])
-        return message(
-            409,
-            "You have already answered",
-            f"This link was used to {link.used_action} already, so it cannot also {action}.",
-        )
+    use_cases = _use_cases(request)
     try:
-        principal = await _principal(container, link)
-        await _take(container, principal, link, action, fields)
-    except errors.WrongState as exc:
-        return message(
-            409,
-            "This request has moved on",
-            f"It is now {STATE_TEXT.get(State(exc.current_state), exc.current_state)}, "
-            "so there is nothing more to decide here.",
-        )
-    except errors.AskBudgetExceeded:
-        return await _decision_page(
-            container,
-            link,
-            429,
-            "They have too many open requests right now. "
-            "Try someone else, or ask them again in a few days.",
-        )
-    except errors.RecipientUnavailable:
-        return await _decision_page(
-            container, link, 409, "That person cannot be asked: they opted out of these emails."
-        )
-    except errors.InvalidInput as exc:
-        return await _decision_page(container, link, 422, exc.detail)
-    except errors.NotPermitted:
-        return message(
-            409,
-            "This request has moved on",
-            "It is no longer waiting for your answer, so there is nothing more to decide here.",
-        )
-    except errors.NotFound:
-        return message(404, "This link does not work")
-    async with container.engine.begin() as conn:
-        await container.links.mark_used(conn, link, action)
-    return message(200, "Done", DONE_TEXT[action])
+        decision = _decision(fields)
+        outcome = await use_cases(cmd.UseActionLink(token, decision))
+    except (errors.InvalidInput, errors.AskBudgetExceeded, errors.RecipientUnavailable) as exc:
+        text = FIXABLE.get(type(exc), exc.detail)
+        return await _again(use_cases, token, status_of(exc), text)
+    except errors.DomainError as exc:
+        return _refused(exc)
+    if outcome.repeated:
+        return message(200, "You have already answered", DONE_TEXT[outcome.action])
+    return message(200, "Done", DONE_TEXT[outcome.action])
 
 
-async def _principal(container: Container, link: ActionLink) -> Principal:
-    async with container.uow(write=False) as uow:
-        workspace = await uow.workspaces.get(link.claims.workspace_id)
-    if workspace is None:
-        raise errors.NotFound("workspace")
-    return Principal(workspace, link.claims.person_id, operator=False)
-
-
-async def _take(
-    container: Container,
-    principal: Principal,
-    link: ActionLink,
-    action: str,
-    fields: dict[str, str],
-) -> None:
-    """Hand the decision to the same use cases the JSON API calls."""
-    uow, clock = container.uow(), container.clock
-    rid = link.claims.request_id
+def _decision(fields: dict[str, str]) -> cmd.Decision | cmd.Unsubscribe | None:
+    """The form as a decision; None when it asks for nothing a link can do. RFC 8058
+    one-click unsubscribe posts only "List-Unsubscribe=One-Click"."""
+    action = fields.get("action") or (UNSUBSCRIBE if "List-Unsubscribe" in fields else "")
+    if action == UNSUBSCRIBE:
+        return cmd.Unsubscribe()
     note = fields.get("note", "")
-    if action == "unsubscribe":
-        cmd = people_handlers.UpdatePerson(person_id=link.claims.person_id, never_contact=True)
-        await people_handlers.update_person(cmd, uow, clock, principal)
-        return
-    assert rid is not None
-    if action == "propose":
-        expert_id = _uuid(fields.get("expert_id"))
-        new = None
-        if expert_id is None:
+    match action:
+        case Action.PROPOSE:
+            expert_id = _uuid(fields.get("expert_id"))
+            if expert_id is not None:
+                return cmd.Propose(expert_id=expert_id, note=note)
             if not fields.get("expert_email") or not fields.get("expert_name"):
                 raise errors.InvalidInput("Choose someone you know, or give a name and an email.")
-            new = h.NewExpert(fields["expert_email"], fields["expert_name"])
-        await h.propose(
-            h.Propose(request_id=rid, expert_id=expert_id, expert=new, note=note),
-            uow,
-            clock,
-            principal,
-        )
-    elif action == "forward":
-        connector = _uuid(fields.get("connector_id"))
-        if connector is None:
-            raise errors.InvalidInput("Choose who should answer instead.")
-        await h.forward(rid, connector, note, uow, clock, principal)
-    elif action == "decline":
-        await h.decline(
-            rid, _choice(DeclineReason, fields.get("reason")), note, uow, clock, principal
-        )
-    elif action == "accept":
-        await h.accept(rid, note, uow, clock, principal)
-    elif action == "feedback":
-        await h.give_feedback(
-            rid, _choice(Rating, fields.get("rating")), note, uow, clock, principal
-        )
+            new = cmd.NewPerson(fields["expert_email"], fields["expert_name"])
+            return cmd.Propose(expert=new, note=note)
+        case Action.FORWARD:
+            connector_id = _uuid(fields.get("connector_id"))
+            if connector_id is None:
+                raise errors.InvalidInput("Choose who should answer instead.")
+            return cmd.Forward(connector_id=connector_id, note=note)
+        case Action.DECLINE:
+            return cmd.Decline(reason=_choice(DeclineReason, fields.get("reason")), note=note)
+        case Action.ACCEPT:
+            return cmd.Accept(note=note)
+        case Action.FEEDBACK:
+            return cmd.GiveFeedback(rating=_choice(Rating, fields.get("rating")), note=note)
+    return None
 
 
 def _uuid(value: str | None) -> uuid.UUID | None:
@@ -244,102 +184,129 @@ def _uuid(value: str | None) -> uuid.UUID | None:
         raise errors.InvalidInput("That choice is not one we offered.") from None
 
 
-def _choice(kind: type[DeclineReason] | type[Rating], value: str | None) -> Any:
+Choice = TypeVar("Choice", DeclineReason, Rating)
+
+
+def _choice(kind: type[Choice], value: str | None) -> Choice:
     try:
         return kind(value or "")
     except ValueError:
         raise errors.InvalidInput("Please choose one of the options.") from None
 
 
-async def _decision_page(
-    container: Container, link: ActionLink, status: int = 200, error: str = ""
-) -> HTMLResponse:
-    ws, person_id = link.claims.workspace_id, link.claims.person_id
-    async with container.uow(write=False) as uow:
-        request = (
-            await uow.requests.get(ws, link.claims.request_id) if link.claims.request_id else None
-        )
-        if request is None:
-            return message(404, "This link does not work")
-        people = await uow.people.get_many(ws, request.parties())
-        connections = (
-            await uow.connections.all_of(ws, person_id) if link.purpose is Purpose.CONNECTOR else []
-        )
-        known = await uow.people.get_many(ws, {c.other_id for c in connections})
-        events = await uow.requests.events(ws, request.id)
-    waiting = _waiting_for(request, link.purpose, person_id)
-    if not waiting:
-        return message(
-            409 if status >= 400 else 200,
-            "Nothing to decide here any more",
-            f"This request is {STATE_TEXT[request.state]}. Thank you for your time.",
-        )
-
-    def who(pid: uuid.UUID | None) -> dict[str, str]:
-        p = people.get(pid) if pid else None
-        return {"name": p.name if p and p.name else "someone", "headline": p.headline if p else ""}
-
-    ctx: dict[str, Any] = {
-        "request": {"topic": request.topic, "message": request.message},
-        "asker": who(request.asker_id),
-        "connector": who(request.connector_id),
-        "expert": who(request.expert_id),
-        "error": error,
-        "not_a_fit_label": "I don't know anyone suitable"
-        if link.purpose is Purpose.CONNECTOR
-        else "I'm not the right person",
-    }
-    if link.purpose is Purpose.CONNECTOR:
-        parties = request.parties()
-        suggested = {
-            s.person.id
-            for s in rank_suggestions(request, connections, known, container.clock.now(), 5)
-        }
-        candidates = sorted(
-            (p for p in known.values() if p.id not in parties and p.reachable()),
-            key=lambda p: (p.id not in suggested, p.name.casefold()),
-        )
-        ctx["candidates"] = [
-            {"id": p.id, "name": p.name, "headline": p.headline, "suggested": p.id in suggested}
-            for p in candidates
-        ]
-        ctx["forward_choices"] = ctx["candidates"] if request.hops < MAX_HOPS else []
-        ctx["declined_reason"] = (
-            REASON_TEXT.get(request.decline_reason.value, "")
-            if request.decline_reason and request.declined_expert_ids
-            else ""
-        )
-        return page("connector.html", status, **ctx)
-    if link.purpose is Purpose.EXPERT:
-        proposal = next(
-            (e for e in reversed(events) if e.type == "intro_request.expert_proposed"), None
-        )
-        ctx["proposal_note"] = proposal.data.get("note", "") if proposal else ""
-        return page("expert.html", status, **ctx)
-    return page("asker.html", status, **ctx)
+async def _again(use_cases: UseCases, token: str, status: int, error: str) -> Response:
+    """The decision page once more, with what went wrong where the person looks."""
+    try:
+        view = await use_cases(cmd.ShowActionLink(token))
+    except errors.DomainError as exc:
+        return _refused(exc)
+    return _render(view, status, error)
 
 
-def _waiting_for(request: IntroRequest, purpose: Purpose, person_id: uuid.UUID) -> bool:
-    if purpose is Purpose.CONNECTOR:
-        return request.state is State.AWAITING_CONNECTOR and request.connector_id == person_id
-    if purpose is Purpose.EXPERT:
-        return request.state is State.AWAITING_EXPERT and request.expert_id == person_id
-    return request.state is State.INTRODUCED and request.asker_id == person_id
+def _render(view: LinkPage, status: int = 200, error: str = "") -> HTMLResponse:
+    refused = 409 if status >= 400 else 200  # the form was refused because it moved on
+    match view:
+        case UnsubscribePage(email=email, workspace=workspace):
+            return page("unsubscribe.html", email=email, workspace=workspace)
+        case Answered(action=action):
+            return message(
+                refused, "You have already answered", DONE_TEXT.get(action, "Thank you.")
+            )
+        case NothingToDecide(state=state):
+            return message(
+                refused,
+                "Nothing to decide here any more",
+                f"This request is {STATE_TEXT[state]}. Thank you for your time.",
+            )
+        case DecisionPage():
+            return _decision_page(view, status, error)
+
+
+def _decision_page(view: DecisionPage, status: int, error: str) -> HTMLResponse:
+    connector = view.purpose is Purpose.CONNECTOR
+    return page(
+        TEMPLATE.get(view.purpose, "asker.html"),
+        status,
+        request={"topic": view.topic, "message": view.message},
+        asker=view.asker,
+        connector=view.connector,
+        expert=view.expert,
+        error=error,
+        not_a_fit_label="I don't know anyone suitable" if connector else "I'm not the right person",
+        candidates=view.candidates,
+        forward_choices=view.candidates if Action.FORWARD in view.actions else (),
+        declined_reason=REASON_TEXT[view.expert_declined] if view.expert_declined else "",
+        proposal_note=view.proposal_note,
+    )
+
+
+def _refused(exc: errors.DomainError) -> HTMLResponse:
+    """A link that cannot do what was asked, in words for the person holding it."""
+    status = status_of(exc)
+    match exc:
+        case errors.LinkExpired():
+            return message(
+                status,
+                "This link has expired",
+                "Links in our emails work for a limited time. If you still want to help, "
+                "reply to the email you received.",
+            )
+        case errors.NotFound():
+            return message(
+                status,
+                "This link does not work",
+                "Check that the whole link was copied from the email.",
+            )
+        case errors.LinkAlreadyUsed(used_for=used, asked=asked):
+            return message(
+                status,
+                "You have already answered",
+                f"This link was used to {used} already, so it cannot also {asked}.",
+            )
+        case errors.MovedOn():
+            return message(
+                status,
+                "This request has moved on",
+                "It is no longer waiting for your answer, so there is nothing more to decide here.",
+            )
+        case errors.WrongState(current_state=state):
+            return message(
+                status,
+                "This request has moved on",
+                f"It is now {STATE_TEXT.get(State(state), state)}, "
+                "so there is nothing more to decide here.",
+            )
+        case errors.NotOffered():
+            return message(status, "That is not something this link can do")
+    return message(status, "That did not work", exc.detail)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 413:
+        return message(413, "That was too much text")
+    return message(exc.status_code, "That did not work", str(exc.detail))
+
+
+async def _crash(request: Request, exc: Exception) -> Response:
+    # The path holds the link's token, a credential: it stays out of the log.
+    log.exception("unhandled error on %s of an email-link page", request.method)
+    return message(500, "Something went wrong on our side", "Please try again in a moment.")
 
 
 # ---- development mailbox --------------------------------------------------------
 
+mailbox_router = APIRouter(include_in_schema=False)
 _URL = re.compile(r"(https?://[^\s<>\"]+)")
 
 
-@router.get("/dev/mailbox", response_class=HTMLResponse)
-async def mailbox(request: Request) -> Response:
+@mailbox_router.get("/dev/mailbox", response_class=HTMLResponse)
+async def mailbox(c: ContainerDep) -> Response:
     """Emails the console transport captured; served only in development."""
-    container = _container(request)
-    if not container.settings.is_development:
+    if not c.settings.is_development:
         return message(404, "Not found")
     entries = []
-    for entry in container.mailbox.entries():
+    for entry in c.mailbox.entries():
         parts = [
             {"url": piece} if i % 2 else {"text": piece}
             for i, piece in enumerate(_URL.split(entry.email.text))

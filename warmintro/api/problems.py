@@ -21,10 +21,13 @@ TYPE_BASE = "urn:warmintro:problem:"
 
 # Order matters: the first class an error is an instance of wins.
 STATUS: list[tuple[type[errors.DomainError], int, str]] = [
+    (errors.NotOffered, 400, "Not offered"),
     (errors.Unauthenticated, 401, "Unauthenticated"),
     (errors.NotPermitted, 403, "Not permitted"),
     (errors.NotFound, 404, "Not found"),
+    (errors.MovedOn, 409, "Moved on"),
     (errors.WrongState, 409, "Wrong state"),
+    (errors.LinkAlreadyUsed, 409, "Link already used"),
     (errors.DuplicateRequest, 409, "Duplicate request"),
     (errors.AlreadyExists, 409, "Already exists"),
     (errors.ConcurrentUpdate, 409, "Concurrent update"),
@@ -33,8 +36,21 @@ STATUS: list[tuple[type[errors.DomainError], int, str]] = [
     (errors.UnknownPerson, 422, "Unknown person"),
     (errors.IdempotencyKeyReused, 422, "Idempotency key reused"),
     (errors.InvalidInput, 422, "Invalid input"),
+    (errors.LinkExpired, 410, "Link expired"),
     (errors.AskBudgetExceeded, 429, "Ask budget exceeded"),
 ]
+
+
+def status_and_title(exc: errors.DomainError) -> tuple[int, str]:
+    return next(
+        ((status, title) for cls, status, title in STATUS if isinstance(exc, cls)),
+        (400, "Bad request"),
+    )
+
+
+def status_of(exc: errors.DomainError) -> int:
+    """The HTTP status of a domain error, for the JSON API and the pages alike."""
+    return status_and_title(exc)[0]
 
 
 def problem(
@@ -61,10 +77,7 @@ def problem(
 def install(app: FastAPI, clock: Clock) -> None:
     @app.exception_handler(errors.DomainError)
     async def domain_error(request: Request, exc: errors.DomainError) -> JSONResponse:
-        status, title = next(
-            ((status, title) for cls, status, title in STATUS if isinstance(exc, cls)),
-            (400, "Bad request"),
-        )
+        status, title = status_and_title(exc)
         headers: dict[str, str] = {}
         if isinstance(exc, errors.AskBudgetExceeded):
             wait = (exc.retry_after - clock.now()).total_seconds()
@@ -93,10 +106,6 @@ def install(app: FastAPI, clock: Clock) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        if request.url.path.startswith("/a/"):  # people clicking email links get a page
-            from warmintro.api.pages import message
-
-            return message(exc.status_code, "That did not work", str(exc.detail))
         codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
         code = codes.get(exc.status_code, f"http_{exc.status_code}")
         return problem(

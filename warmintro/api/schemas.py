@@ -15,7 +15,7 @@ from pydantic import (
     model_validator,
 )
 
-from warmintro.domain.handlers.intro_requests import Seen, SeenEvent, Suggestion
+from warmintro.domain import commands as cmd
 from warmintro.domain.intro_request import (
     MAX_FALLBACKS,
     MAX_MESSAGE,
@@ -38,7 +38,8 @@ from warmintro.domain.people import (
     Workspace,
 )
 from warmintro.domain.ports import WebhookDelivery
-from warmintro.domain.views import visible_expert_id
+from warmintro.domain.suggestions import Suggestion
+from warmintro.domain.views import EventView, RequestView
 from warmintro.domain.webhooks import EVENT_TYPES, WebhookEndpoint
 
 T = TypeVar("T")
@@ -220,6 +221,16 @@ class IntroRequestIn(Input):
         description="Tried one at a time, in order, if a connector says no or does not answer.",
     )
 
+    def command(self) -> cmd.CreateIntroRequest:
+        return cmd.CreateIntroRequest(
+            asker_id=self.asker_id,
+            connector_id=self.connector_id,
+            topic=self.topic,
+            message=self.message,
+            target_id=self.target_id,
+            fallback_connector_ids=tuple(self.fallback_connector_ids),
+        )
+
 
 class NewExpertIn(Input):
     email: Email
@@ -233,24 +244,40 @@ class ProposeIn(Input):
     )
     note: Note = ""
 
+    def decision(self) -> cmd.Propose:
+        new = cmd.NewPerson(self.expert.email, self.expert.name) if self.expert else None
+        return cmd.Propose(expert_id=self.expert_id, expert=new, note=self.note)
+
 
 class ForwardIn(Input):
     connector_id: uuid.UUID
     note: Note = ""
+
+    def decision(self) -> cmd.Forward:
+        return cmd.Forward(connector_id=self.connector_id, note=self.note)
 
 
 class DeclineIn(Input):
     reason: DeclineReason
     note: Note = ""
 
+    def decision(self) -> cmd.Decline:
+        return cmd.Decline(reason=self.reason, note=self.note)
+
 
 class AcceptIn(Input):
     note: Note = ""
+
+    def decision(self) -> cmd.Accept:
+        return cmd.Accept(note=self.note)
 
 
 class FeedbackIn(Input):
     rating: Rating
     note: Note = ""
+
+    def decision(self) -> cmd.GiveFeedback:
+        return cmd.GiveFeedback(rating=self.rating, note=self.note)
 
 
 class IntroRequestOut(BaseModel):
@@ -281,28 +308,10 @@ class IntroRequestOut(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, seen: Seen) -> IntroRequestOut:
-        r, role = seen.request, seen.viewer.role
-        sees_routing = role in (None, Role.CONNECTOR, Role.ASKER)
-        return cls(
-            id=r.id,
-            state=r.state,
-            asker_id=r.asker_id,
-            connector_id=r.connector_id,
-            expert_id=visible_expert_id(r, seen.viewer),
-            target_id=r.target_id,
-            fallback_connector_ids=list(r.fallback_connector_ids) if sees_routing else None,
-            topic=r.topic,
-            message=r.message,
-            hops=r.hops,
-            decline_reason=r.decline_reason if seen.viewer.full_view else None,
-            feedback_rating=r.feedback_rating,
-            viewer_role=role,
-            deadline_at=r.deadline_at,
-            introduced_at=r.introduced_at,
-            created_at=r.created_at,
-            updated_at=r.updated_at,
-        )
+    def of(cls, view: RequestView) -> IntroRequestOut:
+        """The domain's projection, field for field: who sees what is decided there."""
+        fields = {name: getattr(view, name) for name in cls.model_fields}
+        return cls.model_validate(fields)
 
 
 class EventOut(BaseModel):
@@ -314,15 +323,14 @@ class EventOut(BaseModel):
     data: dict[str, Any]
 
     @classmethod
-    def of(cls, seen: SeenEvent) -> EventOut:
-        e = seen.event
+    def of(cls, e: EventView) -> EventOut:
         return cls(
             id=e.id,
             seq=e.seq,
             type=e.type,
             actor_id=e.actor_id,
             occurred_at=e.occurred_at,
-            data=seen.data,
+            data=e.data,
         )
 
 

@@ -65,6 +65,22 @@ class WrongState(DomainError):
         self.current_state = current_state
 
 
+class MovedOn(WrongState):
+    """An email link used after its turn has passed: the request no longer waits on
+    the person it was sent to (409)."""
+
+    code = "moved_on"
+
+    def __init__(self, current_state: str) -> None:
+        DomainError.__init__(
+            self,
+            "this request no longer waits on you",
+            action="decide",
+            current_state=current_state,
+        )
+        self.current_state = current_state
+
+
 class DuplicateRequest(DomainError):
     """An open request already exists for this asker, connector and topic (409)."""
 
@@ -106,6 +122,37 @@ class Unauthenticated(DomainError):
     """Missing, malformed, forged or expired credentials (401)."""
 
     code = "unauthenticated"
+
+
+class TokenExpired(Unauthenticated):
+    """A genuine token past its expiry: worth a kinder message than a forged one."""
+
+
+class LinkExpired(DomainError):
+    """An email link past its expiry (410): the person is told to reply instead."""
+
+    code = "link_expired"
+
+
+class LinkAlreadyUsed(DomainError):
+    """An email link that took one decision asked to take another (409)."""
+
+    code = "link_already_used"
+
+    def __init__(self, used_for: str, asked: str) -> None:
+        super().__init__(
+            f"this link was used to {used_for} already, so it cannot also {asked}",
+            used_for=used_for,
+        )
+        self.used_for = used_for
+        self.asked = asked
+
+
+class NotOffered(DomainError):
+    """Something an email link was not made for (400): another party's decision, or
+    no decision at all."""
+
+    code = "not_offered"
 
 
 class IdempotencyKeyReused(DomainError):

@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from warmintro.domain.errors import InvalidInput, NotPermitted, WrongState
+from warmintro.domain.events import Event, EventType
 from warmintro.domain.ids import new_id
 from warmintro.domain.people import Timing, require_one_line
 
@@ -64,18 +65,15 @@ class Role(StrEnum):
     EXPERT = "expert"
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One change to a request. `data` holds ids, states and the actor's own note."""
+class Action(StrEnum):
+    """The decisions people take on a request."""
 
-    id: uuid.UUID
-    workspace_id: uuid.UUID
-    request_id: uuid.UUID
-    seq: int
-    type: str
-    actor_id: uuid.UUID | None
-    occurred_at: datetime
-    data: dict[str, Any]
+    PROPOSE = "propose"
+    FORWARD = "forward"
+    DECLINE = "decline"
+    ACCEPT = "accept"
+    CANCEL = "cancel"
+    FEEDBACK = "feedback"
 
 
 def topic_key(topic: str) -> str:
@@ -177,7 +175,7 @@ class IntroRequest:
         )
         request._wait_for(Role.CONNECTOR, now, timing)
         request._record(
-            "intro_request.created", asker_id, now, connector_id=connector_id, target_id=target_id
+            EventType.CREATED, asker_id, now, connector_id=connector_id, target_id=target_id
         )
         return request
 
@@ -209,12 +207,39 @@ class IntroRequest:
         """Once introduced, always: a later cancel does not unsay the introduction."""
         return self.introduced_at is not None
 
-    # ---- the connector's decisions -------------------------------------
+    def awaiting(self, person_id: uuid.UUID) -> Role | None:
+        """The part in which the request now waits on this person, if it does."""
+        if self.state is State.AWAITING_CONNECTOR and person_id == self.connector_id:
+            return Role.CONNECTOR
+        if self.state is State.AWAITING_EXPERT and person_id == self.expert_id:
+            return Role.EXPERT
+        return None
 
-    def propose(
-        self, actor: uuid.UUID, expert_id: uuid.UUID, note: str, now: datetime, timing: Timing
-    ) -> bool:
-        """The current connector names an expert, who is then asked for consent first."""
+    def actions_for(self, person_id: uuid.UUID) -> frozenset[Action]:
+        """The decisions this person may take now: the current connector proposes,
+        forwards (while hops remain) or declines; the proposed expert accepts or
+        declines; the asker cancels until the request is final and gives feedback
+        once introduced."""
+        actions: set[Action] = set()
+        match self.awaiting(person_id):
+            case Role.CONNECTOR:
+                actions |= {Action.PROPOSE, Action.DECLINE}
+                if self.hops < MAX_HOPS:
+                    actions.add(Action.FORWARD)
+            case Role.EXPERT:
+                actions |= {Action.ACCEPT, Action.DECLINE}
+        if person_id == self.asker_id and not self.state.final:
+            actions.add(Action.CANCEL)
+            if self.state is State.INTRODUCED:
+                actions.add(Action.FEEDBACK)
+        return frozenset(actions)
+
+    # ---- would it apply? -------------------------------------------------
+    # Each answers True when the decision would change the request, False when it
+    # repeats one already taken (a no-op), and raises when it is not allowed:
+    # WrongState naming the current state, NotPermitted for the wrong person.
+
+    def would_propose(self, actor: uuid.UUID, expert_id: uuid.UUID) -> bool:
         if (
             self.expert_id == expert_id
             and actor == self.connector_id
@@ -223,21 +248,9 @@ class IntroRequest:
             return False
         self._require(State.AWAITING_CONNECTOR, "propose an expert for")
         self._require_actor(actor, self.connector_id, "only the current connector may propose")
-        note = _text(note, MAX_NOTE, "note")
-        if expert_id in self.parties() or expert_id == self.expert_id:
-            raise InvalidInput(
-                "the expert must be someone not already part of this request", field="expert_id"
-            )
-        self.state = State.AWAITING_EXPERT
-        self.expert_id = expert_id
-        self._wait_for(Role.EXPERT, now, timing)
-        self._record("intro_request.expert_proposed", actor, now, expert_id=expert_id, note=note)
         return True
 
-    def forward(
-        self, actor: uuid.UUID, connector_id: uuid.UUID, note: str, now: datetime, timing: Timing
-    ) -> bool:
-        """Pass the ask to someone better placed; at most MAX_HOPS times, never back."""
+    def would_forward(self, actor: uuid.UUID, connector_id: uuid.UUID) -> bool:
         if (
             (actor, connector_id) in self.forwards
             and self.connector_id == connector_id
@@ -246,7 +259,6 @@ class IntroRequest:
             return False
         self._require(State.AWAITING_CONNECTOR, "forward")
         self._require_actor(actor, self.connector_id, "only the current connector may forward")
-        note = _text(note, MAX_NOTE, "note")
         if self.hops >= MAX_HOPS:
             raise InvalidInput(
                 f"a request can be forwarded at most {MAX_HOPS} times", field="connector_id"
@@ -256,11 +268,80 @@ class IntroRequest:
                 "a request cannot be forwarded back to someone already part of it",
                 field="connector_id",
             )
+        return True
+
+    def would_decline(self, actor: uuid.UUID) -> bool:
+        if actor in self.declined_connector_ids or actor in self.declined_expert_ids:
+            return False
+        if self.awaiting(actor) is Role.EXPERT:
+            return True
+        self._require(State.AWAITING_CONNECTOR, "decline")
+        self._require_actor(
+            actor,
+            self.connector_id,
+            "only the current connector or the proposed expert may decline",
+        )
+        return True
+
+    def would_accept(self, actor: uuid.UUID) -> bool:
+        if self.state in (State.INTRODUCED, State.COMPLETED) and actor == self.expert_id:
+            return False
+        self._require(State.AWAITING_EXPERT, "accept")
+        self._require_actor(actor, self.expert_id, "only the proposed expert may accept")
+        return True
+
+    def would_cancel(self, actor: uuid.UUID) -> bool:
+        if self.state is State.CANCELLED and actor == self.asker_id:
+            return False
+        if self.state.final:
+            raise WrongState("cancel", self.state)
+        self._require_actor(actor, self.asker_id, "only the asker may cancel")
+        return True
+
+    def would_record_feedback(self, actor: uuid.UUID, rating: Rating) -> bool:
+        if (
+            self.state is State.COMPLETED
+            and self.feedback_rating is rating
+            and actor == self.asker_id
+        ):
+            return False
+        self._require(State.INTRODUCED, "give feedback on")
+        self._require_actor(actor, self.asker_id, "only the asker may give feedback")
+        return True
+
+    # ---- the connector's decisions -------------------------------------
+
+    def propose(
+        self, actor: uuid.UUID, expert_id: uuid.UUID, note: str, now: datetime, timing: Timing
+    ) -> bool:
+        """The current connector names an expert, who is then asked for consent first."""
+        if not self.would_propose(actor, expert_id):
+            return False
+        note = _text(note, MAX_NOTE, "note")
+        # Checked after the caller's checks of the expert's budget and reachability:
+        # "they cannot be asked" says more than "they were part of this already".
+        if expert_id in self.parties():
+            raise InvalidInput(
+                "the expert must be someone not already part of this request", field="expert_id"
+            )
+        self.state = State.AWAITING_EXPERT
+        self.expert_id = expert_id
+        self._wait_for(Role.EXPERT, now, timing)
+        self._record(EventType.EXPERT_PROPOSED, actor, now, expert_id=expert_id, note=note)
+        return True
+
+    def forward(
+        self, actor: uuid.UUID, connector_id: uuid.UUID, note: str, now: datetime, timing: Timing
+    ) -> bool:
+        """Pass the ask to someone better placed; at most MAX_HOPS times, never back."""
+        if not self.would_forward(actor, connector_id):
+            return False
+        note = _text(note, MAX_NOTE, "note")
         self.hops += 1
         self.forwards += ((actor, connector_id),)
         self._change_connector(connector_id, now, timing)
         self._record(
-            "intro_request.forwarded",
+            EventType.FORWARDED,
             actor,
             now,
             from_connector_id=actor,
@@ -285,17 +366,17 @@ class IntroRequest:
         only the connector sees. A connector's no hands the request to the next
         fallback connector able to take it (`available`), else closes it.
         """
-        if actor in self.declined_connector_ids or actor in self.declined_expert_ids:
+        if not self.would_decline(actor):
             return False
-        if self.state is State.AWAITING_EXPERT and actor == self.expert_id:
-            note = _text(note, MAX_NOTE, "note")
+        note = _text(note, MAX_NOTE, "note")
+        self.decline_reason = reason
+        if self.awaiting(actor) is Role.EXPERT:
             self.state = State.AWAITING_CONNECTOR
             self.declined_expert_ids += (actor,)
             self.expert_id = None
-            self.decline_reason = reason
             self._wait_for(Role.CONNECTOR, now, timing)
             self._record(
-                "intro_request.expert_declined",
+                EventType.EXPERT_DECLINED,
                 actor,
                 now,
                 expert_id=actor,
@@ -303,22 +384,14 @@ class IntroRequest:
                 note=note,
             )
             return True
-        self._require(State.AWAITING_CONNECTOR, "decline")
-        self._require_actor(
-            actor,
-            self.connector_id,
-            "only the current connector or the proposed expert may decline",
-        )
-        note = _text(note, MAX_NOTE, "note")
         self.declined_connector_ids += (actor,)
-        self.decline_reason = reason
         if self._hand_off(
             actor, now, timing, available, cause="declined", reason=reason.value, note=note
         ):
             return True
         self._close(State.DECLINED, now)
         self._record(
-            "intro_request.declined", actor, now, connector_id=actor, reason=reason.value, note=note
+            EventType.DECLINED, actor, now, connector_id=actor, reason=reason.value, note=note
         )
         return True
 
@@ -329,16 +402,14 @@ class IntroRequest:
     ) -> bool:
         """The expert agrees; only now does everyone learn who they are. Some days
         later the asker is asked whether it helped."""
-        if self.state in (State.INTRODUCED, State.COMPLETED) and actor == self.expert_id:
+        if not self.would_accept(actor):
             return False
-        self._require(State.AWAITING_EXPERT, "accept")
-        self._require_actor(actor, self.expert_id, "only the proposed expert may accept")
         note = _text(note, MAX_NOTE, "note")
         self.state = State.INTRODUCED
         self.introduced_at = now
         self.feedback_due_at = now + (timing or Timing()).feedback_delay
         self._stop_waiting()
-        self._record("intro_request.introduced", actor, now, expert_id=actor, note=note)
+        self._record(EventType.INTRODUCED, actor, now, expert_id=actor, note=note)
         return True
 
     # ---- the asker's decisions -----------------------------------------
@@ -346,30 +417,21 @@ class IntroRequest:
     def cancel(self, actor: uuid.UUID, now: datetime) -> bool:
         """The asker withdraws, from any state that is not final. After the
         introduction that only stops the "did it help?" ask."""
-        if self.state is State.CANCELLED and actor == self.asker_id:
+        if not self.would_cancel(actor):
             return False
-        if self.state.final:
-            raise WrongState("cancel", self.state)
-        self._require_actor(actor, self.asker_id, "only the asker may cancel")
         was = self.state
         self._close(State.CANCELLED, now)
-        self._record("intro_request.cancelled", actor, now, was=was.value)
+        self._record(EventType.CANCELLED, actor, now, was=was.value)
         return True
 
     def record_feedback(self, actor: uuid.UUID, rating: Rating, note: str, now: datetime) -> bool:
         """'Did it help?' closes the loop; the connector gets the thank-you."""
-        if (
-            self.state is State.COMPLETED
-            and self.feedback_rating is rating
-            and actor == self.asker_id
-        ):
+        if not self.would_record_feedback(actor, rating):
             return False
-        self._require(State.INTRODUCED, "give feedback on")
-        self._require_actor(actor, self.asker_id, "only the asker may give feedback")
         note = _text(note, MAX_NOTE, "note")
         self.feedback_rating = rating
         self._close(State.COMPLETED, now)
-        self._record("intro_request.completed", actor, now, rating=rating.value, note=note)
+        self._record(EventType.COMPLETED, actor, now, rating=rating.value, note=note)
         return True
 
     # ---- time -----------------------------------------------------------
@@ -387,7 +449,7 @@ class IntroRequest:
         self.updated_at = now
         waiting = self._waiting_on()
         self._record(
-            "intro_request.reminder_due",
+            EventType.REMINDER_DUE,
             None,
             now,
             role=waiting.value,
@@ -407,7 +469,7 @@ class IntroRequest:
         ):
             return True
         self._close(State.EXPIRED, now)
-        self._record("intro_request.expired", None, now, waiting_on=waiting.value)
+        self._record(EventType.EXPIRED, None, now, waiting_on=waiting.value)
         return True
 
     # ---- deliverability ---------------------------------------------------
@@ -428,15 +490,13 @@ class IntroRequest:
             self.expert_id = None
             self.decline_reason = None
             self._wait_for(Role.CONNECTOR, now, timing)
-            self._record("intro_request.expert_unreachable", None, now, expert_id=person_id)
+            self._record(EventType.EXPERT_UNREACHABLE, None, now, expert_id=person_id)
             return True
         if self.state is State.AWAITING_CONNECTOR and person_id == self.connector_id:
             if self._hand_off(person_id, now, timing, available, cause="unreachable"):
                 return True
             self._close(State.EXPIRED, now)
-            self._record(
-                "intro_request.expired", None, now, waiting_on="connector", cause="unreachable"
-            )
+            self._record(EventType.EXPIRED, None, now, waiting_on="connector", cause="unreachable")
             return True
         return False
 
@@ -450,7 +510,7 @@ class IntroRequest:
         ):
             return False
         self.feedback_asked = True
-        self._record("intro_request.feedback_requested", None, now)
+        self._record(EventType.FEEDBACK_REQUESTED, None, now)
         return True
 
     def next_due(self) -> datetime | None:
@@ -494,7 +554,7 @@ class IntroRequest:
             # and bounces are nobody's.
             actor = previous if data.get("cause") == "declined" else None
             self._record(
-                "intro_request.handed_off",
+                EventType.HANDED_OFF,
                 actor,
                 now,
                 from_connector_id=previous,
@@ -542,7 +602,9 @@ class IntroRequest:
         if actor != allowed:
             raise NotPermitted(detail)
 
-    def _record(self, type_: str, actor: uuid.UUID | None, now: datetime, **data: Any) -> None:
+    def _record(
+        self, type_: EventType, actor: uuid.UUID | None, now: datetime, **data: Any
+    ) -> None:
         self.updated_at = now
         self.event_seq += 1
         clean = {k: (str(v) if isinstance(v, uuid.UUID) else v) for k, v in data.items()}

@@ -10,7 +10,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from warmintro.domain.intro_request import Event, IntroRequest
+from warmintro.domain.events import Event, EventType
+from warmintro.domain.intro_request import IntroRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,31 +31,31 @@ def emails_for(event: Event, request: IntroRequest) -> list[EmailIntent]:
 
     data = event.data
     match event.type:
-        case "intro_request.created" | "intro_request.forwarded" | "intro_request.handed_off":
+        case EventType.CREATED | EventType.FORWARDED | EventType.HANDED_OFF:
             return to("connector_ask", request.connector_id)
-        case "intro_request.expert_proposed":
+        case EventType.EXPERT_PROPOSED:
             return to("expert_consent", request.expert_id)
-        case "intro_request.expert_declined":
+        case EventType.EXPERT_DECLINED:
             return to("connector_expert_declined", request.connector_id)
-        case "intro_request.expert_unreachable":
+        case EventType.EXPERT_UNREACHABLE:
             return to("connector_expert_unreachable", request.connector_id)
-        case "intro_request.introduced":
+        case EventType.INTRODUCED:
             return to("introduction", request.asker_id, request.connector_id) + to(
                 "introduction", request.expert_id, request.connector_id
             )
-        case "intro_request.declined" | "intro_request.expired":
+        case EventType.DECLINED | EventType.EXPIRED:
             return to("asker_not_this_time", request.asker_id)
-        case "intro_request.cancelled":
+        case EventType.CANCELLED:
             if data.get("was") == "introduced":
                 return []  # nobody was waiting on anything
             waiting = request.expert_id if request.expert_id else request.connector_id
             return to("party_cancelled", waiting)
-        case "intro_request.reminder_due":
+        case EventType.REMINDER_DUE:
             person = data.get("person_id")
             template = f"{data.get('role')}_reminder"
             return to(template, uuid.UUID(person)) if isinstance(person, str) else []
-        case "intro_request.feedback_requested":
+        case EventType.FEEDBACK_REQUESTED:
             return to("asker_feedback_ask", request.asker_id)
-        case "intro_request.completed":
+        case EventType.COMPLETED:
             return to("connector_thank_you", request.connector_id)
     return []

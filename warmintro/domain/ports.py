@@ -12,7 +12,9 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Generic, Protocol, Self, TypeVar
 
-from warmintro.domain.intro_request import Event, IntroRequest, Role, State
+from warmintro.domain.action_links import ActionClaims, ActionLink
+from warmintro.domain.events import Event, EventType
+from warmintro.domain.intro_request import IntroRequest, Role, State
 from warmintro.domain.notifications import EmailIntent
 from warmintro.domain.people import Connection, Person, Workspace
 from warmintro.domain.webhooks import WebhookEndpoint
@@ -46,6 +48,24 @@ class MemberTokenCodec(Protocol):
 
     def verify(self, token: str) -> tuple[uuid.UUID, uuid.UUID]:
         """(workspace_id, person_id), or raise Unauthenticated."""
+        ...
+
+
+class ActionTokenCodec(Protocol):
+    def verify(self, token: str) -> ActionClaims:
+        """The claims of a genuine link token; raises TokenExpired for one past its
+        expiry and Unauthenticated for anything forged, garbled or of another kind."""
+        ...
+
+
+class AddressCheck(Protocol):
+    """Where webhooks may go (the SSRF guard)."""
+
+    allow_http_loopback: bool
+    """Plain http to loopback, for development only."""
+
+    async def check(self, url: str) -> None:
+        """Raise InvalidInput unless the URL's host resolves to addresses we may call."""
         ...
 
 
@@ -154,6 +174,19 @@ class IntroRequestRepository(Protocol):
         ...
 
 
+class ActionLinkRepository(Protocol):
+    async def add(self, link: ActionLink) -> None: ...
+    async def get(self, workspace_id: uuid.UUID, token_hash: str) -> ActionLink | None:
+        """The link with this token hash, or None if it was never issued (or revoked)."""
+        ...
+
+    async def mark_used(
+        self, workspace_id: uuid.UUID, token_hash: str, action: str, at: datetime
+    ) -> None:
+        """Record the decision the link took; the first one stands."""
+        ...
+
+
 class Outbox(Protocol):
     async def add_emails(
         self, workspace_id: uuid.UUID, intents: list[EmailIntent], now: datetime
@@ -179,6 +212,8 @@ class UnitOfWork(Protocol):
     def webhooks(self) -> WebhookRepository: ...
     @property
     def provider_events(self) -> ProviderEventLog: ...
+    @property
+    def action_links(self) -> ActionLinkRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
@@ -255,7 +290,7 @@ class WebhookMessage:
     """One event to deliver to every endpoint that wants its type."""
 
     event_id: uuid.UUID | None
-    event_type: str
+    event_type: EventType
     payload: dict[str, object]
 
 

@@ -1,36 +1,35 @@
-"""What each party may see of a request and its timeline.
+"""What each party may see of a request and its timeline: the one projection.
 
-The asker sees nothing of the proposed expert before they accept, so the asker
-never learns who declined or why: the expert's id appears only once the request
-is introduced, and events about proposals and expert declines are left out of
-the asker's timeline. Decline reasons and notes reach the current connector
-only: someone who passed the request on sees its state and their own part, not
-who was asked after them or why they said no.
+The JSON API, the email-link pages, the export and the webhook payloads all
+show requests and events through this module, so the rules live here only:
+
+- The asker sees nothing of the proposed expert before they accept, so the asker
+  never learns who declined or why: the expert's id appears only once the
+  request is introduced, and events about proposals and expert declines are
+  left out of the asker's timeline.
+- Decline reasons and notes reach the current connector only. Someone who
+  passed the request on sees its state, their own part and who holds the ask
+  now (they handed it over), not which expert was asked after them or why
+  anyone said no.
+- An expert sees the request from their own proposal on, and only their part.
+- Integrations see ids, states and reason codes, never the free text people wrote.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from warmintro.domain.intro_request import Event, IntroRequest, Role
+from warmintro.domain.events import Event, EventType
+from warmintro.domain.intro_request import DeclineReason, IntroRequest, Rating, Role, State
 
 OPERATOR: Role | None = None
 """A workspace API key acting for nobody in particular sees everything."""
 
-_HIDDEN_FROM_ASKER = {
-    "intro_request.expert_proposed",
-    "intro_request.expert_declined",
-    "intro_request.expert_unreachable",
-}
-_PRIVATE_FIELDS = ("reason", "note")
-_PUBLIC = {
-    "intro_request.created",
-    "intro_request.cancelled",
-    "intro_request.expired",
-    "intro_request.completed",
-}
+_REASON_AND_NOTE = ("reason", "note")
+_FREE_TEXT = frozenset({"note"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +46,11 @@ class Viewer:
         """The operator and the current connector see everything."""
         return self.role is OPERATOR or (self.role is Role.CONNECTOR and self.current)
 
+    @property
+    def sees_routing(self) -> bool:
+        """Which connectors are still to try: everyone but the experts."""
+        return self.role is not Role.EXPERT
+
 
 def viewer_of(request: IntroRequest, person_id: uuid.UUID | None) -> Viewer | None:
     """The viewer for a person, or None when the request is not theirs to see."""
@@ -60,6 +64,29 @@ def viewer_of(request: IntroRequest, person_id: uuid.UUID | None) -> Viewer | No
     )
 
 
+@dataclass(frozen=True, slots=True)
+class RequestView:
+    """An intro request as one viewer may see it."""
+
+    id: uuid.UUID
+    state: State
+    asker_id: uuid.UUID
+    connector_id: uuid.UUID
+    expert_id: uuid.UUID | None
+    target_id: uuid.UUID | None
+    fallback_connector_ids: tuple[uuid.UUID, ...] | None
+    topic: str
+    message: str
+    hops: int
+    decline_reason: DeclineReason | None
+    feedback_rating: Rating | None
+    viewer_role: Role | None
+    deadline_at: datetime | None
+    introduced_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
 def visible_expert_id(request: IntroRequest, viewer: Viewer) -> uuid.UUID | None:
     if viewer.role is Role.ASKER and not request.expert_visible_to_asker:
         return None
@@ -70,8 +97,53 @@ def visible_expert_id(request: IntroRequest, viewer: Viewer) -> uuid.UUID | None
     return request.expert_id
 
 
-def event_visible(event: Event, request: IntroRequest, viewer: Viewer) -> dict[str, Any] | None:
-    """The event's data as this viewer may see it, or None to leave the event out."""
+def project(request: IntroRequest, viewer: Viewer) -> RequestView:
+    r = request
+    return RequestView(
+        id=r.id,
+        state=r.state,
+        asker_id=r.asker_id,
+        connector_id=r.connector_id,
+        expert_id=visible_expert_id(r, viewer),
+        target_id=r.target_id,
+        fallback_connector_ids=r.fallback_connector_ids if viewer.sees_routing else None,
+        topic=r.topic,
+        message=r.message,
+        hops=r.hops,
+        decline_reason=r.decline_reason if viewer.full_view else None,
+        feedback_rating=r.feedback_rating,
+        viewer_role=viewer.role,
+        deadline_at=r.deadline_at,
+        introduced_at=r.introduced_at,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    """One event of a timeline as one viewer may see it."""
+
+    id: uuid.UUID
+    request_id: uuid.UUID
+    seq: int
+    type: EventType
+    actor_id: uuid.UUID | None
+    occurred_at: datetime
+    data: dict[str, Any]
+
+
+def project_event(event: Event, request: IntroRequest, viewer: Viewer) -> EventView | None:
+    """The event as this viewer may see it, or None to leave it out."""
+    data = _visible_data(event, request, viewer)
+    if data is None:
+        return None
+    return EventView(
+        event.id, event.request_id, event.seq, event.type, event.actor_id, event.occurred_at, data
+    )
+
+
+def _visible_data(event: Event, request: IntroRequest, viewer: Viewer) -> dict[str, Any] | None:
     role = viewer.role
     if viewer.full_view:
         return dict(event.data)
@@ -79,21 +151,32 @@ def event_visible(event: Event, request: IntroRequest, viewer: Viewer) -> dict[s
     if role is Role.CONNECTOR:  # handed on: their own acts, and where the request stands
         if event.actor_id == viewer.person_id or event.data.get("connector_id") == mine:
             return {k: v for k, v in event.data.items() if k != "expert_id"}
-        if event.type in _PUBLIC:
-            return {k: v for k, v in event.data.items() if k not in _PRIVATE_FIELDS}
+        if event.type.public:
+            return {k: v for k, v in event.data.items() if k not in _REASON_AND_NOTE}
         return None
     if role is Role.ASKER:
-        if event.type in _HIDDEN_FROM_ASKER or (
-            event.type == "intro_request.reminder_due" and event.data.get("role") == "expert"
+        if event.type.about_expert or (
+            event.type is EventType.REMINDER_DUE and event.data.get("role") == Role.EXPERT
         ):
             return None
         data = {k: v for k, v in event.data.items() if k != "reason"}
-        if event.actor_id != viewer.person_id and event.type != "intro_request.introduced":
+        if event.actor_id != viewer.person_id and event.type is not EventType.INTRODUCED:
             data.pop("note", None)
         return data
     # An expert sees the request from their own proposal on, and only their own part.
-    if event.type in _PUBLIC:
-        return {k: v for k, v in event.data.items() if k not in _PRIVATE_FIELDS}
+    if event.type.public:
+        return {k: v for k, v in event.data.items() if k not in _REASON_AND_NOTE}
     if event.data.get("expert_id") == mine or event.data.get("person_id") == mine:
         return dict(event.data)
     return None
+
+
+def for_integrations(event: Event) -> dict[str, Any]:
+    """An event as webhook payloads carry it: ids, states and reason codes."""
+    data = {
+        "id": str(event.request_id),
+        "event_id": str(event.id),
+        "actor_id": str(event.actor_id) if event.actor_id else None,
+        **event.data,
+    }
+    return {k: v for k, v in data.items() if k not in _FREE_TEXT}

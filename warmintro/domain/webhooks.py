@@ -17,28 +17,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from warmintro.domain.errors import InvalidInput
+from warmintro.domain.events import EventType
 
 SECRET_PREFIX = "whsec_"
 ROTATION_OVERLAP = timedelta(hours=24)
 MAX_URL = 2000
 MAX_DESCRIPTION = 500
-EVENT_TYPES = (
-    "intro_request.created",
-    "intro_request.forwarded",
-    "intro_request.expert_proposed",
-    "intro_request.expert_declined",
-    "intro_request.expert_unreachable",
-    "intro_request.declined",
-    "intro_request.handed_off",
-    "intro_request.introduced",
-    "intro_request.cancelled",
-    "intro_request.expired",
-    "intro_request.reminder_due",
-    "intro_request.feedback_requested",
-    "intro_request.completed",
-    "person.erased",
-)
-_PRIVATE_KEYS = {"note"}
+EVENT_TYPES = tuple(EventType)
+"""What an endpoint may subscribe to: every event type."""
 
 
 def new_secret() -> str:
@@ -117,10 +103,11 @@ class WebhookEndpoint:
         return replace(self, enabled=False, disabled_reason=reason, updated_at=now)
 
 
-def payload(event_type: str, occurred_at: datetime, data: dict[str, Any]) -> dict[str, Any]:
-    """The JSON an integration receives (Standard Webhooks shape: type, timestamp, data)."""
+def payload(event_type: EventType, occurred_at: datetime, data: dict[str, Any]) -> dict[str, Any]:
+    """The JSON an integration receives (Standard Webhooks shape: type, timestamp, data);
+    what `data` may hold is decided by `views.for_integrations`."""
     return {
-        "type": event_type,
+        "type": event_type.value,
         "timestamp": occurred_at.isoformat().replace("+00:00", "Z"),
-        "data": {k: v for k, v in data.items() if k not in _PRIVATE_KEYS},
+        "data": data,
     }

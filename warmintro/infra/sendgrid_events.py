@@ -10,16 +10,25 @@ from __future__ import annotations
 import binascii
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sendgrid.helpers.eventwebhook import EventWebhook
 
+from warmintro.domain.commands import ProviderEvent
 from warmintro.domain.errors import InvalidInput, NotPermitted, Unauthenticated
-from warmintro.domain.handlers.deliverability import ProviderEvent
 from warmintro.domain.ports import Clock
 
 MAX_AGE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    received: int
+    """How many events the batch held."""
+    events: tuple[ProviderEvent, ...]
+    """Those we can attribute to one of our emails."""
 
 
 class SendGridEvents:
@@ -27,6 +36,11 @@ class SendGridEvents:
         self._clock = clock
         self._helper = EventWebhook()
         self._key = self._helper.convert_public_key_to_ecdsa(public_key) if public_key else None
+
+    def read(self, body: bytes, signature: str | None, timestamp: str | None) -> Batch:
+        """A verified batch (see `verify`), with the events we can act on."""
+        raw = self.verify(body, signature, timestamp)
+        return Batch(len(raw), tuple(parse(raw)))
 
     def verify(self, body: bytes, signature: str | None, timestamp: str | None) -> list[Any]:
         if self._key is None:

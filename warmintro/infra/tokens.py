@@ -12,21 +12,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from jose import JWTError, jwt
 
-from warmintro.domain.errors import Unauthenticated
+from warmintro.domain.action_links import ActionClaims, Purpose
+from warmintro.domain.errors import TokenExpired, Unauthenticated
 from warmintro.domain.ports import Clock
 
 ALGORITHM = "HS256"
 ISSUER = "warmintro"
 MEMBER_AUDIENCE = "warmintro:member"
-
-
-class TokenExpired(Unauthenticated):
-    """A genuine token past its `exp`: worth a kinder message than a forged one."""
 
 
 def _derive(secret: str, purpose: str) -> bytes:
@@ -119,19 +116,15 @@ class MemberTokens:
 ACTION_AUDIENCE = "warmintro:action:"
 
 
-@dataclass(frozen=True, slots=True)
-class ActionClaims:
-    purpose: str
-    workspace_id: uuid.UUID
-    person_id: uuid.UUID
-    request_id: uuid.UUID | None
-
-
 class ActionTokens:
     """Tokens in email links: one person, one request, one purpose (its own `aud`)."""
 
     def __init__(
-        self, secret_key: str, previous: list[str], clock: Clock, purposes: list[str]
+        self,
+        secret_key: str,
+        previous: list[str],
+        clock: Clock,
+        purposes: Iterable[str] = tuple(Purpose),
     ) -> None:
         self._tokens = {
             p: SignedTokens(secret_key, previous, ACTION_AUDIENCE + p, clock) for p in purposes
@@ -162,7 +155,7 @@ class ActionTokens:
         try:
             rid = claims.get("rid")
             return ActionClaims(
-                purpose=audience.removeprefix(ACTION_AUDIENCE),
+                purpose=Purpose(audience.removeprefix(ACTION_AUDIENCE)),
                 workspace_id=uuid.UUID(str(claims["wid"])),
                 person_id=uuid.UUID(str(claims["sub"])),
                 request_id=uuid.UUID(str(rid)) if rid else None,

@@ -8,6 +8,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from warmintro.infra.repositories.action_links import SqlActionLinks
 from warmintro.infra.repositories.intro_requests import SqlIntroRequests
 from warmintro.infra.repositories.outbox import SqlOutbox
 from warmintro.infra.repositories.people import SqlConnections, SqlPeople
@@ -45,6 +46,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutbox(conn)
         self.webhooks = SqlWebhooks(conn)
         self.provider_events = SqlProviderEvents(conn)
+        self.action_links = SqlActionLinks(conn)
         return self
 
     async def __aexit__(

@@ -12,8 +12,6 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from warmintro.domain.handlers.timers import fire_due_timers
-from warmintro.domain.ports import Clock, UnitOfWorkFactory
 from warmintro.infra.outbox_relay import OutboxRelay
 from warmintro.infra.webhook_relay import WebhookRelay
 
@@ -25,15 +23,13 @@ class Worker:
         self,
         relay: OutboxRelay,
         webhooks: WebhookRelay,
-        uow: UnitOfWorkFactory,
-        clock: Clock,
+        fire_timers: Callable[[], Awaitable[int]],
         *,
         poll_seconds: float = 0.1,
     ) -> None:
         self._relay = relay
         self._webhooks = webhooks
-        self._uow = uow
-        self._clock = clock
+        self._fire_timers = fire_timers
         self._poll = poll_seconds
         self._wake = asyncio.Event()
 
@@ -56,9 +52,6 @@ class Worker:
             except Exception:
                 log.exception("the %s stage of a worker pass failed", name)
         return done
-
-    async def _fire_timers(self) -> int:
-        return await fire_due_timers(self._uow, self._clock)
 
     async def close(self) -> None:
         await self._webhooks.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Response
 
 from warmintro.api.deps import ContainerDep
@@ -19,10 +18,7 @@ async def healthz() -> dict[str, str]:
 @router.get("/readyz", responses={503: {"description": "The database is not reachable"}})
 async def readyz(c: ContainerDep, response: Response) -> dict[str, str]:
     """The process can reach its database."""
-    try:
-        async with c.engine.connect() as conn:
-            await conn.execute(sa.text("SELECT 1"))
-    except Exception:
+    if not await c.database_ready():
         response.status_code = 503
         return {"status": "unavailable"}
     return {"status": "ok"}

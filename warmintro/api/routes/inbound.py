@@ -9,8 +9,7 @@ from pydantic import BaseModel
 
 from warmintro.api.deps import ContainerDep
 from warmintro.api.routes import PROBLEMS
-from warmintro.domain.handlers.deliverability import record_provider_events
-from warmintro.infra.sendgrid_events import parse
+from warmintro.domain.commands import RecordProviderEvents
 
 router = APIRouter(prefix="/v1/inbound", tags=["inbound"], responses=PROBLEMS)
 
@@ -30,7 +29,6 @@ async def sendgrid_events(
     """SendGrid's signed Event Webhook (no API key: the ECDSA signature is the credential).
     Bounces, drops and spam reports stop mail to the address and move requests waiting
     on that person along; deliveries and opens are noted. Each `sg_event_id` counts once."""
-    raw = c.sendgrid_events.verify(await request.body(), signature, timestamp)
-    events = parse(raw)
-    new = await record_provider_events(events, c.uow, c.clock)
-    return Received(received=len(raw), new=new)
+    batch = c.sendgrid_events.read(await request.body(), signature, timestamp)
+    new = await c.use_cases(RecordProviderEvents(batch.events))
+    return Received(received=batch.received, new=new)

@@ -9,15 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
-from warmintro.api.deps import (
-    ContainerDep,
-    IdempotencyDep,
-    PageDep,
-    PrincipalDep,
-    ReadUowDep,
-    UowDep,
-    encode_cursor,
-)
+from warmintro.api.deps import CallerDep, IdempotencyDep, PageDep, encode_cursor
 from warmintro.api.routes import PROBLEMS
 from warmintro.api.schemas import (
     NO_NUL,
@@ -34,10 +26,8 @@ from warmintro.api.schemas import (
     TokenIn,
     TokenOut,
 )
+from warmintro.domain import commands as cmd
 from warmintro.domain.access import Principal
-from warmintro.domain.handlers import erasure
-from warmintro.domain.handlers import people as h
-from warmintro.domain.handlers.intro_requests import Seen
 from warmintro.domain.people import Person, Preferences
 
 router = APIRouter(prefix="/v1/people", tags=["people"], responses=PROBLEMS)
@@ -49,29 +39,23 @@ def _out(person: Person, principal: Principal) -> PersonOut:
 
 @router.post("", status_code=201, response_model=PersonOut)
 async def create_person(
-    body: PersonIn, principal: PrincipalDep, uow: UowDep, c: ContainerDep, idem: IdempotencyDep
+    body: PersonIn, caller: CallerDep, idem: IdempotencyDep
 ) -> PersonOut | JSONResponse:
     """Add a person to the workspace (API key only). Emails are unique per workspace."""
-    prefs = Preferences(**body.preferences.model_dump())
-
-    async def run() -> PersonOut:
-        cmd = h.CreatePerson(
-            email=body.email,
-            name=body.name,
-            headline=body.headline,
-            expertise=tuple(body.expertise),
-            bio=body.bio,
-            preferences=prefs,
-        )
-        return _out(await h.create_person(cmd, uow, c.clock, principal), principal)
-
-    return await idem.run(run, 201)
+    create = cmd.CreatePerson(
+        email=body.email,
+        name=body.name,
+        headline=body.headline,
+        expertise=tuple(body.expertise),
+        bio=body.bio,
+        preferences=Preferences(**body.preferences.model_dump()),
+    )
+    return await idem.run(create, lambda p: _out(p, caller.principal), 201)
 
 
 @router.get("", response_model=Page[PersonOut])
 async def list_people(
-    principal: PrincipalDep,
-    uow: ReadUowDep,
+    caller: CallerDep,
     page: PageDep,
     expertise: Annotated[
         str | None, Query(max_length=64, pattern=NO_NUL, description="Exact expertise tag")
@@ -86,53 +70,47 @@ async def list_people(
     ] = None,
 ) -> Page[PersonOut]:
     """The workspace's people, oldest first. Members see no one's email but their own."""
-    result = await h.list_people(
-        uow, principal, expertise=expertise, q=q, after=page.after, limit=page.limit
+    result = await caller(
+        cmd.ListPeople(expertise=expertise, q=q, after=page.after, limit=page.limit)
     )
     return Page(
-        items=[_out(p, principal) for p in result.items],
+        items=[_out(p, caller.principal) for p in result.items],
         next_cursor=encode_cursor(result.next_after),
     )
 
 
 @router.get("/{person_id}", response_model=PersonOut)
-async def get_person(person_id: uuid.UUID, principal: PrincipalDep, uow: ReadUowDep) -> PersonOut:
-    return _out(await h.get_person(person_id, uow, principal), principal)
+async def get_person(person_id: uuid.UUID, caller: CallerDep) -> PersonOut:
+    return _out(await caller(cmd.GetPerson(person_id)), caller.principal)
 
 
 @router.patch("/{person_id}", response_model=PersonOut)
-async def update_person(
-    person_id: uuid.UUID, body: PersonPatch, principal: PrincipalDep, uow: UowDep, c: ContainerDep
-) -> PersonOut:
+async def update_person(person_id: uuid.UUID, body: PersonPatch, caller: CallerDep) -> PersonOut:
     """Change a profile or preferences: the person themself, or an API key."""
     fields = body.model_dump(exclude_unset=True)
     prefs = fields.pop("preferences", None) or {}
     if "expertise" in fields and fields["expertise"] is not None:
         fields["expertise"] = tuple(fields["expertise"])
-    cmd = h.UpdatePerson(person_id=person_id, **fields, **prefs)
-    return _out(await h.update_person(cmd, uow, c.clock, principal), principal)
+    update = cmd.UpdatePerson(person_id=person_id, **fields, **prefs)
+    return _out(await caller(update), caller.principal)
 
 
 @router.delete("/{person_id}", status_code=204, response_class=Response)
-async def erase_person(
-    person_id: uuid.UUID, principal: PrincipalDep, uow: UowDep, c: ContainerDep
-) -> Response:
+async def erase_person(person_id: uuid.UUID, caller: CallerDep) -> Response:
     """Erasure: removes the person's name, email, bio and the text they wrote;
     their events stay in timelines under an opaque id."""
-    await erasure.erase_person(person_id, uow, c.clock, principal)
+    await caller(cmd.ErasePerson(person_id))
     return Response(status_code=204)
 
 
 @router.get("/{person_id}/export", response_model=PersonExport)
-async def export_person(
-    person_id: uuid.UUID, principal: PrincipalDep, uow: ReadUowDep
-) -> PersonExport:
+async def export_person(person_id: uuid.UUID, caller: CallerDep) -> PersonExport:
     """Everything held about the person: profile, preferences, connections, the requests
     they are a party to (as they see them) and the events they caused."""
-    data = await erasure.export_person(person_id, uow, principal)
+    data = await caller(cmd.ExportPerson(person_id))
     return PersonExport(
-        person=PersonOut.of(data["person"], private=True),
-        connections=[ConnectionOut.of(x) for x in data["connections"]],
+        person=PersonOut.of(data.person, private=True),
+        connections=[ConnectionOut.of(x) for x in data.connections],
         known_by=[
             KnownBy(
                 person_id=x.person_id,
@@ -140,9 +118,9 @@ async def export_person(
                 context=x.context,
                 created_at=x.created_at,
             )
-            for x in data["known_by"]
+            for x in data.known_by
         ],
-        intro_requests=[IntroRequestOut.of(Seen(r, v)) for r, v in data["requests"]],
+        intro_requests=[IntroRequestOut.of(r) for r in data.requests],
         events=[
             ExportedEvent(
                 id=e.id,
@@ -151,39 +129,27 @@ async def export_person(
                 data=e.data,
                 occurred_at=e.occurred_at,
             )
-            for e in data["events"]
+            for e in data.events
         ],
     )
 
 
 @router.post("/{person_id}/connections", status_code=201, response_model=ConnectionOut)
 async def add_connection(
-    person_id: uuid.UUID,
-    body: ConnectionIn,
-    principal: PrincipalDep,
-    uow: UowDep,
-    c: ContainerDep,
-    idem: IdempotencyDep,
+    person_id: uuid.UUID, body: ConnectionIn, idem: IdempotencyDep
 ) -> ConnectionOut | JSONResponse:
     """Record that this person knows `person_id`, how well and from where."""
-
-    async def run() -> ConnectionOut:
-        cmd = h.AddConnection(
-            person_id=person_id,
-            other_id=body.person_id,
-            strength=body.strength,
-            context=body.context,
-        )
-        return ConnectionOut.of(await h.add_connection(cmd, uow, c.clock, principal))
-
-    return await idem.run(run, 201)
+    add = cmd.AddConnection(
+        person_id=person_id, other_id=body.person_id, strength=body.strength, context=body.context
+    )
+    return await idem.run(add, ConnectionOut.of, 201)
 
 
 @router.get("/{person_id}/connections", response_model=Page[ConnectionOut])
 async def list_connections(
-    person_id: uuid.UUID, principal: PrincipalDep, uow: ReadUowDep, page: PageDep
+    person_id: uuid.UUID, caller: CallerDep, page: PageDep
 ) -> Page[ConnectionOut]:
-    result = await h.list_connections(person_id, uow, principal, after=page.after, limit=page.limit)
+    result = await caller(cmd.ListConnections(person_id, after=page.after, limit=page.limit))
     return Page(
         items=[ConnectionOut.of(x) for x in result.items],
         next_cursor=encode_cursor(result.next_after),
@@ -192,14 +158,10 @@ async def list_connections(
 
 @router.post("/{person_id}/tokens", status_code=201, response_model=TokenOut)
 async def mint_token(
-    person_id: uuid.UUID,
-    principal: PrincipalDep,
-    uow: ReadUowDep,
-    c: ContainerDep,
-    body: TokenIn | None = None,
+    person_id: uuid.UUID, caller: CallerDep, body: TokenIn | None = None
 ) -> TokenOut:
     """A short-lived member token for this person (API key only): it sees only
     requests the person is a party to."""
     ttl = timedelta(seconds=(body or TokenIn()).ttl_seconds)
-    token, expires = await h.mint_member_token(person_id, ttl, uow, c.tokens, principal)
-    return TokenOut(token=token, person_id=person_id, expires_at=expires)
+    minted = await caller(cmd.MintMemberToken(person_id, ttl))
+    return TokenOut(token=minted.token, person_id=minted.person_id, expires_at=minted.expires_at)

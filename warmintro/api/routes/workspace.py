@@ -6,23 +6,23 @@ from datetime import timedelta
 
 from fastapi import APIRouter
 
-from warmintro.api.deps import ContainerDep, PrincipalDep, UowDep
+from warmintro.api.deps import CallerDep, ContainerDep
 from warmintro.api.routes import PROBLEMS
 from warmintro.api.schemas import WorkspaceOut, WorkspacePatch
-from warmintro.domain.handlers import workspaces as h
+from warmintro.domain import commands as cmd
 
 router = APIRouter(prefix="/v1/workspace", tags=["workspace"], responses=PROBLEMS)
 
 
 @router.get("", response_model=WorkspaceOut)
-async def get_workspace(principal: PrincipalDep) -> WorkspaceOut:
+async def get_workspace(caller: CallerDep) -> WorkspaceOut:
     """Deadlines, reminders, the feedback delay and ask budgets in force."""
-    return WorkspaceOut.of(await h.get_workspace(principal))
+    return WorkspaceOut.of(await caller(cmd.GetWorkspace()))
 
 
 @router.patch("", response_model=WorkspaceOut)
 async def update_workspace(
-    body: WorkspacePatch, principal: PrincipalDep, uow: UowDep, c: ContainerDep
+    body: WorkspacePatch, caller: CallerDep, c: ContainerDep
 ) -> WorkspaceOut:
     """Change them; requests already waiting keep their deadlines. A reminder must
     fall before its deadline (422 otherwise). Other API processes see the change within 30 s."""
@@ -31,7 +31,7 @@ async def update_workspace(
         for key, value in (body.timing.model_dump(exclude_none=True) if body.timing else {}).items()
     }
     budgets = body.budgets.model_dump(exclude_none=True) if body.budgets else {}
-    cmd = h.UpdateWorkspace(name=body.name, timing=timing or None, budgets=budgets or None)
-    updated = await h.update_workspace(cmd, uow, principal)
+    update = cmd.UpdateWorkspace(name=body.name, timing=timing or None, budgets=budgets or None)
+    updated = await caller(update)
     c.auth.forget()  # this process sees the new settings at once; others within 30 s
     return WorkspaceOut.of(updated)

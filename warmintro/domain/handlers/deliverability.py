@@ -9,14 +9,16 @@ acted on once.
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
+from functools import partial
 
-from warmintro.domain.errors import ConcurrentUpdate
-from warmintro.domain.handlers.intro_requests import move_on_from
+from warmintro.domain.commands import ProviderEvent, RecordProviderEvents
+from warmintro.domain.handlers.conflicts import retrying
+from warmintro.domain.handlers.env import Env
+from warmintro.domain.handlers.moving_on import move_on_from
 from warmintro.domain.people import EmailStatus
-from warmintro.domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from warmintro.domain.ports import UnitOfWork
 
 UNDELIVERABLE = {
     "bounce": EmailStatus.BOUNCED,
@@ -26,35 +28,18 @@ UNDELIVERABLE = {
 NOTED = {"delivered", "open"}
 
 
-@dataclass(frozen=True, slots=True)
-class ProviderEvent:
-    workspace_id: uuid.UUID
-    event_id: str
-    kind: str
-    email: str
-    outbox_id: uuid.UUID | None
-    occurred_at: datetime
-
-
-async def record_provider_events(
-    events: list[ProviderEvent], uows: UnitOfWorkFactory, clock: Clock
-) -> int:
+async def record_provider_events(cmd: RecordProviderEvents, env: Env) -> int:
     """Act on each new event, each in its own transaction (one that races a decision
     is taken again); returns how many were new."""
     new = 0
-    for event in events:
-        for attempt in range(3):
-            try:
-                new += await _record_one(event, uows(), clock.now())
-                break
-            except ConcurrentUpdate:
-                if attempt == 2:
-                    raise
+    for event in cmd.events:
+        new += await retrying(partial(_record_one, event, env))
     return new
 
 
-async def _record_one(event: ProviderEvent, uow: UnitOfWork, now: datetime) -> int:
-    async with uow:
+async def _record_one(event: ProviderEvent, env: Env) -> int:
+    now = env.clock.now()
+    async with env.uows() as uow:
         if not await uow.provider_events.first_time(
             event.workspace_id, event.event_id, event.kind, event.outbox_id, now
         ):

@@ -3,88 +3,88 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from warmintro.domain.access import Principal
-from warmintro.domain.handlers.intro_requests import enqueue_effects, move_on_from
-from warmintro.domain.handlers.people import visible_person
-from warmintro.domain.intro_request import Role, State
-from warmintro.domain.ports import Clock, UnitOfWork, WebhookMessage
-from warmintro.domain.views import viewer_of
+from warmintro.domain.commands import ErasePerson, ExportPerson, PersonExport
+from warmintro.domain.events import EventType
+from warmintro.domain.handlers.effects import save_and_enqueue
+from warmintro.domain.handlers.env import Env
+from warmintro.domain.handlers.lookups import visible_person
+from warmintro.domain.handlers.moving_on import move_on_from
+from warmintro.domain.intro_request import IntroRequest, Role, State
+from warmintro.domain.ports import UnitOfWork, WebhookMessage
+from warmintro.domain.views import EventView, project, project_event, viewer_of
 from warmintro.domain.webhooks import payload
 
+_PAGE = 100
 
-async def erase_person(
-    person_id: uuid.UUID, uow: UnitOfWork, clock: Clock, principal: Principal
-) -> None:
+
+async def erase_person(cmd: ErasePerson, env: Env, principal: Principal) -> None:
     """Erasure. Requests waiting on the person move on as if their email bounced, and
     their own open asks are withdrawn; then their name, email, bio and the text they
     wrote are removed everywhere. Timelines keep their events under the opaque id,
     and integrations get `person.erased` to erase their copies."""
-    now = clock.now()
+    now = env.clock.now()
     ws = principal.workspace
-    async with uow:
-        person = await visible_person(uow, principal, person_id)
+    async with env.uows() as uow:
+        person = await visible_person(uow, principal, cmd.person_id)
         principal.require_self_or_operator(person.id)
         await move_on_from(uow, ws, person.id, now)
         for state in (State.AWAITING_CONNECTOR, State.AWAITING_EXPERT):
-            page = await uow.requests.search(
-                ws.id, person_id=person.id, role=Role.ASKER, state=state, after=None, limit=1000
-            )
-            for request in page.items:
+            for request in await _all_requests(uow, ws.id, person.id, Role.ASKER, state):
                 if request.cancel(person.id, now):
-                    await uow.requests.save(request)
-                    await enqueue_effects(uow, request, now)
+                    await save_and_enqueue(uow, request, now)
         email = person.email
         await uow.people.update(person.erased(now))
         await uow.people.erase_traces(ws.id, person.id, email)
         await uow.connections.remove_all_of(ws.id, person.id)
         await uow.requests.scrub_person(ws.id, person.id)
-        await uow.webhooks.enqueue(
-            ws.id,
-            [
-                WebhookMessage(
-                    event_id=None,
-                    event_type="person.erased",
-                    payload=payload("person.erased", now, {"id": str(person.id)}),
-                )
-            ],
-            now,
+        erased = WebhookMessage(
+            event_id=None,
+            event_type=EventType.PERSON_ERASED,
+            payload=payload(EventType.PERSON_ERASED, now, {"id": str(person.id)}),
         )
+        await uow.webhooks.enqueue(ws.id, [erased], now)
         await uow.commit()
 
 
-async def export_person(
-    person_id: uuid.UUID, uow: UnitOfWork, principal: Principal
-) -> dict[str, Any]:
-    """Everything held about a person, as they (or the workspace) may see it."""
-    async with uow:
-        person = await visible_person(uow, principal, person_id)
+async def export_person(cmd: ExportPerson, env: Env, principal: Principal) -> PersonExport:
+    """Everything held about a person, as they (or the workspace) may see it: their
+    requests through their own eyes, and the events they caused."""
+    ws = principal.workspace_id
+    async with env.uows(write=False) as uow:
+        person = await visible_person(uow, principal, cmd.person_id)
         principal.require_self_or_operator(person.id)
-        connections = await uow.connections.all_of(principal.workspace_id, person.id)
-        known_by = await uow.connections.all_to(principal.workspace_id, person.id)
-        requests = []
-        after: uuid.UUID | None = None
-        while True:
-            page = await uow.requests.search(
-                principal.workspace_id,
-                person_id=person.id,
-                role=None,
-                state=None,
-                after=after,
-                limit=100,
-            )
-            requests.extend(page.items)
-            if page.next_after is None:
-                break
-            after = page.next_after if isinstance(page.next_after, uuid.UUID) else None
-        timelines = {
-            r.id: await uow.requests.events(principal.workspace_id, r.id) for r in requests
-        }
-    return {
-        "person": person,
-        "connections": connections,
-        "known_by": known_by,
-        "requests": [(r, viewer_of(r, person.id)) for r in requests],
-        "events": [e for events in timelines.values() for e in events if e.actor_id == person.id],
-    }
+        connections = await uow.connections.all_of(ws, person.id)
+        known_by = await uow.connections.all_to(ws, person.id)
+        requests = await _all_requests(uow, ws, person.id, None, None)
+        caused: list[EventView] = []
+        views = []
+        for request in requests:
+            viewer = viewer_of(request, person.id)
+            assert viewer is not None  # the search returns only requests they are party to
+            views.append(project(request, viewer))
+            for event in await uow.requests.events(ws, request.id):
+                seen = project_event(event, request, viewer)
+                if event.actor_id == person.id and seen is not None:
+                    caused.append(seen)
+    return PersonExport(person, connections, known_by, views, caused)
+
+
+async def _all_requests(
+    uow: UnitOfWork,
+    workspace_id: uuid.UUID,
+    person_id: uuid.UUID,
+    role: Role | None,
+    state: State | None,
+) -> list[IntroRequest]:
+    found: list[IntroRequest] = []
+    after: uuid.UUID | None = None
+    while True:
+        page = await uow.requests.search(
+            workspace_id, person_id=person_id, role=role, state=state, after=after, limit=_PAGE
+        )
+        found.extend(page.items)
+        if not isinstance(page.next_after, uuid.UUID):
+            return found
+        after = page.next_after

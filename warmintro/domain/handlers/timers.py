@@ -11,21 +11,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from warmintro.domain.commands import FireDueTimers
 from warmintro.domain.errors import ConcurrentUpdate
-from warmintro.domain.handlers.intro_requests import available_fallbacks, enqueue_effects
+from warmintro.domain.handlers.effects import save_and_enqueue
+from warmintro.domain.handlers.env import Env
+from warmintro.domain.handlers.moving_on import available_fallbacks
 from warmintro.domain.intro_request import State
-from warmintro.domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from warmintro.domain.ports import UnitOfWork
 
 
-async def fire_due_timers(uows: UnitOfWorkFactory, clock: Clock, *, limit: int = 20) -> int:
+async def fire_due_timers(cmd: FireDueTimers, env: Env) -> int:
     """Apply due timers, each in its own transaction; returns how many were applied.
     A timer that loses a race with a decision stays due and is tried on a later pass."""
-    now = clock.now()
+    now = env.clock.now()
     fired = 0
-    for _ in range(limit):
+    for _ in range(cmd.limit):
         try:
-            if not await _fire_one(uows(), now):
-                break
+            async with env.uows() as uow:
+                if not await _fire_one(uow, now):
+                    break
             fired += 1
         except ConcurrentUpdate:
             break
@@ -33,25 +37,23 @@ async def fire_due_timers(uows: UnitOfWorkFactory, clock: Clock, *, limit: int =
 
 
 async def _fire_one(uow: UnitOfWork, now: datetime) -> bool:
-    async with uow:
-        due = await uow.requests.claim_due(now, 1)
-        if not due:
-            return False
-        workspace_id, request_id = due[0]
-        workspace = await uow.workspaces.get(workspace_id)
-        request = await uow.requests.get(workspace_id, request_id)
-        if workspace is None or request is None:
-            return False
-        past_deadline = request.deadline_at is not None and now >= request.deadline_at
-        available = (
-            await available_fallbacks(uow, workspace, request, now)
-            if past_deadline and request.state is State.AWAITING_CONNECTOR
-            else frozenset()
-        )
-        if request.tick(now, workspace.timing, available):
-            await uow.requests.save(request)
-            await enqueue_effects(uow, request, now)
-        else:
-            await uow.requests.reschedule(request)
-        await uow.commit()
+    due = await uow.requests.claim_due(now, 1)
+    if not due:
+        return False
+    workspace_id, request_id = due[0]
+    workspace = await uow.workspaces.get(workspace_id)
+    request = await uow.requests.get(workspace_id, request_id)
+    if workspace is None or request is None:
+        return False
+    past_deadline = request.deadline_at is not None and now >= request.deadline_at
+    available = (
+        await available_fallbacks(uow, workspace, request, now)
+        if past_deadline and request.state is State.AWAITING_CONNECTOR
+        else frozenset()
+    )
+    if request.tick(now, workspace.timing, available):
+        await save_and_enqueue(uow, request, now)
+    else:
+        await uow.requests.reschedule(request)
+    await uow.commit()
     return True

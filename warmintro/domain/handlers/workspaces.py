@@ -1,50 +1,39 @@
-"""Creating workspaces and their API keys."""
+"""Creating workspaces and their API keys, and a workspace's own settings."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import timedelta
+from dataclasses import replace
 
 from warmintro.domain.access import Principal, hash_api_key, new_api_key
+from warmintro.domain.commands import CreateWorkspace, GetWorkspace, NewWorkspace, UpdateWorkspace
 from warmintro.domain.errors import NotFound
+from warmintro.domain.handlers.env import Env
 from warmintro.domain.ids import new_id
 from warmintro.domain.people import Workspace
-from warmintro.domain.ports import Clock, UnitOfWork
 
 
-async def create_workspace(name: str, uow: UnitOfWork, clock: Clock) -> tuple[Workspace, str]:
+async def create_workspace(cmd: CreateWorkspace, env: Env) -> NewWorkspace:
     """A new workspace and its first API key; the key's plain value exists only in the result."""
-    now = clock.now()
-    workspace = Workspace(id=new_id(), name=name.strip(), created_at=now)
+    now = env.clock.now()
+    workspace = Workspace(id=new_id(), name=cmd.name.strip(), created_at=now)
     key = new_api_key(workspace.id)
-    async with uow:
+    async with env.uows() as uow:
         await uow.workspaces.add(workspace)
         await uow.api_keys.add(workspace.id, hash_api_key(key), now)
         await uow.commit()
-    return workspace, key
+    return NewWorkspace(workspace, key)
 
 
-@dataclass(frozen=True, slots=True)
-class UpdateWorkspace:
-    """Only the fields given change."""
-
-    name: str | None = None
-    timing: dict[str, timedelta] | None = None
-    budgets: dict[str, int] | None = None
-
-
-async def get_workspace(principal: Principal) -> Workspace:
+async def get_workspace(cmd: GetWorkspace, env: Env, principal: Principal) -> Workspace:
     principal.require_operator()
     return principal.workspace
 
 
-async def update_workspace(
-    cmd: UpdateWorkspace, uow: UnitOfWork, principal: Principal
-) -> Workspace:
+async def update_workspace(cmd: UpdateWorkspace, env: Env, principal: Principal) -> Workspace:
     """Deadlines, reminders, the feedback delay and ask budgets of this workspace.
     Requests already waiting keep the deadlines they were given."""
     principal.require_operator()
-    async with uow:
+    async with env.uows() as uow:
         workspace = await uow.workspaces.get(principal.workspace_id)
         if workspace is None:
             raise NotFound("workspace")

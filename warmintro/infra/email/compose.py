@@ -17,11 +17,13 @@ from typing import Any
 import jinja2
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from warmintro.domain.handlers.intro_requests import rank_suggestions
-from warmintro.domain.intro_request import Event, IntroRequest
+from warmintro.domain.action_links import Purpose
+from warmintro.domain.events import Event, EventType
+from warmintro.domain.intro_request import IntroRequest
 from warmintro.domain.people import Person
 from warmintro.domain.ports import Address, Clock, OutgoingEmail
-from warmintro.infra.action_links import ActionLinks, Purpose
+from warmintro.domain.suggestions import rank_suggestions
+from warmintro.infra.action_links import LinkIssuer
 from warmintro.infra.repositories.intro_requests import SqlIntroRequests
 from warmintro.infra.repositories.people import SqlConnections, SqlPeople
 from warmintro.infra.repositories.workspaces import SqlWorkspaces
@@ -76,7 +78,7 @@ class Undeliverable(Exception):
 
 
 class Composer:
-    def __init__(self, links: ActionLinks, clock: Clock, sender: str) -> None:
+    def __init__(self, links: LinkIssuer, clock: Clock, sender: str) -> None:
         self._links = links
         self._clock = clock
         name, email = parseaddr(sender)
@@ -176,7 +178,7 @@ class Composer:
             "connector": who(request.connector_id),
             "expert": who(expert_id),
             "request": {"id": request.id, "topic": request.topic, "message": request.message},
-            "forward_note": data.get("note") if event and event.type.endswith("forwarded") else "",
+            "forward_note": data.get("note") if event and event.type is EventType.FORWARDED else "",
             "proposal_note": data.get("note", "") if item.template == "expert_consent" else "",
             "accept_note": data.get("note", "") if item.template == "introduction" else "",
             "decline_note": data.get("note", "") if item.template.endswith("declined") else "",

@@ -13,9 +13,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from warmintro.domain.errors import ConcurrentUpdate, DuplicateRequest
+from warmintro.domain.events import Event, EventType
 from warmintro.domain.intro_request import (
     DeclineReason,
-    Event,
     IntroRequest,
     Rating,
     Role,
@@ -269,7 +269,7 @@ class SqlIntroRequests:
                 workspace_id=r.workspace_id,
                 request_id=r.request_id,
                 seq=r.seq,
-                type=r.type,
+                type=EventType(r.type),
                 actor_id=r.actor_id,
                 occurred_at=r.occurred_at,
                 data=dict(r.data),
@@ -376,7 +376,7 @@ class SqlIntroRequests:
                         request_id=e.request_id,
                         seq=e.seq,
                         id=e.id,
-                        type=e.type,
+                        type=e.type.value,
                         actor_id=e.actor_id,
                         data=e.data,
                         occurred_at=e.occurred_at,

@@ -144,7 +144,7 @@ class SqlWebhooks:
                 id=new_id(),
                 endpoint_id=endpoint.id,
                 event_id=message.event_id,
-                event_type=message.event_type,
+                event_type=message.event_type.value,
                 payload=message.payload,
                 status="pending" if endpoint.enabled else "held",
                 attempts=0,

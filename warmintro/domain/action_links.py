@@ -1,0 +1,157 @@
+"""Action links: the signed, expiring, single-purpose tokens in emails.
+
+A link lets one person take one decision on one request, with no account: the
+connector answers an ask, the expert gives consent, the asker says whether it
+helped, anyone unsubscribes. The token is signed (by the token codec) and also
+recorded, only as its SHA-256 hash, so a decision link works once and any link
+can be revoked; the plain token exists only in the email.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from warmintro.domain.intro_request import Action, DeclineReason, State
+
+UNSUBSCRIBE = "unsubscribe"
+"""The one thing an unsubscribe link does; not a decision on a request."""
+
+
+class Purpose(StrEnum):
+    CONNECTOR = "connector"
+    EXPERT = "expert"
+    ASKER = "asker"
+    UNSUBSCRIBE = "unsubscribe"
+
+    @property
+    def offers(self) -> frozenset[str]:
+        """What a link of this purpose may do."""
+        return _OFFERS[self]
+
+    @property
+    def single_use(self) -> bool:
+        """A decision is taken once; unsubscribing may be repeated."""
+        return self is not Purpose.UNSUBSCRIBE
+
+    @property
+    def lifetime(self) -> timedelta:
+        return _LIFETIME[self]
+
+
+_OFFERS: dict[Purpose, frozenset[str]] = {
+    Purpose.CONNECTOR: frozenset({Action.PROPOSE, Action.FORWARD, Action.DECLINE}),
+    Purpose.EXPERT: frozenset({Action.ACCEPT, Action.DECLINE}),
+    Purpose.ASKER: frozenset({Action.FEEDBACK}),
+    Purpose.UNSUBSCRIBE: frozenset({UNSUBSCRIBE}),
+}
+_LIFETIME: dict[Purpose, timedelta] = {
+    Purpose.CONNECTOR: timedelta(days=14),
+    Purpose.EXPERT: timedelta(days=14),
+    Purpose.ASKER: timedelta(days=30),
+    Purpose.UNSUBSCRIBE: timedelta(days=365),
+}
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ActionClaims:
+    """What a genuine token says: for whom, in which workspace, about which request."""
+
+    purpose: Purpose
+    workspace_id: uuid.UUID
+    person_id: uuid.UUID
+    request_id: uuid.UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class ActionLink:
+    """An issued link, as recorded."""
+
+    claims: ActionClaims
+    token_hash: str
+    issued_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+    used_action: str | None = None
+
+    @property
+    def purpose(self) -> Purpose:
+        return self.claims.purpose
+
+
+# ---- what the page behind a link shows ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Someone:
+    """A person as a decision page names them."""
+
+    name: str
+    headline: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One of the connector's connections the page offers to ask or forward to."""
+
+    id: uuid.UUID
+    name: str
+    headline: str
+    suggested: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionPage:
+    """The decision a link is waiting for, with what the person needs to take it."""
+
+    purpose: Purpose
+    actions: frozenset[str]
+    topic: str
+    message: str
+    asker: Someone
+    connector: Someone
+    expert: Someone
+    candidates: tuple[Candidate, ...] = ()
+    """For the connector: their connections, suggested ones first."""
+    expert_declined: DeclineReason | None = None
+    """For the connector: why the expert they proposed said no."""
+    proposal_note: str = ""
+    """For the expert: what the connector wrote when proposing them."""
+
+
+@dataclass(frozen=True, slots=True)
+class NothingToDecide:
+    """The link's turn has passed: the request moved on or closed."""
+
+    state: State
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    """The link has taken its decision already."""
+
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class UnsubscribePage:
+    email: str
+    workspace: str
+
+
+LinkPage = DecisionPage | NothingToDecide | Answered | UnsubscribePage
+
+
+@dataclass(frozen=True, slots=True)
+class LinkOutcome:
+    """What using a link did: `repeated` when it had taken this decision before."""
+
+    action: str
+    repeated: bool = False

@@ -1,0 +1,201 @@
+"""Email links: what the page behind one shows, and taking its decision.
+
+A link's decision and the mark that the link was used are one transaction, so a
+crash leaves either both or neither: never a decided request with a live link,
+nor a used link with nothing decided. The decision itself goes through the same
+`apply_decision` as the JSON API.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+
+from warmintro.domain.access import Principal
+from warmintro.domain.action_links import (
+    ActionClaims,
+    ActionLink,
+    Answered,
+    Candidate,
+    DecisionPage,
+    LinkOutcome,
+    LinkPage,
+    NothingToDecide,
+    Purpose,
+    Someone,
+    UnsubscribePage,
+    token_hash,
+)
+from warmintro.domain.commands import ShowActionLink, Unsubscribe, UpdatePerson, UseActionLink
+from warmintro.domain.errors import (
+    LinkAlreadyUsed,
+    LinkExpired,
+    MovedOn,
+    NotFound,
+    NotOffered,
+    NotPermitted,
+    TokenExpired,
+    Unauthenticated,
+)
+from warmintro.domain.events import EventType
+from warmintro.domain.handlers.conflicts import retrying
+from warmintro.domain.handlers.decisions import apply_decision
+from warmintro.domain.handlers.effects import save_and_enqueue
+from warmintro.domain.handlers.env import Env
+from warmintro.domain.handlers.people import update_in
+from warmintro.domain.intro_request import IntroRequest
+from warmintro.domain.ports import UnitOfWork
+from warmintro.domain.suggestions import rank_suggestions
+
+SUGGESTED_ON_PAGE = 5
+
+
+async def show_action_link(cmd: ShowActionLink, env: Env) -> LinkPage:
+    """What the link is for now. Changes nothing: mail scanners fetch every link."""
+    claims = _verify(env, cmd.token)
+    async with env.uows(write=False) as uow:
+        link = await _issued(uow, claims, cmd.token)
+        ws, person_id = claims.workspace_id, claims.person_id
+        if link.purpose is Purpose.UNSUBSCRIBE:
+            person = await uow.people.get(ws, person_id)
+            workspace = await uow.workspaces.get(ws)
+            if person is None or workspace is None or person.erased_at is not None:
+                raise NotFound("link")
+            return UnsubscribePage(person.email, workspace.name)
+        if link.used_action:
+            return Answered(link.used_action)
+        request = await _request(uow, claims)
+        actions = request.actions_for(person_id) & link.purpose.offers
+        if not actions:
+            return NothingToDecide(request.state)
+        return await _decision_page(uow, env, link.purpose, request, claims, actions)
+
+
+async def use_action_link(cmd: UseActionLink, env: Env) -> LinkOutcome:
+    """Take the link's decision and mark the link used, in one transaction. A decision
+    link works once: the same decision again is answered as already taken, another
+    one is refused. A link whose turn has passed says the request moved on."""
+    claims = _verify(env, cmd.token)
+    decision = cmd.decision
+    now = env.clock.now()
+
+    async def attempt() -> LinkOutcome:
+        async with env.uows() as uow:
+            link = await _issued(uow, claims, cmd.token)
+            if decision is None or decision.action not in link.purpose.offers:
+                raise NotOffered("that is not something this link can do")
+            if link.used_action and link.purpose.single_use:
+                if link.used_action == decision.action:
+                    return LinkOutcome(decision.action, repeated=True)
+                raise LinkAlreadyUsed(link.used_action, decision.action)
+            workspace = await uow.workspaces.get(claims.workspace_id)
+            if workspace is None:
+                raise NotFound("link")
+            principal = Principal(workspace, claims.person_id, operator=False)
+            if isinstance(decision, Unsubscribe):
+                stop = UpdatePerson(person_id=claims.person_id, never_contact=True)
+                await update_in(uow, principal, stop, now)
+            else:
+                request = await _request(uow, claims)
+                try:
+                    if await apply_decision(
+                        uow, workspace, request, claims.person_id, decision, now
+                    ):
+                        await save_and_enqueue(uow, request, now)
+                except NotPermitted:
+                    # Links go only to the party a request waits on: refused now,
+                    # the person's turn has passed.
+                    raise MovedOn(request.state) from None
+            await uow.action_links.mark_used(
+                claims.workspace_id, link.token_hash, decision.action, now
+            )
+            await uow.commit()
+        return LinkOutcome(decision.action)
+
+    return await retrying(attempt)
+
+
+def _verify(env: Env, token: str) -> ActionClaims:
+    try:
+        return env.link_tokens.verify(token)
+    except TokenExpired:
+        raise LinkExpired("this link has expired") from None
+    except Unauthenticated:
+        raise NotFound("link") from None
+
+
+async def _issued(uow: UnitOfWork, claims: ActionClaims, token: str) -> ActionLink:
+    """The recorded link: a genuine signature is not enough, it must have been issued
+    (and not revoked) for the same person and purpose."""
+    link = await uow.action_links.get(claims.workspace_id, token_hash(token))
+    if link is None or link.claims != claims:
+        raise NotFound("link")
+    return link
+
+
+async def _request(uow: UnitOfWork, claims: ActionClaims) -> IntroRequest:
+    request = (
+        await uow.requests.get(claims.workspace_id, claims.request_id)
+        if claims.request_id
+        else None
+    )
+    if request is None or request.role_of(claims.person_id) is None:
+        raise NotFound("link")
+    return request
+
+
+async def _decision_page(
+    uow: UnitOfWork,
+    env: Env,
+    purpose: Purpose,
+    request: IntroRequest,
+    claims: ActionClaims,
+    actions: frozenset[str],
+) -> DecisionPage:
+    ws = claims.workspace_id
+    people = await uow.people.get_many(ws, request.parties())
+
+    def someone(person_id: uuid.UUID | None) -> Someone:
+        p = people.get(person_id) if person_id else None
+        return Someone(p.name or "someone", p.headline) if p else Someone("someone")
+
+    page = DecisionPage(
+        purpose=purpose,
+        actions=actions,
+        topic=request.topic,
+        message=request.message,
+        asker=someone(request.asker_id),
+        connector=someone(request.connector_id),
+        expert=someone(request.expert_id),
+    )
+    if purpose is Purpose.CONNECTOR:
+        return await _for_connector(uow, env, page, request, claims)
+    if purpose is Purpose.EXPERT:
+        events = await uow.requests.events(ws, request.id)
+        proposal = next((e for e in reversed(events) if e.type is EventType.EXPERT_PROPOSED), None)
+        note = str(proposal.data.get("note", "")) if proposal else ""
+        return replace(page, proposal_note=note)
+    return page
+
+
+async def _for_connector(
+    uow: UnitOfWork, env: Env, page: DecisionPage, request: IntroRequest, claims: ActionClaims
+) -> DecisionPage:
+    """Their connections to choose from, the best suggestions first, and why the
+    expert they proposed (if any) said no."""
+    connections = await uow.connections.all_of(claims.workspace_id, claims.person_id)
+    known = await uow.people.get_many(claims.workspace_id, {c.other_id for c in connections})
+    ranked = rank_suggestions(request, connections, known, env.clock.now(), SUGGESTED_ON_PAGE)
+    suggested = {s.person.id for s in ranked}
+    parties = request.parties()
+    candidates = sorted(
+        (p for p in known.values() if p.id not in parties and p.reachable()),
+        key=lambda p: (p.id not in suggested, p.name.casefold()),
+    )
+    return replace(
+        page,
+        candidates=tuple(
+            Candidate(p.id, p.name, p.headline, p.id in suggested) for p in candidates
+        ),
+        expert_declined=request.decline_reason if request.declined_expert_ids else None,
+    )

@@ -1,0 +1,172 @@
+"""The parties' decisions on a request: propose, forward, decline, accept, cancel, feedback.
+
+The aggregate decides; this module loads what it needs to (the expert or the new
+connector, budgets, fallbacks), saves with an optimistic version check and
+queues what the change sends, all in one transaction. The JSON API and the email
+links both come through `apply_decision`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from warmintro.domain.access import Principal
+from warmintro.domain.budgets import ensure_can_ask
+from warmintro.domain.commands import (
+    Accept,
+    Cancel,
+    Decide,
+    Decision,
+    Decline,
+    Forward,
+    GiveFeedback,
+    Propose,
+)
+from warmintro.domain.errors import DuplicateRequest, InvalidInput, NotFound
+from warmintro.domain.handlers.conflicts import retrying
+from warmintro.domain.handlers.effects import save_and_enqueue
+from warmintro.domain.handlers.env import Env
+from warmintro.domain.handlers.lookups import require_known
+from warmintro.domain.handlers.moving_on import available_fallbacks
+from warmintro.domain.ids import new_id
+from warmintro.domain.intro_request import IntroRequest, Role, topic_key
+from warmintro.domain.people import Person, Workspace, normalize_email, require_one_line
+from warmintro.domain.ports import UnitOfWork
+from warmintro.domain.views import RequestView, project, viewer_of
+
+
+async def decide(cmd: Decide, env: Env, principal: Principal) -> RequestView:
+    """Take the caller's decision; a request they are no party to is not found."""
+    actor = principal.actor()
+    _check_shape(cmd.decision)
+    now = env.clock.now()
+
+    async def attempt() -> IntroRequest:
+        async with env.uows() as uow:
+            request = await uow.requests.get(principal.workspace_id, cmd.request_id)
+            if request is None or request.role_of(actor) is None:
+                raise NotFound("intro request", cmd.request_id)
+            if await apply_decision(uow, principal.workspace, request, actor, cmd.decision, now):
+                await save_and_enqueue(uow, request, now)
+                await uow.commit()
+        return request
+
+    request = await retrying(attempt)
+    viewer = viewer_of(request, actor)
+    assert viewer is not None  # a party before the decision stays one after it
+    return project(request, viewer)
+
+
+async def apply_decision(
+    uow: UnitOfWork,
+    workspace: Workspace,
+    request: IntroRequest,
+    actor: uuid.UUID,
+    decision: Decision,
+    now: datetime,
+) -> bool:
+    """Let the aggregate take the decision in `uow`'s transaction; True if it changed
+    the request (the caller saves it), False for a repeat of a decision already taken."""
+    timing = workspace.timing
+    match decision:
+        case Propose():
+            return await _propose(uow, workspace, request, actor, decision, now)
+        case Forward():
+            return await _forward(uow, workspace, request, actor, decision, now)
+        case Decline(reason=reason, note=note):
+            # Only a connector's no that will happen looks for the next fallback.
+            available = (
+                await available_fallbacks(uow, workspace, request, now)
+                if request.awaiting(actor) is Role.CONNECTOR
+                else frozenset()
+            )
+            return request.decline(actor, reason, note, now, timing, available)
+        case Accept(note=note):
+            return request.accept(actor, note, now, timing)
+        case Cancel():
+            return request.cancel(actor, now)
+        case GiveFeedback(rating=rating, note=note):
+            return request.record_feedback(actor, rating, note, now)
+
+
+def _check_shape(decision: Decision) -> None:
+    if isinstance(decision, Propose) and (decision.expert_id is None) == (decision.expert is None):
+        raise InvalidInput("give exactly one of expert_id or expert", field="expert_id")
+
+
+async def _propose(
+    uow: UnitOfWork,
+    workspace: Workspace,
+    request: IntroRequest,
+    actor: uuid.UUID,
+    cmd: Propose,
+    now: datetime,
+) -> bool:
+    _check_shape(cmd)
+    expert = await _expert_for(uow, workspace, request, actor, cmd, now)
+    # Budgets are checked only for a proposal that will happen: anyone else learns
+    # nothing of the expert's preferences, only that it is not theirs to propose.
+    if request.would_propose(actor, expert.id):
+        await uow.people.lock(workspace.id, [expert.id])
+        await ensure_can_ask(uow, workspace, expert, Role.EXPERT, now)
+    return request.propose(actor, expert.id, cmd.note, now, workspace.timing)
+
+
+async def _expert_for(
+    uow: UnitOfWork,
+    workspace: Workspace,
+    request: IntroRequest,
+    actor: uuid.UUID,
+    cmd: Propose,
+    now: datetime,
+) -> Person:
+    """The named expert: an existing person, or someone new the connector names by email."""
+    if cmd.expert_id is not None:
+        people = await uow.people.get_many(workspace.id, {cmd.expert_id})
+        require_known(people, cmd.expert_id, "expert_id")
+        return people[cmd.expert_id]
+    assert cmd.expert is not None
+    email = normalize_email(cmd.expert.email)
+    found = await uow.people.get_by_email(workspace.id, email)
+    if found is not None:
+        if found.erased_at is not None:
+            raise InvalidInput("this person cannot be asked", field="expert")
+        return found
+    # Only a proposal that will happen may create a person.
+    person_id = new_id()
+    request.would_propose(actor, person_id)
+    require_one_line(cmd.expert.name, "name")
+    person = Person(
+        id=person_id,
+        workspace_id=workspace.id,
+        email=email,
+        name=cmd.expert.name.strip(),
+        created_at=now,
+        updated_at=now,
+    )
+    await uow.people.add(person)
+    return person
+
+
+async def _forward(
+    uow: UnitOfWork,
+    workspace: Workspace,
+    request: IntroRequest,
+    actor: uuid.UUID,
+    cmd: Forward,
+    now: datetime,
+) -> bool:
+    if request.would_forward(actor, cmd.connector_id):
+        people = await uow.people.get_many(workspace.id, {cmd.connector_id})
+        require_known(people, cmd.connector_id, "connector_id")
+        await uow.people.lock(workspace.id, [cmd.connector_id])
+        await ensure_can_ask(uow, workspace, people[cmd.connector_id], Role.CONNECTOR, now)
+        existing = await uow.requests.find_open(
+            workspace.id, request.asker_id, cmd.connector_id, topic_key(request.topic)
+        )
+        if existing is not None:
+            raise DuplicateRequest(
+                "the asker already has an open request for this topic with that connector"
+            )
+    return request.forward(actor, cmd.connector_id, cmd.note, now, workspace.timing)

@@ -1,0 +1,23 @@
+"""What every use case runs with: the driven ports, bound once by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from warmintro.domain.ports import (
+    ActionTokenCodec,
+    AddressCheck,
+    Clock,
+    MemberTokenCodec,
+    UnitOfWorkFactory,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Env:
+    uows: UnitOfWorkFactory
+    """A new unit of work per transaction: read-only ones with `write=False`."""
+    clock: Clock
+    member_tokens: MemberTokenCodec
+    link_tokens: ActionTokenCodec
+    webhook_addresses: AddressCheck

@@ -1,0 +1,90 @@
+"""Reading requests: one, a list, a timeline, and suggested experts."""
+
+from __future__ import annotations
+
+from warmintro.domain.access import Principal
+from warmintro.domain.commands import (
+    GetIntroRequest,
+    ListEvents,
+    ListIntroRequests,
+    SuggestExperts,
+)
+from warmintro.domain.errors import InvalidInput, NotPermitted
+from warmintro.domain.handlers.env import Env
+from warmintro.domain.handlers.lookups import visible_request
+from warmintro.domain.ports import Page
+from warmintro.domain.suggestions import Suggestion, rank_suggestions
+from warmintro.domain.views import (
+    EventView,
+    RequestView,
+    project,
+    project_event,
+    viewer_of,
+)
+
+
+async def get_intro_request(cmd: GetIntroRequest, env: Env, principal: Principal) -> RequestView:
+    """The request as the caller may see it."""
+    async with env.uows(write=False) as uow:
+        request, viewer = await visible_request(uow, principal, cmd.request_id)
+    return project(request, viewer)
+
+
+async def list_intro_requests(
+    cmd: ListIntroRequests, env: Env, principal: Principal
+) -> Page[RequestView]:
+    """A member sees only requests they are a party to; an API key sees the workspace,
+    or one person's requests with X-On-Behalf-Of."""
+    person = principal.person_id
+    if cmd.role is not None and person is None:
+        raise InvalidInput("filtering by role needs X-On-Behalf-Of", field="role")
+    async with env.uows(write=False) as uow:
+        page = await uow.requests.search(
+            principal.workspace_id,
+            person_id=person,
+            role=cmd.role,
+            state=cmd.state,
+            after=cmd.after,
+            limit=cmd.limit,
+        )
+    seen = []
+    for request in page.items:
+        viewer = viewer_of(request, person)
+        if viewer is not None:
+            seen.append(project(request, viewer))
+    return Page(seen, page.next_after)
+
+
+async def list_events(cmd: ListEvents, env: Env, principal: Principal) -> Page[EventView]:
+    """The timeline oldest first, as this viewer may see it. A request's timeline is
+    short (one event per decision), so it is read whole and filtered here."""
+    async with env.uows(write=False) as uow:
+        request, viewer = await visible_request(uow, principal, cmd.request_id)
+        events = await uow.requests.events(principal.workspace_id, request.id)
+    out: list[EventView] = []
+    last_seq = None
+    for event in events:
+        if cmd.after_seq is not None and event.seq <= cmd.after_seq:
+            continue
+        if len(out) == cmd.limit:
+            return Page(out, last_seq)
+        seen = project_event(event, request, viewer)
+        last_seq = event.seq
+        if seen is not None:
+            out.append(seen)
+    return Page(out, None)
+
+
+async def suggest_experts(cmd: SuggestExperts, env: Env, principal: Principal) -> list[Suggestion]:
+    """People the current connector knows whose expertise or headline matches the topic,
+    strongest match first; never the request's own parties or anyone unreachable."""
+    now = env.clock.now()
+    async with env.uows(write=False) as uow:
+        request, viewer = await visible_request(uow, principal, cmd.request_id)
+        if viewer.role is not None and viewer.person_id != request.connector_id:
+            raise NotPermitted("only the current connector sees suggestions")
+        connections = await uow.connections.all_of(principal.workspace_id, request.connector_id)
+        people = await uow.people.get_many(
+            principal.workspace_id, {c.other_id for c in connections}
+        )
+    return rank_suggestions(request, connections, people, now, cmd.limit)
