@@ -25,14 +25,12 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.support import FakeClock, empty_queues
+from tests.support import FakeClock, empty_queues, new_workspace
 from warmintro.api.app import create_app
 from warmintro.api.container import Container, bootstrap
-from warmintro.domain.handlers.workspaces import create_workspace
 from warmintro.infra import migrate
 from warmintro.infra.database import make_engine
 from warmintro.infra.settings import Settings
-from warmintro.infra.uow import SqlUnitOfWork
 
 PG_ADMIN = os.environ.get(
     "WARMINTRO_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -144,9 +142,7 @@ class Workspace:
 
 @pytest.fixture
 async def workspace(container: Container, clock: FakeClock) -> Workspace:
-    ws, key = await create_workspace(
-        f"test-{secrets.token_hex(3)}", SqlUnitOfWork(container.engine), clock
-    )
+    ws, key = await new_workspace(container, f"test-{secrets.token_hex(3)}")
     return Workspace(ws.id, key)
 
 

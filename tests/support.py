@@ -6,7 +6,16 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from warmintro.api.container import Container
+from warmintro.domain.commands import CreateWorkspace
+from warmintro.domain.handlers.env import Env
+from warmintro.domain.people import Workspace
+from warmintro.domain.use_cases import UseCases
+from warmintro.infra.settings import Settings
 from warmintro.infra.tables import outbox, timers, webhook_deliveries
+from warmintro.infra.tokens import ActionTokens, MemberTokens
+from warmintro.infra.uow import SqlUnitOfWorkFactory
+from warmintro.infra.url_guard import UrlGuard
 
 
 class FakeClock:
@@ -37,3 +46,23 @@ async def empty_queues(engine: AsyncEngine) -> None:
             .values(status="failed", locked_until=None, last_error="left by an earlier test")
         )
         await conn.execute(timers.delete())
+
+
+def use_cases_on(engine: AsyncEngine, clock: FakeClock) -> UseCases:
+    """The use cases on a database, with the real token codecs and address check."""
+    settings = Settings(_env_file=None)
+    secrets = (settings.secret_key, settings.previous_secret_keys)
+    env = Env(
+        SqlUnitOfWorkFactory(engine),
+        clock,
+        MemberTokens(*secrets, clock),
+        ActionTokens(*secrets, clock),
+        UrlGuard(allow_private=True),
+    )
+    return UseCases(env)
+
+
+async def new_workspace(container: Container, name: str) -> tuple[Workspace, str]:
+    """A workspace and its API key, made as the command line makes them."""
+    created = await container.use_cases(CreateWorkspace(name))
+    return created.workspace, created.api_key

@@ -17,10 +17,9 @@ import httpx
 import sqlalchemy as sa
 
 from tests.conftest import Workspace
+from tests.support import new_workspace
 from warmintro.api.container import Container
-from warmintro.domain.handlers.workspaces import create_workspace
 from warmintro.infra.tables import outbox
-from warmintro.infra.uow import SqlUnitOfWork
 
 PROBLEM_FIELDS = {"type", "title", "status", "code", "detail"}
 _seq = itertools.count(1)
@@ -174,11 +173,7 @@ class World:
 
     async def other_workspace(self) -> str:
         """A second workspace's API key."""
-        _, key = await create_workspace(
-            f"other-{uuid.uuid4().hex[:6]}",
-            SqlUnitOfWork(self.container.engine),
-            self.container.clock,
-        )
+        _, key = await new_workspace(self.container, f"other-{uuid.uuid4().hex[:6]}")
         return key
 
 

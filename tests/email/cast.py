@@ -8,7 +8,7 @@ from typing import Any
 
 from tests.e2e.world import World
 from tests.email.mailroom import MESSAGE_ID, Mailroom, Sent, action_tokens, header
-from warmintro.infra.action_links import Purpose
+from warmintro.domain.action_links import Purpose
 
 TOPIC = "pricing a B2B SaaS product"
 BLURB = "I'm launching Pricely next month and want to learn how to price the team plan."

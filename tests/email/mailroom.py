@@ -11,8 +11,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from warmintro.api.container import Container
+from warmintro.domain.action_links import ActionLink, token_hash
 from warmintro.domain.ports import OutgoingEmail
-from warmintro.infra.action_links import ActionLink
 from warmintro.infra.tables import events, outbox
 
 ACTION_URL = re.compile(r"https?://[^\s\"'<>]+/a/([A-Za-z0-9._~-]+)")
@@ -134,8 +134,9 @@ class Mailroom:
 
     async def link(self, url_or_token: str) -> ActionLink:
         token = url_or_token.rsplit("/a/", 1)[-1]
-        async with self.container.engine.connect() as conn:
-            link = await self.container.links.resolve(conn, token)
+        claims = self.container.use_cases.env.link_tokens.verify(token)
+        async with self.container.uow(write=False) as uow:
+            link = await uow.action_links.get(claims.workspace_id, token_hash(token))
         assert link is not None, "the link was never issued"
         return link
 

@@ -6,6 +6,7 @@ import asyncio
 import random
 import uuid
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -17,10 +18,11 @@ from tests.email.mailroom import Mailroom, drain, tag
 from tests.support import FakeClock
 from warmintro.api.container import Container
 from warmintro.domain.access import Principal
+from warmintro.domain.commands import CreateIntroRequest, Decide, Decline
 from warmintro.domain.errors import SendFailed
-from warmintro.domain.handlers import intro_requests as h
 from warmintro.domain.intro_request import DeclineReason
 from warmintro.domain.ports import OutgoingEmail
+from warmintro.domain.use_cases import UseCases
 from warmintro.infra.email.compose import Composer
 from warmintro.infra.outbox_relay import (
     BASE_BACKOFF,
@@ -148,27 +150,22 @@ async def test_a_change_that_is_not_committed_queues_no_email(
     connector = Principal(ws, uuid.UUID(party.connector), operator=True)
     other = await world.pid("Other connector")
 
+    def commit_fails(*, write: bool = True) -> CommitFails:
+        return CommitFails(container.engine, write=write)
+
+    failing = UseCases(replace(container.use_cases.env, uows=commit_fails))
     with pytest.raises(DatabaseGone):
-        await h.create_intro_request(
-            h.CreateIntroRequest(
+        await failing(
+            CreateIntroRequest(
                 asker_id=uuid.UUID(party.asker),
                 connector_id=uuid.UUID(other),
                 topic="hiring",
                 message="Who hires well?",
             ),
-            CommitFails(container.engine),
-            clock,
             operator,
         )
     with pytest.raises(DatabaseGone):
-        await h.decline(
-            uuid.UUID(party.request),
-            DeclineReason.BUSY,
-            "",
-            CommitFails(container.engine),
-            clock,
-            connector,
-        )
+        await failing(Decide(uuid.UUID(party.request), Decline(DeclineReason.BUSY)), connector)
 
     assert await count_rows(container, workspace.id) == before
     assert [r["id"] for r in await world.requests()] == [party.request]

@@ -19,7 +19,7 @@ from tests.email.cast import (
 )
 from tests.email.mailroom import Mailroom, action_tokens
 from tests.support import FakeClock
-from warmintro.infra.action_links import Purpose
+from warmintro.domain.action_links import Purpose
 from warmintro.infra.email.compose import REASONS, TEMPLATES
 
 # Every template a request's lifecycle sends by itself; a bounce's notice to the

@@ -15,7 +15,7 @@ from tests.e2e.world import World
 from tests.email.mailroom import Mailroom, drain
 from tests.support import FakeClock
 from warmintro.api.container import Container, bootstrap
-from warmintro.domain.handlers.timers import fire_due_timers
+from warmintro.domain.commands import FireDueTimers
 from warmintro.infra.settings import Settings
 
 MINUTE = timedelta(minutes=1)
@@ -218,8 +218,8 @@ async def test_concurrent_workers_remind_once_and_expire_once(
             done = await asyncio.gather(
                 container.worker.run_once(),
                 second_container.worker.run_once(),
-                fire_due_timers(container.uow, clock, limit=2),
-                fire_due_timers(second_container.uow, clock, limit=2),
+                container.use_cases(FireDueTimers(limit=2)),
+                second_container.use_cases(FireDueTimers(limit=2)),
             )
             if not any(done):
                 break

@@ -22,15 +22,23 @@ import uvicorn
 
 from tests.conftest import Workspace as WorkspaceFixture
 from tests.integration.conftest import NOW, Builder, later
-from tests.support import FakeClock
+from tests.support import FakeClock, use_cases_on
 from warmintro.api.app import create_app
 from warmintro.api.container import Container
 from warmintro.domain.access import Principal
+from warmintro.domain.commands import (
+    Accept,
+    CreateIntroRequest,
+    CreatePerson,
+    Decide,
+    Decline,
+    Propose,
+)
 from warmintro.domain.errors import ConcurrentUpdate, WrongState
-from warmintro.domain.handlers import intro_requests as handlers
 from warmintro.domain.ids import new_id
 from warmintro.domain.intro_request import DeclineReason, IntroRequest, Role, State
 from warmintro.domain.people import Timing, Workspace
+from warmintro.domain.views import RequestView
 from warmintro.infra.uow import SqlUnitOfWork
 
 TIMING = Timing()
@@ -96,20 +104,20 @@ async def test_exactly_one_of_two_concurrent_decisions_wins(build: Builder) -> N
     for _ in range(3):
         request, expert = await awaiting_expert(build)
         principal = Principal(workspace, expert, operator=True)
-        clock = FakeClock(later(5))
+        use_cases = use_cases_on(build.engine, FakeClock(later(5)))
         results = await asyncio.gather(
-            handlers.accept(request.id, "", build.uow(), clock, principal),
-            handlers.decline(request.id, DeclineReason.NOT_NOW, "", build.uow(), clock, principal),
+            use_cases(Decide(request.id, Accept()), principal),
+            use_cases(Decide(request.id, Decline(DeclineReason.NOT_NOW)), principal),
             return_exceptions=True,
         )
-        won = [r for r in results if isinstance(r, handlers.Seen)]
+        won = [r for r in results if isinstance(r, RequestView)]
         lost = [r for r in results if isinstance(r, Exception)]
         assert len(won) == 1 and len(lost) == 1, results
         assert isinstance(lost[0], ConcurrentUpdate | WrongState), lost[0]
 
         got = await build.load(request.id)
         assert got.version == 2
-        assert got.state is won[0].request.state
+        assert got.state is won[0].state
         types = await event_types(build, request.id)
         assert len(types) == 3
         expected = (
@@ -408,15 +416,13 @@ async def test_a_timer_and_a_decision_at_once_both_take_effect(
         r = await create_person(container, ws, name)
         people.append(r)
     asker, connector, expert = people
-    seen = await handlers.create_intro_request(
-        handlers.CreateIntroRequest(
+    seen = await container.use_cases(
+        CreateIntroRequest(
             asker_id=asker, connector_id=connector, topic="hiring", message="please"
         ),
-        container.uow(),
-        clock,
         Principal(ws, None, operator=True),
     )
-    rid = seen.request.id
+    rid = seen.id
     clock.advance(timedelta(days=3))  # the reminder is due
 
     timer = container.uow()
@@ -425,11 +431,8 @@ async def test_a_timer_and_a_decision_at_once_both_take_effect(
         due = await timer.requests.claim_due(clock.now(), 1_000_000)
         assert (ws.id, rid) in due
         decision = asyncio.create_task(
-            handlers.propose(
-                handlers.Propose(request_id=rid, expert_id=expert),
-                container.uow(),
-                clock,
-                Principal(ws, connector, operator=False),
+            container.use_cases(
+                Decide(rid, Propose(expert_id=expert)), Principal(ws, connector, operator=False)
             )
         )
         await asyncio.sleep(0.3)  # the decision is now waiting on the worker's lock
@@ -440,7 +443,7 @@ async def test_a_timer_and_a_decision_at_once_both_take_effect(
         await timer.commit()
 
     result = await asyncio.wait_for(decision, timeout=10)
-    assert result.request.state is State.AWAITING_EXPERT
+    assert result.state is State.AWAITING_EXPERT
     async with container.uow(write=False) as uow:
         types = [e.type for e in await uow.requests.events(ws.id, rid)]
     assert types == [
@@ -451,12 +454,8 @@ async def test_a_timer_and_a_decision_at_once_both_take_effect(
 
 
 async def create_person(container: Container, ws: Workspace, name: str) -> uuid.UUID:
-    from warmintro.domain.handlers import people as people_handlers
-
-    person = await people_handlers.create_person(
-        people_handlers.CreatePerson(email=f"{name}-{new_id().hex[:8]}@example.com", name=name),
-        container.uow(),
-        container.clock,
+    person = await container.use_cases(
+        CreatePerson(email=f"{name}-{new_id().hex[:8]}@example.com", name=name),
         Principal(ws, None, operator=True),
     )
     return person.id

@@ -15,12 +15,10 @@ import pytest
 from tests.e2e.world import Cases, World, assert_problem, bearer
 from tests.integrations.receiver import Receiver, Reply, signed_with, verify
 from tests.integrations.support import Hooks, drain
-from tests.support import FakeClock
+from tests.support import FakeClock, new_workspace
 from warmintro.api.app import create_app
 from warmintro.api.container import Container, bootstrap
-from warmintro.domain.handlers.workspaces import create_workspace
 from warmintro.infra.settings import Settings
-from warmintro.infra.uow import SqlUnitOfWork
 
 CREATED = ("intro_request.created",)
 FEEDBACK_DELAY = timedelta(days=3)
@@ -482,7 +480,7 @@ async def production(database_url: str, clock: FakeClock) -> AsyncIterator[Conta
 async def test_in_production_webhook_urls_must_be_https_to_public_addresses(
     production: Container, clock: FakeClock
 ) -> None:
-    _, key = await create_workspace("prod", SqlUnitOfWork(production.engine), clock)
+    _, key = await new_workspace(production, "prod")
     app = create_app(container=production, migrate_on_start=False)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(

@@ -26,7 +26,7 @@ from tests.pages.reading import assert_page, heading, options
 from tests.support import FakeClock
 from warmintro.api.app import create_app
 from warmintro.api.container import Container, bootstrap
-from warmintro.infra.action_links import TTL, Purpose, token_hash
+from warmintro.domain.action_links import Purpose, token_hash
 from warmintro.infra.settings import Settings
 from warmintro.infra.tables import action_links
 from warmintro.infra.tokens import ActionTokens
@@ -362,7 +362,7 @@ async def test_an_expired_link_is_a_friendly_410(
 ) -> None:
     cast = await cast_and_ask(world)
     ask = await inbox.latest("connector_ask", cast.connector)
-    clock.advance(TTL[Purpose.CONNECTOR] + timedelta(seconds=1))
+    clock.advance(Purpose.CONNECTOR.lifetime + timedelta(seconds=1))
     before = await link_rows(world)
 
     assert_page(await visitor.get(ask.action_path), 410, "This link has expired")

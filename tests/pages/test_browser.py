@@ -23,13 +23,11 @@ import pytest
 import uvicorn
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from tests.support import FakeClock
+from tests.support import FakeClock, new_workspace
 from warmintro.api.app import create_app
 from warmintro.api.container import Container, bootstrap
-from warmintro.domain.handlers.workspaces import create_workspace
 from warmintro.domain.ports import OutgoingEmail
 from warmintro.infra.settings import Settings
-from warmintro.infra.uow import SqlUnitOfWork
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -80,9 +78,7 @@ async def served(database_url: str, clock: FakeClock) -> AsyncIterator[Served]:
         assert not task.done(), "the server stopped while starting"
         assert time.monotonic() < deadline, "the server did not start"
         await asyncio.sleep(0.02)
-    _, key = await create_workspace(
-        f"browser-{secrets.token_hex(3)}", SqlUnitOfWork(container.engine), clock
-    )
+    _, key = await new_workspace(container, f"browser-{secrets.token_hex(3)}")
     headers = {"Authorization": f"Bearer {key}"}
     async with httpx.AsyncClient(base_url=base_url, headers=headers, trust_env=False) as api:
         yield Served(base_url, container, api)
