@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from warmintro.api.metrics import Metrics
 from warmintro.domain.access import Authenticator
+from warmintro.domain.handlers.timers import fire_due_timers
 from warmintro.domain.ports import Clock, Mailer
 from warmintro.infra.action_links import ActionLinks, Purpose
 from warmintro.infra.clock import SystemClock
@@ -78,8 +79,7 @@ def bootstrap(
     worker = Worker(
         OutboxRelay(engine, composer, mailer, clock),
         WebhookRelay(engine, clock, url_guard),
-        uow,
-        clock,
+        lambda: fire_due_timers(uow, clock),
         poll_seconds=settings.worker_poll_seconds,
     )
     uow.on_mail_queued = worker.wake
