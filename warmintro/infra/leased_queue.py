@@ -6,19 +6,27 @@ PostgreSQL, so any number of workers can claim; SQLite's write lock serialises
 claims). The lease value is the claim's token: a worker renews it before each
 send and finishes only a row whose lease is still its own, so a row whose lease
 lapsed and was claimed again is never sent twice by the slower worker.
+
+A relay sees each row as a `Claim` of its own item type and keeps only what is
+its own (composing, signing, sending); the queue's `RetryPolicy` decides when a
+failed row goes again and when it is given up.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from warmintro.domain.ports import Clock
+
+T = TypeVar("T")
 
 _ADDRESS = re.compile(r"[^\s<>\"'(),;:]+@[^\s<>\"'(),;:]+")
 
@@ -28,7 +36,75 @@ def redact(text: str) -> str:
     return _ADDRESS.sub("[address]", text)[:2000]
 
 
-class LeasedQueue:
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """When a failed row goes again. After attempt n (counting from 1) fails, the
+    next one waits `wait(n)`, or longer if the receiver asked for longer
+    (Retry-After); a row that has had `attempts` tries is given up."""
+
+    attempts: int
+    wait: Callable[[int], timedelta]
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError(f"a retry policy allows at least one attempt, not {self.attempts}")
+
+    def next_try(
+        self, attempt: int, failed_at: datetime, retry_after: float | None = None
+    ) -> datetime | None:
+        """When attempt `attempt + 1` is due, or None: give up."""
+        if attempt >= self.attempts:
+            return None
+        return failed_at + max(self.wait(attempt), timedelta(seconds=retry_after or 0))
+
+
+class Claim(Generic[T]):
+    """One claimed row: the relay's `item`, which try this is (`attempts`, this one
+    counted) and our lease, shown as proof that the row is still ours each time
+    the claim is renewed or settled."""
+
+    __slots__ = ("_key", "_lease", "_queue", "attempts", "item")
+
+    def __init__(self, queue: LeasedQueue[T], row: sa.Row[Any], item: T) -> None:
+        self._queue = queue
+        self._key: tuple[uuid.UUID, uuid.UUID] = (row.workspace_id, row.id)
+        self._lease: datetime | None = row.locked_until
+        self.attempts: int = row.attempts
+        self.item = item
+
+    async def renew(self) -> bool:
+        """A fresh lease for one more send. False when the row is no longer ours (our
+        lease ran out and another worker claimed it): then it must not be sent."""
+        lease = await self._queue._renew(self._key, self._lease)
+        if lease is None:
+            return False
+        self._lease = lease
+        return True
+
+    async def finish(self, **values: Any) -> None:
+        """Settle the row (a new status, what was sent, the error) if it is still
+        ours; a row another worker claimed meanwhile is left to that worker."""
+        await self._queue._settle(self._key, self._lease, values)
+
+    async def retry(
+        self, reason: str, *, retry_after: float | None = None, failed_at: datetime | None = None
+    ) -> bool:
+        """This attempt failed for `reason`: the row goes back to `pending` at the
+        policy's next try (True), or, with the tries used up, fails for good with
+        "gave up: <reason>" (False)."""
+        failed_at = failed_at or self._queue.clock.now()
+        next_try = self._queue.retry.next_try(self.attempts, failed_at, retry_after)
+        if next_try is None:
+            await self.finish(status="failed", last_error=f"gave up: {reason}")
+            return False
+        await self.finish(status="pending", last_error=reason, **{self._queue.due.key: next_try})
+        return True
+
+
+class LeasedQueue(Generic[T]):
+    """The rows of `table` whose `due` time has come, claimed in batches of `batch`
+    under a lease of `lease`, each handed out as a `Claim` of `item(row)`."""
+
     def __init__(
         self,
         engine: AsyncEngine,
@@ -36,77 +112,84 @@ class LeasedQueue:
         due: sa.Column[Any],
         clock: Clock,
         *,
+        item: Callable[[sa.Row[Any]], T],
+        retry: RetryPolicy,
         lease: timedelta,
         batch: int,
     ) -> None:
         self._engine = engine
         self._t = table
-        self._due = due
-        self._clock = clock
+        self.due = due
+        self.clock = clock
+        self._item = item
+        self.retry = retry
         self._lease = lease
         self._batch = batch
 
-    async def claim(self) -> list[sa.Row[Any]]:
+    async def work(self, deliver: Callable[[Claim[T]], Awaitable[None]]) -> int:
+        """Claim one batch and hand each claim to `deliver`, in order; returns how
+        many rows were claimed."""
+        claims = await self.claim()
+        for claim in claims:
+            await deliver(claim)
+        return len(claims)
+
+    async def claim(self) -> list[Claim[T]]:
         """Due rows, now `sending` under a fresh lease, attempts counted."""
-        t, now = self._t, self._clock.now()
+        t, now = self._t, self.clock.now()
         due = (
             sa.select(t.c.workspace_id, t.c.id)
             .where(
                 t.c.status.in_(("pending", "sending")),
-                self._due <= now,
+                self.due <= now,
                 sa.or_(t.c.locked_until.is_(None), t.c.locked_until <= now),
             )
-            .order_by(self._due)
+            .order_by(self.due)
             .limit(self._batch)
         )
         async with self._engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 due = due.with_for_update(skip_locked=True)
-            return list(
-                (
-                    await conn.execute(
-                        t.update()
-                        .where(sa.tuple_(t.c.workspace_id, t.c.id).in_(due))
-                        .values(
-                            status="sending",
-                            locked_until=now + self._lease,
-                            attempts=t.c.attempts + 1,
-                        )
-                        .returning(t)
+            rows = (
+                await conn.execute(
+                    t.update()
+                    .where(sa.tuple_(t.c.workspace_id, t.c.id).in_(due))
+                    .values(
+                        status="sending",
+                        locked_until=now + self._lease,
+                        attempts=t.c.attempts + 1,
                     )
-                ).all()
-            )
+                    .returning(t)
+                )
+            ).all()
+        return [Claim(self, row, self._item(row)) for row in rows]
 
-    async def renew(
-        self, workspace_id: uuid.UUID, row_id: uuid.UUID, lease: datetime | None
+    async def _renew(
+        self, key: tuple[uuid.UUID, uuid.UUID], lease: datetime | None
     ) -> datetime | None:
-        """A fresh lease for one more send, or None if the row is no longer ours."""
-        new = self._clock.now() + self._lease
+        """A fresh lease for the row `key` (workspace id, id) held under `lease`, or
+        None if the row is no longer ours."""
+        new = self.clock.now() + self._lease
         async with self._engine.begin() as conn:
             result = await conn.execute(
-                self._t.update()
-                .where(*self._ours(workspace_id, row_id, lease))
-                .values(locked_until=new)
+                self._t.update().where(*self._ours(key, lease)).values(locked_until=new)
             )
         return new if result.rowcount == 1 else None
 
-    async def finish(
-        self, workspace_id: uuid.UUID, row_id: uuid.UUID, lease: datetime | None, **values: Any
+    async def _settle(
+        self, key: tuple[uuid.UUID, uuid.UUID], lease: datetime | None, values: dict[str, Any]
     ) -> None:
-        """Settle a row we still hold (a new status, a retry time, the error)."""
+        """Write `values` to the row `key` if we still hold it, and release the lease."""
         if values.get("last_error"):
-            values["last_error"] = redact(values["last_error"])
+            values = {**values, "last_error": redact(values["last_error"])}
         async with self._engine.begin() as conn:
             await conn.execute(
-                self._t.update()
-                .where(*self._ours(workspace_id, row_id, lease))
-                .values(locked_until=None, **values)
+                self._t.update().where(*self._ours(key, lease)).values(locked_until=None, **values)
             )
 
-    def _ours(
-        self, workspace_id: uuid.UUID, row_id: uuid.UUID, lease: datetime | None
-    ) -> tuple[Any, ...]:
+    def _ours(self, key: tuple[uuid.UUID, uuid.UUID], lease: datetime | None) -> tuple[Any, ...]:
         t = self._t
+        workspace_id, row_id = key
         return (
             t.c.workspace_id == workspace_id,
             t.c.id == row_id,

@@ -17,18 +17,19 @@ import json
 import logging
 import time
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from warmintro.domain.errors import InvalidInput
 from warmintro.domain.ports import Clock
 from warmintro.domain.webhooks import SECRET_PREFIX
-from warmintro.infra.leased_queue import LeasedQueue, redact
+from warmintro.infra.leased_queue import Claim, LeasedQueue, RetryPolicy, redact
 from warmintro.infra.repositories.webhooks import SqlWebhooks
 from warmintro.infra.tables import webhook_attempts, webhook_deliveries
 from warmintro.infra.url_guard import UrlGuard
@@ -59,14 +60,15 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class _Claimed:
+class _Delivery:
     workspace_id: uuid.UUID
     id: uuid.UUID
     endpoint_id: uuid.UUID
     payload: dict[str, Any]
-    attempts: int
-    lease: datetime | None
-    """Our claim: locked_until as we set it; another relay's claim changes it."""
+
+
+def _delivery(row: sa.Row[Any]) -> _Delivery:
+    return _Delivery(row.workspace_id, row.id, row.endpoint_id, dict(row.payload))
 
 
 class WebhookRelay:
@@ -85,34 +87,33 @@ class WebhookRelay:
         self._client = client or httpx.AsyncClient(
             timeout=TIMEOUT, follow_redirects=False, trust_env=False
         )
-        self._queue = LeasedQueue(engine, D, D.c.next_attempt_at, clock, lease=LEASE, batch=batch)
+        self._queue = LeasedQueue(
+            engine,
+            D,
+            D.c.next_attempt_at,
+            clock,
+            item=_delivery,
+            retry=RetryPolicy(len(SCHEDULE), SCHEDULE.__getitem__),
+            lease=LEASE,
+            batch=batch,
+        )
 
     async def close(self) -> None:
         await self._client.aclose()
 
     async def run_once(self) -> int:
-        claimed = await self._claim()
-        for item in claimed:
-            await self._deliver(item)
-        return len(claimed)
+        """Claim and deliver one batch; returns how many deliveries were claimed."""
+        return await self._queue.work(self._deliver)
 
-    async def _claim(self) -> list[_Claimed]:
-        return [
-            _Claimed(
-                r.workspace_id, r.id, r.endpoint_id, dict(r.payload), r.attempts, r.locked_until
-            )
-            for r in await self._queue.claim()
-        ]
-
-    async def _deliver(self, item: _Claimed) -> None:
-        now = self._clock.now()
+    async def _deliver(self, claim: Claim[_Delivery]) -> None:
+        item, now = claim.item, self._clock.now()
         async with self._engine.connect() as conn:
             endpoint = await SqlWebhooks(conn).get(item.workspace_id, item.endpoint_id)
         if endpoint is None:
-            await self._finish(item, status="failed", last_error="the endpoint was deleted")
+            await claim.finish(status="failed", last_error="the endpoint was deleted")
             return
         if not endpoint.enabled:
-            await self._finish(item, status="held", last_error="the endpoint is disabled")
+            await claim.finish(status="held", last_error="the endpoint is disabled")
             return
         body = json.dumps(item.payload, separators=(",", ":"), sort_keys=True).encode()
         msg_id = f"msg_{item.id.hex}"
@@ -126,11 +127,9 @@ class WebhookRelay:
                 sign(s, msg_id, timestamp, body) for s in endpoint.secrets_at(now)
             ),
         }
-        renewed = await self._renew(item)
-        if renewed is None:
+        if not await claim.renew():
             log.warning("webhook delivery %s was claimed by another relay", item.id)
             return
-        item = renewed
         started = time.perf_counter()
         status: int | None = None
         snippet, error, retry_after = "", None, None
@@ -150,26 +149,21 @@ class WebhookRelay:
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"[:SNIPPET]
         duration_ms = int((time.perf_counter() - started) * 1000)
-        await self._log(item, now, status, duration_ms, snippet, error)
+        await self._log(claim, now, status, duration_ms, snippet, error)
 
         if status is not None and 200 <= status < 300:
-            await self._finish(item, status="delivered", delivered_at=now, last_error=None)
+            await claim.finish(status="delivered", delivered_at=now, last_error=None)
             return
         reason = error or f"HTTP {status}"
         if status == 410:
-            await self._finish(item, status="failed", last_error=reason)
+            await claim.finish(status="failed", last_error=reason)
             await self._disable(item, "the endpoint answered 410 Gone")
-            return
-        if item.attempts >= len(SCHEDULE):
-            await self._finish(item, status="failed", last_error=f"gave up: {reason}")
+        elif not await claim.retry(reason, retry_after=retry_after, failed_at=now):
             await self._disable(item, f"{len(SCHEDULE)} attempts failed; last: {reason}")
-            return
-        wait = max(SCHEDULE[item.attempts], timedelta(seconds=retry_after or 0))
-        await self._finish(item, status="pending", next_attempt_at=now + wait, last_error=reason)
 
     async def _log(
         self,
-        item: _Claimed,
+        claim: Claim[_Delivery],
         at: datetime,
         status: int | None,
         duration_ms: int,
@@ -179,9 +173,9 @@ class WebhookRelay:
         async with self._engine.begin() as conn:
             await conn.execute(
                 webhook_attempts.insert().values(
-                    workspace_id=item.workspace_id,
-                    delivery_id=item.id,
-                    attempt=item.attempts,
+                    workspace_id=claim.item.workspace_id,
+                    delivery_id=claim.item.id,
+                    attempt=claim.attempts,
                     at=at,
                     status_code=status,
                     duration_ms=duration_ms,
@@ -190,14 +184,7 @@ class WebhookRelay:
                 )
             )
 
-    async def _renew(self, item: _Claimed) -> _Claimed | None:
-        lease = await self._queue.renew(item.workspace_id, item.id, item.lease)
-        return replace(item, lease=lease) if lease is not None else None
-
-    async def _finish(self, item: _Claimed, **values: Any) -> None:
-        await self._queue.finish(item.workspace_id, item.id, item.lease, **values)
-
-    async def _disable(self, item: _Claimed, reason: str) -> None:
+    async def _disable(self, item: _Delivery, reason: str) -> None:
         async with self._engine.begin() as conn:
             repo = SqlWebhooks(conn)
             endpoint = await repo.get(item.workspace_id, item.endpoint_id)
