@@ -43,7 +43,6 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
 
 JSON = sa.JSON().with_variant(JSONB(), "postgresql")
 Id = sa.Uuid(as_uuid=True)
-OPEN_STATES = ("awaiting_connector", "awaiting_expert")
 
 
 def _ws() -> sa.Column[Any]:
@@ -198,7 +197,6 @@ outbox = sa.Table(
     metadata,
     _ws(),
     sa.Column("id", Id, nullable=False),
-    sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("template", sa.String(64), nullable=False),
     sa.Column("recipient_id", Id, nullable=False),
     sa.Column("cc_ids", JSON, nullable=False),

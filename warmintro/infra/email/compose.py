@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
@@ -67,9 +66,6 @@ class OutboxItem:
     cc_ids: tuple[uuid.UUID, ...]
     request_id: uuid.UUID | None
     event_id: uuid.UUID | None
-    attempts: int = 1
-    lease: datetime | None = None
-    """Our claim: the row's locked_until as we set it. Another relay's claim changes it."""
 
 
 class Undeliverable(Exception):

@@ -27,7 +27,6 @@ class SqlOutbox:
                 dict(
                     workspace_id=workspace_id,
                     id=new_id(),
-                    kind="email",
                     template=i.template,
                     recipient_id=i.recipient_id,
                     cc_ids=[str(c) for c in i.cc_ids],
