@@ -17,6 +17,7 @@ from warmintro.domain.intro_request import (
     MAX_HOPS,
     MAX_NOTE,
     DeclineReason,
+    Event,
     IntroRequest,
     Rating,
     Role,
@@ -144,7 +145,7 @@ class IntroLifecycle(RuleBasedStateMachine):
             f"{action} moved {prev_state} -> {request.state}"
         )
         assert not prev_state.final, f"{action} changed a {prev_state} request"
-        self.check_actor(action, actor, prev_state, prev_connector, prev_expert)
+        self.check_actor(action, actor, request.events[-1], prev_state, prev_connector, prev_expert)
         if request.expert_id is not None:
             self.experts_ever.add(request.expert_id)
 
@@ -152,21 +153,26 @@ class IntroLifecycle(RuleBasedStateMachine):
         self,
         action: str,
         actor: uuid.UUID | None,
+        event: Event,
         prev_state: State,
         prev_connector: uuid.UUID,
         prev_expert: uuid.UUID | None,
     ) -> None:
-        """Only the party whose decision it is can change the request."""
+        """Only the party whose decision it is can change the request, and the event
+        names them as its actor; what time alone brings is nobody's act."""
+        if action in ("remind", "expire"):
+            assert event.actor_id is None, f"{action} recorded {event.type} with an actor"
+            return
+        assert event.actor_id == actor, f"{action} recorded {event.type} by someone else"
         if action in ("propose", "forward"):
             assert actor == prev_connector
         elif action == "decline":
             assert actor == (prev_connector if prev_state is AC else prev_expert)
         elif action == "accept":
             assert actor == prev_expert
-        elif action in ("cancel", "feedback"):
-            assert actor == ASKER
         else:
-            assert actor is None
+            assert action in ("cancel", "feedback")
+            assert actor == ASKER
 
     # ---- rules -----------------------------------------------------------
 
