@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hypothesis import settings
+from hypothesis import Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
@@ -298,5 +299,20 @@ class IntroLifecycle(RuleBasedStateMachine):
         assert request.connector_id not in request.past_connector_ids
 
 
+def lifecycle_settings() -> settings:
+    """200 random walks of up to 30 steps. Mutation testing (docs/testing.md) runs this
+    test once per mutant and sets WARMINTRO_MUTATION=1: then the walks are the same on
+    every run, so two measurements compare, and a failure is reported unshrunk."""
+    if os.environ.get("WARMINTRO_MUTATION") == "1":
+        return settings(
+            max_examples=200,
+            stateful_step_count=30,
+            deadline=None,
+            derandomize=True,
+            phases=(Phase.explicit, Phase.generate),
+        )
+    return settings(max_examples=200, stateful_step_count=30, deadline=None)
+
+
 TestIntroLifecycle = IntroLifecycle.TestCase
-TestIntroLifecycle.settings = settings(max_examples=200, stateful_step_count=30, deadline=None)
+TestIntroLifecycle.settings = lifecycle_settings()
