@@ -34,7 +34,7 @@ async def test_same_idempotency_key_and_body_replays_the_first_response(world: W
 
     assert [r["id"] for r in await world.requests()] == [first.json()["id"]]
     assert len(await world.events(first.json()["id"])) == 1
-    assert len(await world.outbox_rows(first.json()["id"])) == 1
+    assert len(await world.mail.rows(first.json()["id"])) == 1
 
     # Without the key, the same body is a new attempt (and here a duplicate ask).
     r = await world.api.post("/v1/intro-requests", json=body)
@@ -212,15 +212,15 @@ async def test_people_filter_by_expertise_and_text(world: World):
 # ---- operations ---------------------------------------------------------------------------
 
 
-async def test_health_readiness_and_metrics(anon: httpx.AsyncClient, world: World):
-    r = await anon.get("/healthz")
+async def test_health_readiness_and_metrics(visitor: httpx.AsyncClient, world: World):
+    r = await visitor.get("/healthz")
     assert r.status_code == 200 and r.json() == {"status": "ok"}
-    r = await anon.get("/readyz")
+    r = await visitor.get("/readyz")
     assert r.status_code == 200 and r.json() == {"status": "ok"}
 
     someone = await world.pid()
-    assert (await anon.get(f"/v1/people/{someone}")).status_code == 401
-    r = await anon.get("/metrics")
+    assert (await visitor.get(f"/v1/people/{someone}")).status_code == 401
+    r = await visitor.get("/metrics")
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/plain")
     text = r.text
@@ -230,9 +230,9 @@ async def test_health_readiness_and_metrics(anon: httpx.AsyncClient, world: Worl
     assert someone not in text  # ids never become label values
 
 
-async def test_unknown_routes_and_methods_are_problems(anon: httpx.AsyncClient):
-    assert_problem(await anon.get("/v1/nope"), 404, "not_found")
-    assert_problem(await anon.delete("/healthz"), 405, "method_not_allowed")
+async def test_unknown_routes_and_methods_are_problems(visitor: httpx.AsyncClient):
+    assert_problem(await visitor.get("/v1/nope"), 404, "not_found")
+    assert_problem(await visitor.delete("/healthz"), 405, "method_not_allowed")
 
 
 # ---- the committed spec -------------------------------------------------------------------

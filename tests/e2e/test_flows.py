@@ -74,7 +74,7 @@ async def test_full_intro_create_propose_accept_feedback_completes(world: World,
     assert events[3]["data"]["rating"] == "yes"
 
     # Each step queued its email in the outbox, and nothing of the outbox is exposed.
-    rows = await world.outbox_rows(rid)
+    rows = await world.mail.rows(rid)
     assert sorted(r.template for r in rows) == sorted(
         ["connector_ask", "expert_consent", "introduction", "introduction", "connector_thank_you"]
     )
@@ -100,7 +100,7 @@ async def test_connector_declines_without_fallbacks_closes_as_declined(world: Wo
     assert "busy" not in json.dumps(await world.events(party.request, party.asker))
     assert types(await world.events(party.request)) == [CREATED, "intro_request.declined"]
     # The asker is told "not this time".
-    assert "asker_not_this_time" in [r.template for r in await world.outbox_rows(party.request)]
+    assert "asker_not_this_time" in [r.template for r in await world.mail.rows(party.request)]
 
 
 async def test_connector_decline_hands_off_to_next_fallback_who_proposes(world: World):
@@ -319,7 +319,7 @@ async def test_asker_cancels_a_waiting_request(world: World, party: Party):
     r = await world.act(rid, "accept", party.expert)
     assert_problem(r, 409, "wrong_state", current_state="cancelled")
     # The waiting expert is told.
-    party_cancelled = [r for r in await world.outbox_rows(rid) if r.template == "party_cancelled"]
+    party_cancelled = [r for r in await world.mail.rows(rid) if r.template == "party_cancelled"]
     assert [str(r.recipient_id) for r in party_cancelled] == [party.expert]
 
 
@@ -328,11 +328,11 @@ async def test_repeating_a_decision_is_idempotent(world: World, party: Party):
 
     async def twice(action: str, actor: str, body: dict | None = None) -> dict:
         first = await world.do(rid, action, actor, body)
-        events, emails = await world.events(rid), len(await world.outbox_rows(rid))
+        events, emails = await world.events(rid), len(await world.mail.rows(rid))
         again = await world.do(rid, action, actor, body)
         assert again == first, action
         assert await world.events(rid) == events, f"{action} recorded a second event"
-        assert len(await world.outbox_rows(rid)) == emails, f"{action} sent a second email"
+        assert len(await world.mail.rows(rid)) == emails, f"{action} sent a second email"
         return first
 
     await twice("propose", party.connector, {"expert_id": party.expert})

@@ -3,7 +3,6 @@ credentials that must be refused, workspace isolation and erasure."""
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Awaitable
 from datetime import timedelta
@@ -12,7 +11,7 @@ import httpx
 import pytest
 from jose import jwt
 
-from tests.e2e.world import Cases, Party, World, as_, assert_problem, bearer, collect
+from tests.e2e.world import Cases, Party, World, as_, assert_problem, bearer, collect, jwt_segment
 from warmintro.infra.tokens import MEMBER_AUDIENCE, SignedTokens, _derive, _kid
 
 
@@ -191,10 +190,6 @@ async def test_member_token_cannot_manage_people_or_act_for_others(world: World,
     assert {p["id"] for p in people if p["email"]} == {party.asker}
 
 
-def _b64(data: dict) -> str:
-    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
-
-
 @pytest.fixture
 async def member_token(world: World, party: Party) -> str:
     return await world.token(party.asker)
@@ -205,8 +200,8 @@ def _rejects(r: httpx.Response) -> None:
     assert r.headers["www-authenticate"].startswith("Bearer")
 
 
-async def test_member_token_works_before_it_is_tampered_with(anon, member_token: str):
-    r = await anon.get("/v1/intro-requests", headers=bearer(member_token))
+async def test_member_token_works_before_it_is_tampered_with(visitor, member_token: str):
+    r = await visitor.get("/v1/intro-requests", headers=bearer(member_token))
     assert r.status_code == 200 and len(r.json()["items"]) == 1
 
 
@@ -228,9 +223,9 @@ def forge(kind: str, genuine: str, world: World, party: Party) -> str:
     if kind == "bad_signature":
         return jwt.encode(claims, "not the secret", algorithm="HS256", headers=header)
     if kind == "swapped_subject":
-        return f"{head}.{_b64({**claims, 'sub': party.connector})}.{signature}"
+        return f"{head}.{jwt_segment({**claims, 'sub': party.connector})}.{signature}"
     if kind == "alg_none":
-        return f"{_b64({'alg': 'none', 'typ': 'JWT', 'kid': header['kid']})}.{payload}."
+        return f"{jwt_segment({'alg': 'none', 'typ': 'JWT', 'kid': header['kid']})}.{payload}."
     if kind == "other_audience":
         claims["aud"] = "warmintro:action"
         return jwt.encode(claims, key, algorithm="HS256", headers={"kid": _kid(key)})
@@ -244,27 +239,27 @@ def forge(kind: str, genuine: str, world: World, party: Party) -> str:
     return jwt.encode(claims, key, algorithm="HS256", headers={"kid": _kid(key)})
 
 
-async def test_forged_member_tokens_are_401(world: World, anon, party: Party, member_token):
+async def test_forged_member_tokens_are_401(world: World, visitor, party: Party, member_token):
     cases = Cases()
     for kind in FORGERIES:
         with cases.case(kind):
             token = forge(kind, member_token, world, party)
-            _rejects(await anon.get("/v1/intro-requests", headers=bearer(token)))
+            _rejects(await visitor.get("/v1/intro-requests", headers=bearer(token)))
             url = f"/v1/intro-requests/{party.request}/cancel"
-            _rejects(await anon.post(url, headers=bearer(token)))
+            _rejects(await visitor.post(url, headers=bearer(token)))
     cases.check()
     assert (await world.view(party.request))["state"] == "awaiting_connector"
 
 
-async def test_expired_member_token_is_401(world: World, anon, party: Party, clock):
+async def test_expired_member_token_is_401(world: World, visitor, party: Party, clock):
     token = await world.token(party.asker, ttl_seconds=60)
-    r = await anon.get(f"/v1/intro-requests/{party.request}", headers=bearer(token))
+    r = await visitor.get(f"/v1/intro-requests/{party.request}", headers=bearer(token))
     assert r.status_code == 200
     clock.advance(timedelta(seconds=61))
-    _rejects(await anon.get(f"/v1/intro-requests/{party.request}", headers=bearer(token)))
+    _rejects(await visitor.get(f"/v1/intro-requests/{party.request}", headers=bearer(token)))
 
 
-async def test_missing_or_garbage_credentials_are_401(world: World, anon):
+async def test_missing_or_garbage_credentials_are_401(world: World, visitor):
     unknown = f"Bearer wik_{world.workspace.id.hex}_{'A' * 43}"  # well-formed, never issued
     cases = Cases()
     for authorization in [
@@ -286,7 +281,7 @@ async def test_missing_or_garbage_credentials_are_401(world: World, anon):
         ]:
             with cases.case(f"{authorization!r} {method} {path}"):
                 body = {"email": "a@b.co", "name": "A"} if method == "POST" else None
-                _rejects(await anon.request(method, path, headers=headers, json=body))
+                _rejects(await visitor.request(method, path, headers=headers, json=body))
     cases.check()
     assert await collect(world.api, "/v1/people") == []
 

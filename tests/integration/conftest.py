@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.conftest import BACKENDS, create_postgres_database, drop_postgres_database, sqlite_url
+from tests.databases import BACKENDS, create_postgres_database, drop_postgres_database, sqlite_url
 from warmintro.domain.ids import new_id
 from warmintro.domain.intro_request import IntroRequest
 from warmintro.domain.people import Person, Timing

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import FakeClock
+from tests.clock import FakeClock
 from tests.unit.fakes import FakeStore, FakeUnitOfWork, FakeUnitOfWorkFactory
 from warmintro.domain.access import Principal
 from warmintro.domain.errors import (

@@ -11,10 +11,10 @@ from urllib.parse import urlsplit
 import httpx
 import sqlalchemy as sa
 
+from tests.clock import FakeClock
+from tests.e2e.mail import Mailroom
+from tests.e2e.pages.reading import assert_page
 from tests.e2e.world import World
-from tests.pages.inbox import Inbox
-from tests.pages.reading import assert_page
-from tests.support import FakeClock
 from warmintro.api.container import Container
 from warmintro.infra.tables import action_links, events, intro_requests, outbox, people
 
@@ -33,7 +33,9 @@ EVERY_TEMPLATE = {
 SCANNER = {"User-Agent": "Mozilla/5.0 (compatible; SafeLinks link scanner)"}
 
 
-async def every_kind_of_email(world: World, inbox: Inbox, clock: FakeClock, visitor: Any) -> None:
+async def every_kind_of_email(
+    world: World, mailroom: Mailroom, clock: FakeClock, visitor: Any
+) -> None:
     """One request through reminders, a declining expert, an introduction and feedback;
     one the connector declines; one the asker cancels."""
     asker, connector = await world.pid("Ada Asker"), await world.pid("Carl Connector")
@@ -44,19 +46,19 @@ async def every_kind_of_email(world: World, inbox: Inbox, clock: FakeClock, visi
     rid = (await world.ask(asker, connector, topic="pricing a B2B SaaS product"))["id"]
 
     clock.advance(timedelta(days=3, minutes=1))
-    ask = await inbox.latest("connector_ask", connector)
-    await inbox.latest("connector_reminder", connector)
+    ask = await mailroom.latest("connector_ask", connector)
+    await mailroom.latest("connector_reminder", connector)
     # One decision through its page, so the scanner also meets a used link.
     r = await visitor.post(ask.action_path, data={"action": "propose", "expert_id": first})
     assert_page(r, 200, "Thank you")
-    await inbox.latest("expert_consent", first)
+    await mailroom.latest("expert_consent", first)
     clock.advance(timedelta(days=4, minutes=1))
-    await inbox.latest("expert_reminder", first)
+    await mailroom.latest("expert_reminder", first)
     await world.do(rid, "decline", first, {"reason": "busy"})
     await world.do(rid, "propose", connector, {"expert_id": second})
     await world.do(rid, "accept", second)
     clock.advance(timedelta(days=3, minutes=1))
-    await inbox.latest("asker_feedback_ask", asker)
+    await mailroom.latest("asker_feedback_ask", asker)
     await world.do(rid, "feedback", asker, {"rating": "somewhat"})
 
     declined = await world.ask(await world.pid("Dora Asker"), connector, topic="hiring")
@@ -64,7 +66,7 @@ async def every_kind_of_email(world: World, inbox: Inbox, clock: FakeClock, visi
     cancelled_by = await world.pid("Cleo Asker")
     cancelled = await world.ask(cancelled_by, connector, topic="fundraising")
     await world.do(cancelled["id"], "cancel", cancelled_by)
-    await inbox.deliver()
+    await mailroom.run()
 
 
 async def database_rows(container: Container) -> dict[str, list[str]]:
@@ -77,13 +79,13 @@ async def database_rows(container: Container) -> dict[str, list[str]]:
 
 async def test_fetching_every_link_in_every_email_changes_nothing(
     world: World,
-    inbox: Inbox,
+    mailroom: Mailroom,
     clock: FakeClock,
     visitor: httpx.AsyncClient,
     container: Container,
 ) -> None:
-    await every_kind_of_email(world, inbox, clock, visitor)
-    mails = await inbox.mails()
+    await every_kind_of_email(world, mailroom, clock, visitor)
+    mails = await mailroom.sent()
     assert {m.template for m in mails} == EVERY_TEMPLATE
     base = container.settings.public_base_url.rstrip("/")
     links = {url for mail in mails for url in mail.urls()}

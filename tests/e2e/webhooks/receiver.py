@@ -20,7 +20,7 @@ from typing import Any
 
 from standardwebhooks import Webhook
 
-from tests.support import FakeClock
+from tests.clock import FakeClock
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import json
 import re
 import threading
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,10 +14,9 @@ from typing import Any
 
 import pytest
 
+from tests.clock import FakeClock
+from tests.e2e.mail import Mailroom
 from tests.e2e.world import World
-from tests.email.mailroom import Mailroom
-from tests.support import FakeClock
-from warmintro.api.container import Container, bootstrap
 from warmintro.infra.settings import Settings
 
 
@@ -92,21 +91,17 @@ def stub() -> Iterator[SendGridStub]:
 
 
 @pytest.fixture
-async def container(
-    database_url: str, clock: FakeClock, stub: SendGridStub, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[Container]:
+def settings(settings: Settings, stub: SendGridStub, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The SendGrid transport, pointed at the stub."""
     monkeypatch.setenv("no_proxy", "127.0.0.1")
-    settings = Settings(
-        database_url=database_url,
+    return Settings(
+        database_url=settings.database_url,
         email_backend="sendgrid",
         sendgrid_api_key="SG.test",
         sendgrid_api_host=stub.url,
         send_timeout_seconds=5,
         _env_file=None,
     )
-    container = bootstrap(settings, clock)
-    yield container
-    await container.close()
 
 
 def contact(person: dict[str, Any]) -> dict[str, str]:

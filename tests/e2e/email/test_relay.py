@@ -11,10 +11,10 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import Workspace
+from tests.clock import FakeClock
+from tests.e2e.mail import Mailroom, drain, tag
 from tests.e2e.world import World
-from tests.email.mailroom import Mailroom, drain, tag
-from tests.support import FakeClock
+from tests.workspaces import Workspace
 from warmintro.api.container import Container
 from warmintro.domain.access import Principal
 from warmintro.domain.errors import SendFailed

@@ -1,5 +1,5 @@
-"""Drivers for the integrations suite: webhook endpoints, SendGrid's signed events,
-the queues, and reading what the workers sent."""
+"""Drivers for the webhooks suite: webhook endpoints through the API, SendGrid's
+signed Event Webhook, and a search of every table for what erasure must remove."""
 
 from __future__ import annotations
 
@@ -16,25 +16,14 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.clock import FakeClock
+from tests.e2e.mail import drain
 from tests.e2e.world import collect
-from tests.support import FakeClock
 from warmintro.api.container import Container
-from warmintro.domain.ports import OutgoingEmail
-from warmintro.infra.tables import metadata, outbox
+from warmintro.infra.tables import metadata
 
 SIGNATURE = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP = "X-Twilio-Email-Event-Webhook-Timestamp"
-
-
-async def drain(container: Container, limit: int = 60) -> int:
-    """Worker passes until one finds nothing due; returns the total work done."""
-    total = 0
-    for _ in range(limit):
-        done = await container.worker.run_once()
-        if not done:
-            return total
-        total += done
-    raise AssertionError(f"the worker was still busy after {limit} passes")
 
 
 class Hooks:
@@ -60,7 +49,7 @@ class Hooks:
         return await collect(self.api, f"/v1/webhook-endpoints/{endpoint_id}/deliveries")
 
     async def run(self) -> int:
-        return await drain(self.container)
+        return await drain(self.container.worker)
 
 
 class SendGrid:
@@ -142,52 +131,6 @@ class SendGrid:
     async def post(self, *events: dict[str, Any]) -> httpx.Response:
         body = self.body(list(events))
         return await self.post_raw(body, self.headers(body))
-
-
-# ---- reading what was sent ------------------------------------------------------
-
-
-async def outbox_rows(
-    container: Container,
-    workspace_id: uuid.UUID,
-    *,
-    request_id: Any = None,
-    template: str | None = None,
-    recipient_id: Any = None,
-) -> list[Any]:
-    query = sa.select(outbox).where(outbox.c.workspace_id == workspace_id)
-    if request_id is not None:
-        query = query.where(outbox.c.request_id == uuid.UUID(str(request_id)))
-    if template is not None:
-        query = query.where(outbox.c.template == template)
-    if recipient_id is not None:
-        query = query.where(outbox.c.recipient_id == uuid.UUID(str(recipient_id)))
-    async with container.engine.connect() as conn:
-        return list(await conn.execute(query.order_by(outbox.c.created_at)))
-
-
-def mailbox(container: Container, workspace_id: uuid.UUID) -> list[OutgoingEmail]:
-    """Emails the console transport took for this workspace, oldest first."""
-    mine = [
-        entry.email
-        for entry in container.mailbox.entries()
-        if dict(entry.email.tags).get("workspace_id") == str(workspace_id)
-    ]
-    return list(reversed(mine))
-
-
-def addressed_to(emails: list[OutgoingEmail], address: str) -> list[OutgoingEmail]:
-    """Emails with this address as To or Cc."""
-    key = address.casefold()
-    return [
-        e
-        for e in emails
-        if e.to.email.casefold() == key or any(c.email.casefold() == key for c in e.cc)
-    ]
-
-
-def outbox_id(email: OutgoingEmail) -> str:
-    return dict(email.tags)["outbox_id"]
 
 
 # ---- searching the whole database ------------------------------------------------

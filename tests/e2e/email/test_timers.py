@@ -11,9 +11,9 @@ from datetime import timedelta
 
 import pytest
 
+from tests.clock import FakeClock
+from tests.e2e.mail import Mailroom, drain
 from tests.e2e.world import World
-from tests.email.mailroom import Mailroom, drain
-from tests.support import FakeClock
 from warmintro.api.container import Container, bootstrap
 from warmintro.domain.handlers.timers import fire_due_timers
 from warmintro.infra.settings import Settings
@@ -189,9 +189,9 @@ async def test_the_asker_is_asked_whether_it_helped_three_days_after_the_introdu
 
 
 @pytest.fixture
-async def second_container(database_url: str, clock: FakeClock) -> AsyncIterator[Container]:
+async def second_container(settings: Settings, clock: FakeClock) -> AsyncIterator[Container]:
     """Another process's worker on the same database and the same (fake) time."""
-    container = bootstrap(Settings(database_url=database_url, _env_file=None), clock)
+    container = bootstrap(settings, clock)
     yield container
     await container.close()
 

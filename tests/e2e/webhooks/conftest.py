@@ -1,6 +1,6 @@
-"""Fixtures for the integrations suite: webhooks out, SendGrid events in, erasure.
+"""Fixtures for the webhooks suite: webhooks out, SendGrid events in, erasure.
 
-The workers drain every workspace at once, so this suite has a database of its
+The worker drains every workspace at once, so this suite has a database of its
 own per backend, and each test starts with nothing queued and no timers: what a
 test's worker sends is what the test caused.
 
@@ -12,7 +12,7 @@ sent before the clock is moved verifies as is.
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import httpx
@@ -20,16 +20,15 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.conftest import Workspace, database_per_backend
-from tests.e2e.world import World
-from tests.integrations.receiver import Receiver
-from tests.integrations.support import Hooks, SendGrid
-from tests.support import FakeClock, empty_queues
-from warmintro.api.app import create_app
-from warmintro.api.container import Container, bootstrap
+from tests.clock import FakeClock
+from tests.databases import database_of_its_own
+from tests.e2e.webhooks.drivers import Hooks, SendGrid
+from tests.e2e.webhooks.receiver import Receiver
+from tests.workspaces import Workspace
+from warmintro.api.container import Container
 from warmintro.infra.settings import Settings
 
-database_url = database_per_backend("integrations")
+database_url, container = database_of_its_own("webhooks")
 
 
 @pytest.fixture(scope="session")
@@ -52,18 +51,9 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def container(
-    database_url: str, clock: FakeClock, sendgrid_key: ec.EllipticCurvePrivateKey
-) -> AsyncIterator[Container]:
-    settings = Settings(
-        database_url=database_url,
-        sendgrid_webhook_public_key=public_key_b64(sendgrid_key),
-        _env_file=None,
-    )
-    container = bootstrap(settings, clock)
-    await empty_queues(container.engine)
-    yield container
-    await container.close()
+def settings(settings: Settings, sendgrid_key: ec.EllipticCurvePrivateKey) -> Settings:
+    """The app's settings, with SendGrid's verification key."""
+    return settings.model_copy(update={"sendgrid_webhook_public_key": public_key_b64(sendgrid_key)})
 
 
 @pytest.fixture
@@ -86,30 +76,16 @@ def receiver(receivers: Callable[[], Receiver]) -> Receiver:
 
 
 @pytest.fixture
-async def world(api: httpx.AsyncClient, workspace: Workspace, container: Container) -> World:
-    return World(api, workspace, container)
-
-
-@pytest.fixture
 def hooks(api: httpx.AsyncClient, container: Container) -> Hooks:
     return Hooks(api, container)
 
 
 @pytest.fixture
-async def anon(container: Container) -> AsyncIterator[httpx.AsyncClient]:
-    """A client on the same app state with no credentials at all."""
-    app = create_app(container=container, migrate_on_start=False)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        yield client
-
-
-@pytest.fixture
 def sendgrid(
-    anon: httpx.AsyncClient,
+    visitor: httpx.AsyncClient,
     clock: FakeClock,
     sendgrid_key: ec.EllipticCurvePrivateKey,
     workspace: Workspace,
 ) -> SendGrid:
     """Posts signed Event Webhook batches as SendGrid does (no API key)."""
-    return SendGrid(anon, clock, sendgrid_key, workspace.id)
+    return SendGrid(visitor, clock, sendgrid_key, workspace.id)

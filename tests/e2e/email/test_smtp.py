@@ -5,9 +5,8 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import socket
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -16,10 +15,10 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from tests.clock import FakeClock
+from tests.e2e.mail import Mailroom
+from tests.e2e.servers import free_port
 from tests.e2e.world import World
-from tests.email.mailroom import Mailroom
-from tests.support import FakeClock
-from warmintro.api.container import Container, bootstrap
 from warmintro.infra.settings import Settings
 from warmintro.infra.tables import people
 
@@ -54,12 +53,6 @@ class SmtpCatcher:
         return found[0]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def smtp_server(port: int, catcher: SmtpCatcher) -> Iterator[SmtpCatcher]:
     controller = Controller(catcher, hostname="127.0.0.1", port=port)
@@ -76,20 +69,16 @@ def smtp_port() -> int:
 
 
 @pytest.fixture
-async def container(
-    database_url: str, clock: FakeClock, smtp_port: int
-) -> AsyncIterator[Container]:
-    settings = Settings(
-        database_url=database_url,
+def settings(settings: Settings, smtp_port: int) -> Settings:
+    """The SMTP transport, pointed at the catcher's port."""
+    return Settings(
+        database_url=settings.database_url,
         email_backend="smtp",
         smtp_host="127.0.0.1",
         smtp_port=smtp_port,
         send_timeout_seconds=5,
         _env_file=None,
     )
-    container = bootstrap(settings, clock)
-    yield container
-    await container.close()
 
 
 @pytest.fixture

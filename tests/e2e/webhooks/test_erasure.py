@@ -10,18 +10,11 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import Workspace
+from tests.e2e.mail import addressed_to
+from tests.e2e.webhooks.drivers import Hooks, SendGrid, find_everywhere
+from tests.e2e.webhooks.receiver import Receiver, verify
 from tests.e2e.world import World, as_, assert_problem, bearer
-from tests.integrations.receiver import Receiver, verify
-from tests.integrations.support import (
-    Hooks,
-    SendGrid,
-    addressed_to,
-    drain,
-    find_everywhere,
-    mailbox,
-    outbox_rows,
-)
+from tests.workspaces import Workspace
 
 
 @dataclass
@@ -129,10 +122,10 @@ async def build_history(
     ]
     await world.do(requests["waits_on_them_as_expert"], "propose", p["c4"], {"expert_id": me})
 
-    await drain(world.container)
-    mine = addressed_to(mailbox(world.container, world.workspace.id), email)
+    await world.mail.run()
+    mine = addressed_to(world.mail.emails(), email)
     assert len(mine) >= 4, "emails to them went out"
-    rows = await outbox_rows(world.container, world.workspace.id, recipient_id=me)
+    rows = await world.mail.rows(recipient_id=me)
     r = await sendgrid.post(
         *(
             sendgrid.event("open", email, outbox_id=row.id, request_id=row.request_id)
@@ -157,7 +150,7 @@ async def test_an_erased_persons_email_name_and_bio_are_in_no_row_of_any_table(
 
     r = await api.delete(f"/v1/people/{h.id}")
     assert r.status_code == 204, r.text
-    await drain(container)
+    await world.mail.run()
 
     found = await find_everywhere(container.engine, h.identifying)
     assert found == [], "\n".join(found)
@@ -176,11 +169,11 @@ async def test_erasure_withdraws_their_asks_moves_requests_waiting_on_them_and_k
     before = {rid: await world.events(rid) for rid in rq.values()}
     already = len(receiver.received)
     token = bearer(await world.token(h.id))
-    sent_before = len(mailbox(world.container, workspace.id))
+    sent_before = len(world.mail.emails())
 
     r = await api.delete(f"/v1/people/{h.id}")
     assert r.status_code == 204, r.text
-    await drain(world.container)
+    await world.mail.run()
 
     assert_problem(await api.get(f"/v1/people/{h.id}"), 404)
     assert_problem(await api.delete(f"/v1/people/{h.id}"), 404)
@@ -190,7 +183,7 @@ async def test_erasure_withdraws_their_asks_moves_requests_waiting_on_them_and_k
     assert c1.status_code == 200 and h.id not in c1.text
 
     # Those told of the changes (connectors, experts) read nothing of the person.
-    sent_after = mailbox(world.container, workspace.id)[sent_before:]
+    sent_after = world.mail.emails()[sent_before:]
     assert len(sent_after) >= 4, "connectors and experts were told"
     for email in sent_after:
         assert email.to.email.casefold() != h.email.casefold()
@@ -209,11 +202,8 @@ async def test_erasure_withdraws_their_asks_moves_requests_waiting_on_them_and_k
     assert (await state("proposed_by_them"))["state"] == "awaiting_expert"
     back = await state("waits_on_them_as_expert")
     assert (back["state"], back["expert_id"]) == ("awaiting_connector", None)
-    told = await outbox_rows(
-        world.container,
-        workspace.id,
-        request_id=rq["waits_on_them_as_expert"],
-        template="connector_expert_unreachable",
+    told = await world.mail.rows(
+        request_id=rq["waits_on_them_as_expert"], template="connector_expert_unreachable"
     )
     assert [(str(t.recipient_id), t.status) for t in told] == [(p["c4"], "sent")]
 

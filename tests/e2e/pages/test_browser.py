@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
-import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -20,16 +18,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from tests.support import FakeClock
+from tests.clock import FakeClock
+from tests.e2e.servers import base_url, loopback_socket, serving
+from tests.e2e.world import World
+from tests.workspaces import new_workspace
 from warmintro.api.app import create_app
-from warmintro.api.container import Container, bootstrap
-from warmintro.domain.handlers.workspaces import create_workspace
+from warmintro.api.container import bootstrap
 from warmintro.domain.ports import OutgoingEmail
 from warmintro.infra.settings import Settings
-from warmintro.infra.uow import SqlUnitOfWork
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -49,46 +47,26 @@ WAIT_SECONDS = 10.0
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @dataclass
 class Served:
     base_url: str
-    container: Container
-    api: httpx.AsyncClient
+    world: World
 
 
 @pytest.fixture
-async def served(database_url: str, clock: FakeClock) -> AsyncIterator[Served]:
+async def served(settings: Settings, clock: FakeClock) -> AsyncIterator[Served]:
     """The app on a free loopback port, its worker running, PUBLIC_BASE_URL pointing at it."""
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    settings = Settings(database_url=database_url, public_base_url=base_url, _env_file=None)
-    container = bootstrap(settings, clock)
+    sock = loopback_socket()
+    container = bootstrap(settings.model_copy(update={"public_base_url": base_url(sock)}), clock)
     app = create_app(container=container, migrate_on_start=False, run_worker=True)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    task = asyncio.create_task(server.serve())
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not server.started:
-        assert not task.done(), "the server stopped while starting"
-        assert time.monotonic() < deadline, "the server did not start"
-        await asyncio.sleep(0.02)
-    _, key = await create_workspace(
-        f"browser-{secrets.token_hex(3)}", SqlUnitOfWork(container.engine), clock
-    )
-    headers = {"Authorization": f"Bearer {key}"}
-    async with httpx.AsyncClient(base_url=base_url, headers=headers, trust_env=False) as api:
-        yield Served(base_url, container, api)
-    server.should_exit = True
-    await asyncio.wait_for(task, WAIT_SECONDS)
-    await container.close()
+    try:
+        async with serving(app, sock) as url:
+            workspace = await new_workspace(container, "browser")
+            headers = {"Authorization": f"Bearer {workspace.api_key}"}
+            async with httpx.AsyncClient(base_url=url, headers=headers, trust_env=False) as api:
+                yield Served(url, World(api, workspace, container))
+    finally:
+        await container.close()
 
 
 @pytest.fixture
@@ -102,13 +80,6 @@ async def browser() -> AsyncIterator[Browser]:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         await browser.close()
-
-
-async def person(api: httpx.AsyncClient, name: str, **fields: object) -> dict[str, str]:
-    email = f"{name.split()[0].lower()}-{secrets.token_hex(4)}@example.com"
-    r = await api.post("/v1/people", json={"email": email, "name": name, **fields})
-    assert r.status_code == 201, r.text
-    return r.json()
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
@@ -177,37 +148,28 @@ async def check_small_screen(browser: Browser, url: str) -> None:
         await context.close()
 
 
-def introductions_to(container: Container, email: str) -> list[OutgoingEmail]:
+def introductions_to(world: World, email: str) -> list[OutgoingEmail]:
     return [
-        e.email
-        for e in container.mailbox.entries()
-        if e.email.to.email == email and e.email.subject.startswith("Introduction:")
+        e
+        for e in world.mail.emails()
+        if e.to.email == email and e.subject.startswith("Introduction:")
     ]
 
 
 async def test_connector_and_expert_walk_an_introduction_through_the_browser(
     browser: Browser, served: Served
 ) -> None:
-    api, base = served.api, served.base_url
-    asker = await person(api, "Ada Asker", headline="Founder")
-    connector = await person(api, "Carl Connector")
-    expert = await person(api, "Erin Expert", headline="Pricing lead", expertise=["pricing"])
-    r = await api.post(
-        f"/v1/people/{connector['id']}/connections",
-        json={"person_id": expert["id"], "strength": 4, "context": "worked together"},
+    world, base = served.world, served.base_url
+    asker = await world.person("Ada Asker", headline="Founder")
+    connector = await world.person("Carl Connector")
+    expert = await world.person("Erin Expert", headline="Pricing lead", expertise=["pricing"])
+    await world.connect(connector["id"], expert["id"], strength=4, context="worked together")
+    request = await world.ask(
+        asker["id"],
+        connector["id"],
+        topic="pricing a B2B SaaS product",
+        message="I'm launching a product and want to learn how to price it.",
     )
-    assert r.status_code == 201, r.text
-    r = await api.post(
-        "/v1/intro-requests",
-        json={
-            "asker_id": asker["id"],
-            "connector_id": connector["id"],
-            "topic": "pricing a B2B SaaS product",
-            "message": "I'm launching a product and want to learn how to price it.",
-        },
-    )
-    assert r.status_code == 201, r.text
-    request_id = r.json()["id"]
 
     context = await browser.new_context(viewport={"width": 1024, "height": 900})
     page = await context.new_page()
@@ -237,12 +199,12 @@ async def test_connector_and_expert_walk_an_introduction_through_the_browser(
 
     # Everyone is introduced: the asker's email names the expert.
     async def introduced() -> bool:
-        return bool(introductions_to(served.container, asker["email"]))
+        return bool(introductions_to(world, asker["email"]))
 
     await eventually(introduced, "the asker's introduction email")
-    (intro,) = introductions_to(served.container, asker["email"])
+    (intro,) = introductions_to(world, asker["email"])
     assert "Erin Expert" in intro.subject and expert["email"] in intro.text
-    r = await api.get(f"/v1/intro-requests/{request_id}")
+    r = await world.api.get(f"/v1/intro-requests/{request['id']}")
     assert (r.json()["state"], r.json()["expert_id"]) == ("introduced", expert["id"])
 
 
@@ -251,20 +213,16 @@ async def test_a_blurb_with_a_long_link_still_fits_a_phone_screen(
 ) -> None:
     """Askers paste links into their blurb; an unbreakable one must wrap, not push the
     buttons off a 375px screen."""
-    api = served.api
-    asker = await person(api, "Ada Asker")
-    connector = await person(api, "Carl Connector")
+    world = served.world
+    asker = await world.person("Ada Asker")
+    connector = await world.person("Carl Connector")
     deck = "https://docs.example.com/presentation/d/1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789/edit"
-    r = await api.post(
-        "/v1/intro-requests",
-        json={
-            "asker_id": asker["id"],
-            "connector_id": connector["id"],
-            "topic": "pricing",
-            "message": f"Our pricing deck is at {deck} if that helps.",
-        },
+    await world.ask(
+        asker["id"],
+        connector["id"],
+        topic="pricing",
+        message=f"Our pricing deck is at {deck} if that helps.",
     )
-    assert r.status_code == 201, r.text
     context = await browser.new_context(viewport={"width": 1024, "height": 900})
     try:
         page = await context.new_page()

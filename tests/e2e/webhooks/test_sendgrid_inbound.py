@@ -12,27 +12,20 @@ import httpx
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.conftest import Workspace
+from tests.clock import FakeClock
+from tests.e2e.mail import Mailroom, addressed_to
+from tests.e2e.webhooks.drivers import SIGNATURE, TIMESTAMP, SendGrid
 from tests.e2e.world import Cases, World, assert_problem
-from tests.integrations.support import (
-    SIGNATURE,
-    TIMESTAMP,
-    SendGrid,
-    addressed_to,
-    drain,
-    mailbox,
-    outbox_rows,
-)
-from tests.support import FakeClock
+from tests.workspaces import Workspace
 from warmintro.api.app import create_app
 from warmintro.api.container import Container, bootstrap
 from warmintro.infra.settings import Settings
 from warmintro.infra.tables import inbound_events
 
 
-async def sent_row(container: Container, ws: uuid.UUID, request_id: str, template: str) -> Any:
+async def sent_row(mail: Mailroom, request_id: str, template: str) -> Any:
     """The one outbox row of this template for the request, already sent."""
-    (row,) = await outbox_rows(container, ws, request_id=request_id, template=template)
+    (row,) = await mail.rows(request_id, template)
     assert row.status == "sent", row
     return row
 
@@ -69,7 +62,6 @@ async def test_a_bounce_for_the_expert_stops_their_mail_and_returns_the_request_
     workspace: Workspace,
     api: httpx.AsyncClient,
 ) -> None:
-    ws = workspace.id
     connector, connector_email = await person(world, "Connie Connector")
     expert, expert_email = await person(world, "Ezra Expert", expertise=["pricing"])
     askers = [await person(world, f"Asker {n}") for n in range(4)]
@@ -77,13 +69,13 @@ async def test_a_bounce_for_the_expert_stops_their_mail_and_returns_the_request_
     r3 = (await world.ask(askers[2][0], connector, topic="pricing three"))["id"]
     for rid in (r1, r3):
         await world.do(rid, "propose", connector, {"expert_id": expert, "note": "ask Ezra"})
-    await drain(container)
-    consent = await sent_row(container, ws, r1, "expert_consent")
+    await world.mail.run()
+    consent = await sent_row(world.mail, r1, "expert_consent")
     # Still queued when the bounce comes: the introduction of r3 and the ask of r2.
     await world.do(r3, "accept", expert)
     r2 = (await world.ask(askers[1][0], connector, topic="pricing two"))["id"]
     await world.do(r2, "propose", connector, {"expert_id": expert})
-    mail_to_expert = len(addressed_to(mailbox(container, ws), expert_email))
+    mail_to_expert = len(addressed_to(world.mail.emails(), expert_email))
 
     r = await sendgrid.post(
         sendgrid.event("bounce", expert_email, outbox_id=consent.id, request_id=r1)
@@ -102,21 +94,21 @@ async def test_a_bounce_for_the_expert_stops_their_mail_and_returns_the_request_
         assert unreachable["data"]["expert_id"] == expert
     assert (await world.view(r3))["state"] == "introduced"
 
-    await drain(container)
-    told = await outbox_rows(container, ws, template="connector_expert_unreachable")
+    await world.mail.run()
+    told = await world.mail.rows(template="connector_expert_unreachable")
     assert sorted(str(row.request_id) for row in told) == sorted([r1, r2])
     assert {(row.recipient_id, row.status) for row in told} == {(uuid.UUID(connector), "sent")}
     subjects = [
         e.subject
-        for e in addressed_to(mailbox(container, ws), connector_email)
+        for e in addressed_to(world.mail.emails(), connector_email)
         if "could not reach" in e.subject.lower()
     ]
     assert len(subjects) == 2, subjects
 
-    assert len(addressed_to(mailbox(container, ws), expert_email)) == mail_to_expert
-    (queued_ask,) = await outbox_rows(container, ws, request_id=r2, template="expert_consent")
+    assert len(addressed_to(world.mail.emails(), expert_email)) == mail_to_expert
+    (queued_ask,) = await world.mail.rows(request_id=r2, template="expert_consent")
     assert queued_ask.status == "skipped"
-    intros = await outbox_rows(container, ws, request_id=r3, template="introduction")
+    intros = await world.mail.rows(request_id=r3, template="introduction")
     assert {(str(row.recipient_id), row.status) for row in intros} == {
         (expert, "skipped"),
         (askers[2][0], "sent"),
@@ -136,7 +128,7 @@ async def test_a_bounce_for_the_expert_stops_their_mail_and_returns_the_request_
     timeline = await world.events(r1, asker)
     assert [e["type"] for e in timeline] == ["intro_request.created"]
     assert expert not in json.dumps(seen) + json.dumps(timeline)
-    assert addressed_to(mailbox(container, ws), asker_email) == []
+    assert addressed_to(world.mail.emails(), asker_email) == []
 
 
 async def test_a_bounce_for_the_connector_hands_the_request_to_the_fallback(
@@ -146,13 +138,12 @@ async def test_a_bounce_for_the_connector_hands_the_request_to_the_fallback(
     workspace: Workspace,
     api: httpx.AsyncClient,
 ) -> None:
-    ws = workspace.id
     asker = await world.pid("Asker")
     connector, connector_email = await person(world, "First Connector")
     fallback, fallback_email = await person(world, "Fallback Connector")
     rid = (await world.ask(asker, connector, fallback_connector_ids=[fallback]))["id"]
-    await drain(container)
-    ask = await sent_row(container, ws, rid, "connector_ask")
+    await world.mail.run()
+    ask = await sent_row(world.mail, rid, "connector_ask")
 
     r = await sendgrid.post(
         sendgrid.event("bounce", connector_email, outbox_id=ask.id, request_id=rid)
@@ -167,35 +158,34 @@ async def test_a_bounce_for_the_connector_hands_the_request_to_the_fallback(
     assert [(e["data"]["from_connector_id"], e["data"]["connector_id"]) for e in handed] == [
         (connector, fallback)
     ]
-    await drain(container)
-    asks = await outbox_rows(container, ws, request_id=rid, template="connector_ask")
+    await world.mail.run()
+    asks = await world.mail.rows(request_id=rid, template="connector_ask")
     # Both rows share the fake clock's instant, so compare without order.
     assert sorted((str(a.recipient_id), a.status) for a in asks) == sorted(
         [(connector, "sent"), (fallback, "sent")]
     )
-    assert len(addressed_to(mailbox(container, ws), fallback_email)) == 1
+    assert len(addressed_to(world.mail.emails(), fallback_email)) == 1
 
 
 async def test_a_bounce_for_the_connector_without_fallback_expires_the_request_neutrally(
     world: World, sendgrid: SendGrid, container: Container, workspace: Workspace
 ) -> None:
-    ws = workspace.id
     asker, asker_email = await person(world, "Asker")
     connector, connector_email = await person(world, "Lone Connector")
     rid = (await world.ask(asker, connector))["id"]
-    await drain(container)
-    ask = await sent_row(container, ws, rid, "connector_ask")
+    await world.mail.run()
+    ask = await sent_row(world.mail, rid, "connector_ask")
 
     r = await sendgrid.post(
         sendgrid.event("bounce", connector_email, outbox_id=ask.id, request_id=rid)
     )
     assert r.status_code == 200, r.text
     assert (await world.view(rid))["state"] == "expired"
-    await drain(container)
+    await world.mail.run()
 
-    (told,) = await outbox_rows(container, ws, request_id=rid, template="asker_not_this_time")
+    (told,) = await world.mail.rows(request_id=rid, template="asker_not_this_time")
     assert (str(told.recipient_id), told.status) == (asker, "sent")
-    (email,) = addressed_to(mailbox(container, ws), asker_email)
+    (email,) = addressed_to(world.mail.emails(), asker_email)
     for word in ("bounce", "unreachable", "could not reach", connector_email):
         assert word not in (email.subject + email.text).lower(), word
 
@@ -204,26 +194,25 @@ async def test_a_bounced_connector_is_not_copied_on_a_later_introduction(
     world: World, sendgrid: SendGrid, container: Container, workspace: Workspace
 ) -> None:
     """No more mail goes to a bounced address, as Cc neither."""
-    ws = workspace.id
     party = await world.party()
     connector_email = (await world.api.get(f"/v1/people/{party.connector}")).json()["email"]
-    await drain(container)  # the ask goes out while the connector is still asked
-    ask = await sent_row(container, ws, party.request, "connector_ask")
+    await world.mail.run()  # the ask goes out while the connector is still asked
+    ask = await sent_row(world.mail, party.request, "connector_ask")
     await world.do(party.request, "propose", party.connector, {"expert_id": party.expert})
-    await drain(container)
+    await world.mail.run()
     r = await sendgrid.post(
         sendgrid.event("bounce", connector_email, outbox_id=ask.id, request_id=party.request)
     )
     assert r.status_code == 200, r.text
     assert (await world.view(party.request))["state"] == "awaiting_expert"
-    before = len(addressed_to(mailbox(container, ws), connector_email))
+    before = len(addressed_to(world.mail.emails(), connector_email))
 
     await world.do(party.request, "accept", party.expert)
-    await drain(container)
+    await world.mail.run()
 
-    intros = await outbox_rows(container, ws, request_id=party.request, template="introduction")
+    intros = await world.mail.rows(request_id=party.request, template="introduction")
     assert [row.status for row in intros] == ["sent", "sent"]
-    after = addressed_to(mailbox(container, ws), connector_email)
+    after = addressed_to(world.mail.emails(), connector_email)
     assert len(after) == before, [(e.subject, e.to, e.cc) for e in after[before:]]
 
 
@@ -278,8 +267,8 @@ async def test_delivered_and_open_events_are_noted_on_the_outbox_row(
     api: httpx.AsyncClient,
 ) -> None:
     party = await world.party()
-    await drain(container)
-    ask = await sent_row(container, workspace.id, party.request, "connector_ask")
+    await world.mail.run()
+    ask = await sent_row(world.mail, party.request, "connector_ask")
     assert ask.delivered_at is None and ask.opened_at is None
     email = (await api.get(f"/v1/people/{party.connector}")).json()["email"]
     delivered_at = clock.now() - timedelta(seconds=40)
@@ -294,7 +283,7 @@ async def test_delivered_and_open_events_are_noted_on_the_outbox_row(
     assert r.status_code == 200, r.text
     assert r.json() == {"received": 2, "new": 2}
 
-    row = await sent_row(container, workspace.id, party.request, "connector_ask")
+    row = await sent_row(world.mail, party.request, "connector_ask")
     assert row.delivered_at == delivered_at
     assert row.opened_at == opened_at
     assert await email_status(api, party.connector) == "ok"
@@ -307,8 +296,8 @@ async def test_the_same_event_twice_acts_once(
     ws = workspace.id
     party = await world.party()
     email = (await world.api.get(f"/v1/people/{party.connector}")).json()["email"]
-    await drain(container)
-    ask = await sent_row(container, ws, party.request, "connector_ask")
+    await world.mail.run()
+    ask = await sent_row(world.mail, party.request, "connector_ask")
     bounce = sendgrid.event("bounce", email, outbox_id=ask.id, request_id=party.request)
 
     first = await sendgrid.post(bounce)
@@ -323,10 +312,8 @@ async def test_the_same_event_twice_acts_once(
 
     events = await world.events(party.request)
     assert [e["type"] for e in events] == ["intro_request.created", "intro_request.expired"]
-    await drain(container)
-    told = await outbox_rows(
-        container, ws, request_id=party.request, template="asker_not_this_time"
-    )
+    await world.mail.run()
+    told = await world.mail.rows(request_id=party.request, template="asker_not_this_time")
     assert len(told) == 1
     assert await inbound_count(container, ws) == 2
 
@@ -344,8 +331,8 @@ async def test_unsigned_tampered_foreign_or_stale_events_are_refused_and_change_
     ws = workspace.id
     party = await world.party()
     email = (await api.get(f"/v1/people/{party.connector}")).json()["email"]
-    await drain(container)
-    ask = await sent_row(container, ws, party.request, "connector_ask")
+    await world.mail.run()
+    ask = await sent_row(world.mail, party.request, "connector_ask")
     body = sendgrid.body(
         [sendgrid.event("bounce", email, outbox_id=ask.id, request_id=party.request)]
     )

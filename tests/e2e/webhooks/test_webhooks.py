@@ -12,10 +12,11 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
+from tests.clock import FakeClock
+from tests.e2e.mail import drain
+from tests.e2e.webhooks.drivers import Hooks
+from tests.e2e.webhooks.receiver import Receiver, Reply, signed_with, verify
 from tests.e2e.world import Cases, World, assert_problem, bearer
-from tests.integrations.receiver import Receiver, Reply, signed_with, verify
-from tests.integrations.support import Hooks, drain
-from tests.support import FakeClock
 from warmintro.api.app import create_app
 from warmintro.api.container import Container, bootstrap
 from warmintro.domain.handlers.workspaces import create_workspace
@@ -519,7 +520,7 @@ async def test_in_production_the_relay_refuses_a_private_address_at_delivery_tim
     endpoint was accepted): here the same rows, seen by a production worker."""
     endpoint = await hooks.register(receiver.url, CREATED)
     await ask_again(world)
-    await drain(production)
+    await drain(production.worker)
 
     assert receiver.received == []
     (delivery,) = await hooks.deliveries(endpoint["id"])

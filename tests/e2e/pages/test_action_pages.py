@@ -7,11 +7,8 @@ every failure is a friendly page with the right status and the security headers.
 
 from __future__ import annotations
 
-import base64
-import json
 import secrets
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -20,10 +17,11 @@ import pytest
 import sqlalchemy as sa
 from jose import jwt
 
-from tests.e2e.world import World, assert_problem
-from tests.pages.inbox import Inbox
-from tests.pages.reading import assert_page, heading, options
-from tests.support import FakeClock
+from tests.clock import FakeClock
+from tests.e2e.cast import ONE_SUGGESTION, TOPIC
+from tests.e2e.mail import Mailroom
+from tests.e2e.pages.reading import assert_page, heading, options
+from tests.e2e.world import World, assert_problem, jwt_segment
 from warmintro.api.app import create_app
 from warmintro.api.container import Container, bootstrap
 from warmintro.infra.action_links import TTL, Purpose, token_hash
@@ -31,29 +29,7 @@ from warmintro.infra.settings import Settings
 from warmintro.infra.tables import action_links
 from warmintro.infra.tokens import ActionTokens
 
-TOPIC = "pricing a B2B SaaS product"
-BLURB = "I'm launching a product and want to learn how to price it."
-
-
-@dataclass
-class Cast:
-    asker: str
-    connector: str
-    expert: str
-    bystander: str
-    request: str
-
-
-async def cast_and_ask(world: World) -> Cast:
-    """An asker, a connector who knows a pricing expert and a gardener, and one ask."""
-    asker = await world.pid("Ada Asker", headline="Founder")
-    connector = await world.pid("Carl Connector")
-    expert = await world.pid("Erin Expert", headline="Pricing lead", expertise=["pricing"])
-    gardener = await world.pid("Amy Gardener", expertise=["gardening"])
-    await world.connect(connector, expert, strength=4, context="worked together")
-    await world.connect(connector, gardener, strength=5)
-    request = await world.ask(asker, connector, topic=TOPIC, message=BLURB)
-    return Cast(asker, connector, expert, gardener, request["id"])
+BLURB = ONE_SUGGESTION.blurb
 
 
 async def link_rows(world: World) -> list[Any]:
@@ -80,7 +56,7 @@ async def state(world: World, request_id: str) -> tuple[Any, ...]:
     """Everything a decision would touch: the request, its timeline, its outbox rows,
     and every action link of the workspace (with used_at)."""
     view, events = await world.snapshot(request_id)
-    outbox_rows = sorted((tuple(r) for r in await world.outbox_rows(request_id)), key=repr)
+    outbox_rows = sorted((tuple(r) for r in await world.mail.rows(request_id)), key=repr)
     return view, events, outbox_rows, await link_rows(world)
 
 
@@ -105,92 +81,95 @@ async def post(visitor: httpx.AsyncClient, path: str, **form: str) -> httpx.Resp
 
 
 async def test_get_and_head_of_the_connectors_link_show_the_ask_and_change_nothing(
-    world: World, inbox: Inbox, visitor: httpx.AsyncClient
+    world: World, mailroom: Mailroom, visitor: httpx.AsyncClient
 ) -> None:
-    cast = await cast_and_ask(world)
-    mail = await inbox.latest("connector_ask", cast.connector)
+    cast = await ONE_SUGGESTION.cast(world)
+    rid = await cast.ask(world)
+    mail = await mailroom.latest("connector_ask", cast.connector.id)
 
     page = await only_looks(
-        visitor, world, mail.action_path, cast.request, "Ada Asker", "Founder", TOPIC, BLURB
+        visitor, world, mail.action_path, rid, "Ada Asker", "Founder", TOPIC, BLURB
     )
 
     assert heading(page) == f"Do you know someone for “{TOPIC}”?"
     assert (await link_row(world, mail.action_path)).used_at is None
-    assert (await world.view(cast.request))["state"] == "awaiting_connector"
-    assert [e["type"] for e in await world.events(cast.request)] == ["intro_request.created"]
+    assert (await world.view(rid))["state"] == "awaiting_connector"
+    assert [e["type"] for e in await world.events(rid)] == ["intro_request.created"]
 
 
 async def test_the_connectors_page_lists_their_connections_suggested_first(
-    world: World, inbox: Inbox, visitor: httpx.AsyncClient
+    world: World, mailroom: Mailroom, visitor: httpx.AsyncClient
 ) -> None:
-    cast = await cast_and_ask(world)
+    cast = await ONE_SUGGESTION.cast(world)
+    await cast.ask(world)
     opted_out = await world.pid("Olga Optedout", preferences={"never_contact": True})
-    await world.connect(cast.connector, opted_out)
-    await world.connect(cast.connector, cast.asker)  # a party is never a candidate
-    mail = await inbox.latest("connector_ask", cast.connector)
+    await world.connect(cast.connector.id, opted_out)
+    await world.connect(cast.connector.id, cast.asker.id)  # a party is never a candidate
+    mail = await mailroom.latest("connector_ask", cast.connector.id)
 
     page = (await visitor.get(mail.action_path)).text
 
     # Amy sorts before Erin by name, but Erin matches the topic and is suggested.
     assert options(page, "expert_id") == [
         ("", "Choose…"),
-        (cast.expert, "Erin Expert (Pricing lead) · suggested"),
-        (cast.bystander, "Amy Gardener"),
+        (cast.expert.id, "Erin Expert (Pricing lead) · suggested"),
+        (cast.bystander.id, "Amy Gardener"),
     ]
-    assert [v for v, _ in options(page, "connector_id")] == [cast.expert, cast.bystander]
+    assert [v for v, _ in options(page, "connector_id")] == [cast.expert.id, cast.bystander.id]
 
 
 # ---- decisions -----------------------------------------------------------------
 
 
 async def test_a_whole_introduction_through_the_pages(
-    world: World, inbox: Inbox, visitor: httpx.AsyncClient, clock: FakeClock
+    world: World, mailroom: Mailroom, visitor: httpx.AsyncClient, clock: FakeClock
 ) -> None:
-    cast = await cast_and_ask(world)
-    ask = await inbox.latest("connector_ask", cast.connector)
+    cast = await ONE_SUGGESTION.cast(world)
+    rid = await cast.ask(world)
+    ask = await mailroom.latest("connector_ask", cast.connector.id)
 
     # The connector names the expert from their connections.
     r = await post(
-        visitor, ask.action_path, action="propose", expert_id=cast.expert, note="Erin priced X"
+        visitor, ask.action_path, action="propose", expert_id=cast.expert.id, note="Erin priced X"
     )
     assert_page(r, 200, "Thank you. We have asked them")
-    view = await world.view(cast.request)
+    view = await world.view(rid)
     assert view["state"] == "awaiting_expert"
-    assert view["expert_id"] == cast.expert
+    assert view["expert_id"] == cast.expert.id
     assert (await link_row(world, ask.action_path)).used_action == "propose"
 
     # The expert's page shows who asks, what, the connector's note; reading changes nothing.
-    consent = await inbox.latest("expert_consent", cast.expert)
+    consent = await mailroom.latest("expert_consent", cast.expert.id)
     page = await only_looks(
-        visitor, world, consent.action_path, cast.request, "Carl Connector", "Erin priced X", BLURB
+        visitor, world, consent.action_path, rid, "Carl Connector", "Erin priced X", BLURB
     )
     assert heading(page) == f"Would you talk to Ada Asker about “{TOPIC}”?"
 
     r = await post(visitor, consent.action_path, action="accept", note="Happy to help")
     assert_page(r, 200, "We have introduced you by email")
-    assert (await world.view(cast.request))["state"] == "introduced"
-    intro = await inbox.latest("introduction", cast.asker)
+    assert (await world.view(rid))["state"] == "introduced"
+    intro = await mailroom.latest("introduction", cast.asker.id)
     assert "Erin Expert" in intro.email.text and "Happy to help" in intro.email.text
 
     # Some days later the asker is asked whether it helped.
     clock.advance(timedelta(days=3, minutes=1))
-    feedback = await inbox.latest("asker_feedback_ask", cast.asker)
-    page = await only_looks(visitor, world, feedback.action_path, cast.request, "Carl Connector")
+    feedback = await mailroom.latest("asker_feedback_ask", cast.asker.id)
+    page = await only_looks(visitor, world, feedback.action_path, rid, "Carl Connector")
     assert heading(page) == "Did your introduction to Erin Expert help?"
 
     r = await post(visitor, feedback.action_path, action="feedback", rating="yes", note="Great")
     assert_page(r, 200, "We have passed your answer on")
-    assert (await world.view(cast.request))["state"] == "completed"
-    thanks = await inbox.latest("connector_thank_you", cast.connector)
+    assert (await world.view(rid))["state"] == "completed"
+    thanks = await mailroom.latest("connector_thank_you", cast.connector.id)
     assert "Great" in thanks.email.text
 
     # Used links: reading says so, the same decision again is its outcome, another is refused;
     # none of it records an event or sends an email.
-    events = await world.events(cast.request)
-    sent = len(await inbox.mails())
+    events = await world.events(rid)
+    sent = len(await mailroom.sent())
     assert_page(await visitor.get(ask.action_path), 200, "You have already answered")
     for path, form in (
-        (ask.action_path, {"action": "propose", "expert_id": cast.expert}),
+        (ask.action_path, {"action": "propose", "expert_id": cast.expert.id}),
         (consent.action_path, {"action": "accept"}),
         (feedback.action_path, {"action": "feedback", "rating": "yes"}),
     ):
@@ -199,17 +178,18 @@ async def test_a_whole_introduction_through_the_pages(
     assert_page(r, 409, "You have already answered", "cannot also decline")
     r = await post(visitor, ask.action_path, action="decline", reason="busy")
     assert_page(r, 409, "You have already answered")
-    assert await world.events(cast.request) == events
-    assert (await world.view(cast.request))["state"] == "completed"
-    await inbox.deliver()
-    assert len(await inbox.mails()) == sent
+    assert await world.events(rid) == events
+    assert (await world.view(rid))["state"] == "completed"
+    await mailroom.run()
+    assert len(await mailroom.sent()) == sent
 
 
 async def test_proposing_someone_new_by_name_and_email_asks_them(
-    world: World, inbox: Inbox, visitor: httpx.AsyncClient
+    world: World, mailroom: Mailroom, visitor: httpx.AsyncClient
 ) -> None:
-    cast = await cast_and_ask(world)
-    ask = await inbox.latest("connector_ask", cast.connector)
+    cast = await ONE_SUGGESTION.cast(world)
+    rid = await cast.ask(world)
+    ask = await mailroom.latest("connector_ask", cast.connector.id)
     email = f"nina-{uuid.uuid4().hex[:6]}@example.org"
 
     r = await post(
@@ -217,65 +197,68 @@ async def test_proposing_someone_new_by_name_and_email_asks_them(
     )
 
     assert_page(r, 200, "Thank you. We have asked them")
-    view = await world.view(cast.request)
+    view = await world.view(rid)
     assert view["state"] == "awaiting_expert"
     person = (await world.api.get(f"/v1/people/{view['expert_id']}")).json()
     assert (person["name"], person["email"]) == ("Nina New", email)
-    consent = await inbox.latest("expert_consent", view["expert_id"])
+    consent = await mailroom.latest("expert_consent", view["expert_id"])
     assert consent.email.to.email == email
 
 
 async def test_the_connector_forwards_through_the_page(
-    world: World, inbox: Inbox, visitor: httpx.AsyncClient
+    world: World, mailroom: Mailroom, visitor: httpx.AsyncClient
 ) -> None:
-    cast = await cast_and_ask(world)
-    ask = await inbox.latest("connector_ask", cast.connector)
+    cast = await ONE_SUGGESTION.cast(world)
+    rid = await cast.ask(world)
+    ask = await mailroom.latest("connector_ask", cast.connector.id)
 
     r = await post(
-        visitor, ask.action_path, action="forward", connector_id=cast.expert, note="Over to you"
+        visitor, ask.action_path, action="forward", connector_id=cast.expert.id, note="Over to you"
     )
 
     assert_page(r, 200, "We have passed the request on")
-    view = await world.view(cast.request)
-    assert (view["state"], view["connector_id"]) == ("awaiting_connector", cast.expert)
-    passed = await inbox.latest("connector_ask", cast.expert)
+    view = await world.view(rid)
+    assert (view["state"], view["connector_id"]) == ("awaiting_connector", cast.expert.id)
+    passed = await mailroom.latest("connector_ask", cast.expert.id)
     assert "Over to you" in passed.email.text
     assert_page(await visitor.get(passed.action_path), 200, TOPIC, "Name someone")
 
 
 async def test_the_connector_declines_through_the_page(
-    world: World, inbox: Inbox, visitor: httpx.AsyncClient
+    world: World, mailroom: Mailroom, visitor: httpx.AsyncClient
 ) -> None:
-    cast = await cast_and_ask(world)
-    ask = await inbox.latest("connector_ask", cast.connector)
+    cast = await ONE_SUGGESTION.cast(world)
+    rid = await cast.ask(world)
+    ask = await mailroom.latest("connector_ask", cast.connector.id)
 
     r = await post(visitor, ask.action_path, action="decline", reason="not_a_fit", note="sorry")
 
     assert_page(r, 200, "Thank you for letting us know")
-    assert (await world.view(cast.request))["state"] == "declined"
-    await inbox.latest("asker_not_this_time", cast.asker)
+    assert (await world.view(rid))["state"] == "declined"
+    await mailroom.latest("asker_not_this_time", cast.asker.id)
     assert_page(await visitor.get(ask.action_path), 200, "You have already answered")
 
 
 async def test_the_expert_declines_and_the_connector_hears_why(
-    world: World, inbox: Inbox, visitor: httpx.AsyncClient
+    world: World, mailroom: Mailroom, visitor: httpx.AsyncClient
 ) -> None:
-    cast = await cast_and_ask(world)
-    await world.do(cast.request, "propose", cast.connector, {"expert_id": cast.expert})
-    consent = await inbox.latest("expert_consent", cast.expert)
+    cast = await ONE_SUGGESTION.cast(world)
+    rid = await cast.ask(world)
+    await world.do(rid, "propose", cast.connector.id, {"expert_id": cast.expert.id})
+    consent = await mailroom.latest("expert_consent", cast.expert.id)
 
     r = await post(visitor, consent.action_path, action="decline", reason="busy", note="Q3")
 
     assert_page(r, 200, "Thank you for letting us know")
-    view = await world.view(cast.request)
+    view = await world.view(rid)
     assert (view["state"], view["expert_id"]) == ("awaiting_connector", None)
-    again = await inbox.latest("connector_expert_declined", cast.connector)
+    again = await mailroom.latest("connector_expert_declined", cast.connector.id)
     page = assert_page(
         await visitor.get(again.action_path), 200, "The last person you named declined"
     )
     assert "too busy right now" in page
     # Erin said no: she is not offered again.
-    assert cast.expert not in [
+    assert cast.expert.id not in [
         v for v, _ in options((await visitor.get(again.action_path)).text, "expert_id")
     ]
 
@@ -284,12 +267,13 @@ async def test_the_expert_declines_and_the_connector_hears_why(
 
 
 async def test_a_request_the_asker_cancelled_has_nothing_left_to_decide(
-    world: World, inbox: Inbox, visitor: httpx.AsyncClient
+    world: World, mailroom: Mailroom, visitor: httpx.AsyncClient
 ) -> None:
-    cast = await cast_and_ask(world)
-    ask = await inbox.latest("connector_ask", cast.connector)
-    await world.do(cast.request, "cancel", cast.asker)
-    events = await world.events(cast.request)
+    cast = await ONE_SUGGESTION.cast(world)
+    rid = await cast.ask(world)
+    ask = await mailroom.latest("connector_ask", cast.connector.id)
+    await world.do(rid, "cancel", cast.asker.id)
+    events = await world.events(rid)
 
     assert_page(
         await visitor.get(ask.action_path),
@@ -298,54 +282,57 @@ async def test_a_request_the_asker_cancelled_has_nothing_left_to_decide(
         "withdrawn by the asker",
     )
     for form in (
-        {"action": "propose", "expert_id": cast.expert},
+        {"action": "propose", "expert_id": cast.expert.id},
         {"action": "propose", "expert_name": "Nina", "expert_email": "nina@example.org"},
-        {"action": "forward", "connector_id": cast.expert},
+        {"action": "forward", "connector_id": cast.expert.id},
         {"action": "decline", "reason": "busy"},
     ):
         r = await post(visitor, ask.action_path, **form)
         assert_page(r, 409, "This request has moved on", "withdrawn by the asker")
-    assert await world.events(cast.request) == events
+    assert await world.events(rid) == events
     assert (await link_row(world, ask.action_path)).used_at is None
 
 
 async def test_an_expert_link_after_the_asker_cancelled_is_a_409_naming_the_state(
-    world: World, inbox: Inbox, visitor: httpx.AsyncClient
+    world: World, mailroom: Mailroom, visitor: httpx.AsyncClient
 ) -> None:
-    cast = await cast_and_ask(world)
-    await world.do(cast.request, "propose", cast.connector, {"expert_id": cast.expert})
-    consent = await inbox.latest("expert_consent", cast.expert)
-    await world.do(cast.request, "cancel", cast.asker)
+    cast = await ONE_SUGGESTION.cast(world)
+    rid = await cast.ask(world)
+    await world.do(rid, "propose", cast.connector.id, {"expert_id": cast.expert.id})
+    consent = await mailroom.latest("expert_consent", cast.expert.id)
+    await world.do(rid, "cancel", cast.asker.id)
 
     assert_page(await visitor.get(consent.action_path), 200, "Nothing to decide here any more")
     r = await post(visitor, consent.action_path, action="accept")
     assert_page(r, 409, "This request has moved on", "withdrawn by the asker")
-    assert (await world.view(cast.request))["state"] == "cancelled"
+    assert (await world.view(rid))["state"] == "cancelled"
 
 
 async def test_a_request_passed_to_someone_else_has_moved_on_for_the_old_link(
-    world: World, inbox: Inbox, visitor: httpx.AsyncClient
+    world: World, mailroom: Mailroom, visitor: httpx.AsyncClient
 ) -> None:
     """The connector's genuine link, after the ask went elsewhere (here through the API):
     the page says there is nothing left to decide, and a decision says the request moved
     on; "this link does not work" would send them hunting for a copying mistake."""
-    cast = await cast_and_ask(world)
-    ask = await inbox.latest("connector_ask", cast.connector)
-    await world.do(cast.request, "forward", cast.connector, {"connector_id": cast.bystander})
+    cast = await ONE_SUGGESTION.cast(world)
+    rid = await cast.ask(world)
+    ask = await mailroom.latest("connector_ask", cast.connector.id)
+    await world.do(rid, "forward", cast.connector.id, {"connector_id": cast.bystander.id})
 
     assert_page(await visitor.get(ask.action_path), 200, "Nothing to decide here any more")
-    r = await post(visitor, ask.action_path, action="propose", expert_id=cast.expert)
+    r = await post(visitor, ask.action_path, action="propose", expert_id=cast.expert.id)
     assert_page(r, 409, "This request has moved on")
-    view = await world.view(cast.request)
-    assert (view["state"], view["connector_id"]) == ("awaiting_connector", cast.bystander)
+    view = await world.view(rid)
+    assert (view["state"], view["connector_id"]) == ("awaiting_connector", cast.bystander.id)
 
 
 async def test_invalid_input_on_a_request_that_moved_on_is_still_refused_with_a_4xx(
-    world: World, inbox: Inbox, visitor: httpx.AsyncClient
+    world: World, mailroom: Mailroom, visitor: httpx.AsyncClient
 ) -> None:
-    cast = await cast_and_ask(world)
-    ask = await inbox.latest("connector_ask", cast.connector)
-    await world.do(cast.request, "cancel", cast.asker)
+    cast = await ONE_SUGGESTION.cast(world)
+    rid = await cast.ask(world)
+    ask = await mailroom.latest("connector_ask", cast.connector.id)
+    await world.do(rid, "cancel", cast.asker.id)
 
     for form in (
         {"action": "decline", "reason": "bored"},
@@ -358,45 +345,43 @@ async def test_invalid_input_on_a_request_that_moved_on_is_still_refused_with_a_
 
 
 async def test_an_expired_link_is_a_friendly_410(
-    world: World, inbox: Inbox, visitor: httpx.AsyncClient, clock: FakeClock
+    world: World, mailroom: Mailroom, visitor: httpx.AsyncClient, clock: FakeClock
 ) -> None:
-    cast = await cast_and_ask(world)
-    ask = await inbox.latest("connector_ask", cast.connector)
+    cast = await ONE_SUGGESTION.cast(world)
+    await cast.ask(world)
+    ask = await mailroom.latest("connector_ask", cast.connector.id)
     clock.advance(TTL[Purpose.CONNECTOR] + timedelta(seconds=1))
     before = await link_rows(world)
 
     assert_page(await visitor.get(ask.action_path), 410, "This link has expired")
     assert_page(await visitor.head(ask.action_path), 410)
-    r = await post(visitor, ask.action_path, action="propose", expert_id=cast.expert)
+    r = await post(visitor, ask.action_path, action="propose", expert_id=cast.expert.id)
     assert_page(r, 410, "This link has expired")
     assert await link_rows(world) == before
 
 
-def _b64(obj: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
-
-
 async def test_forged_garbled_and_unknown_tokens_are_a_404_page(
-    world: World, inbox: Inbox, visitor: httpx.AsyncClient, container: Container
+    world: World, mailroom: Mailroom, visitor: httpx.AsyncClient, container: Container
 ) -> None:
-    cast = await cast_and_ask(world)
-    ask = await inbox.latest("connector_ask", cast.connector)
+    cast = await ONE_SUGGESTION.cast(world)
+    rid = await cast.ask(world)
+    ask = await mailroom.latest("connector_ask", cast.connector.id)
     token = ask.action_path.removeprefix("/a/")
     header, payload, signature = token.split(".")
     purposes = [p.value for p in Purpose]
-    ws, rid = world.workspace.id, uuid.UUID(cast.request)
+    ws, rid = world.workspace.id, uuid.UUID(rid)
     # Genuinely signed with the app's key, but never issued (its hash is not stored).
     unissued, _ = ActionTokens(container.settings.secret_key, [], container.clock, purposes).mint(
-        "connector", ws, uuid.UUID(cast.connector), rid, timedelta(days=1)
+        "connector", ws, uuid.UUID(cast.connector.id), rid, timedelta(days=1)
     )
     other_key, _ = ActionTokens("k" * 40, [], container.clock, purposes).mint(
-        "connector", ws, uuid.UUID(cast.connector), rid, timedelta(days=1)
+        "connector", ws, uuid.UUID(cast.connector.id), rid, timedelta(days=1)
     )
     # Someone else's claims under the genuine signature of the original token.
-    claims = dict(jwt.get_unverified_claims(token), sub=cast.asker)
+    claims = dict(jwt.get_unverified_claims(token), sub=cast.asker.id)
     swapped = jwt.encode(claims, "guess", algorithm="HS256").split(".")[1]
     bad_sig = signature[:10] + ("A" if signature[10] != "A" else "B") + signature[11:]
-    none_header = _b64(
+    none_header = jwt_segment(
         {"alg": "none", "typ": "JWT", "kid": jwt.get_unverified_header(token)["kid"]}
     )
     forged = {
@@ -407,7 +392,7 @@ async def test_forged_garbled_and_unknown_tokens_are_a_404_page(
         "alg none": f"{none_header}.{payload}.",
         "no signature": f"{header}.{payload}.",
         "other secret": other_key,
-        "member token": await world.token(cast.connector),
+        "member token": await world.token(cast.connector.id),
         "non-ascii": "tökén",
         "very long": "x" * 4000,
         "valid signature, not issued": unissued,
@@ -418,7 +403,7 @@ async def test_forged_garbled_and_unknown_tokens_are_a_404_page(
         for r in (
             await visitor.get(path),
             await visitor.head(path),
-            await post(visitor, path, action="propose", expert_id=cast.expert),
+            await post(visitor, path, action="propose", expert_id=cast.expert.id),
         ):
             try:
                 assert_page(r, 404)
@@ -427,36 +412,38 @@ async def test_forged_garbled_and_unknown_tokens_are_a_404_page(
             except AssertionError as exc:
                 raise AssertionError(f"[{name}] {r.request.method}: {exc}") from None
     assert await link_rows(world) == before
-    assert (await world.view(cast.request))["state"] == "awaiting_connector"
+    assert (await world.view(rid))["state"] == "awaiting_connector"
 
 
 async def test_a_link_used_with_one_decision_refuses_another_with_a_409_page(
-    world: World, inbox: Inbox, visitor: httpx.AsyncClient
+    world: World, mailroom: Mailroom, visitor: httpx.AsyncClient
 ) -> None:
-    cast = await cast_and_ask(world)
-    ask = await inbox.latest("connector_ask", cast.connector)
+    cast = await ONE_SUGGESTION.cast(world)
+    rid = await cast.ask(world)
+    ask = await mailroom.latest("connector_ask", cast.connector.id)
     assert_page(await post(visitor, ask.action_path, action="decline", reason="busy"), 200)
-    events = await world.events(cast.request)
+    events = await world.events(rid)
 
-    r = await post(visitor, ask.action_path, action="propose", expert_id=cast.expert)
+    r = await post(visitor, ask.action_path, action="propose", expert_id=cast.expert.id)
     assert_page(r, 409, "This link was used to decline already")
     again = await post(visitor, ask.action_path, action="decline", reason="busy")
     assert_page(again, 200, "You have already answered", "Thank you for letting us know")
-    assert await world.events(cast.request) == events
-    await inbox.deliver()
-    assert len([m for m in await inbox.mails() if m.template == "asker_not_this_time"]) == 1
+    assert await world.events(rid) == events
+    await mailroom.run()
+    assert len([m for m in await mailroom.sent() if m.template == "asker_not_this_time"]) == 1
 
 
 # ---- invalid form input ----------------------------------------------------------
 
 
 async def test_invalid_form_input_is_a_friendly_4xx_page_and_changes_nothing(
-    world: World, inbox: Inbox, visitor: httpx.AsyncClient
+    world: World, mailroom: Mailroom, visitor: httpx.AsyncClient
 ) -> None:
-    cast = await cast_and_ask(world)
-    ask = await inbox.latest("connector_ask", cast.connector)
+    cast = await ONE_SUGGESTION.cast(world)
+    rid = await cast.ask(world)
+    ask = await mailroom.latest("connector_ask", cast.connector.id)
     path = ask.action_path
-    before = await state(world, cast.request)
+    before = await state(world, rid)
 
     cases: list[tuple[str, httpx.Response, int, str]] = [
         ("no action", await visitor.post(path, data={}), 400, "not something this link can do"),
@@ -499,7 +486,7 @@ async def test_invalid_form_input_is_a_friendly_4xx_page_and_changes_nothing(
         ),
         (
             "propose the asker",
-            await post(visitor, path, action="propose", expert_id=cast.asker),
+            await post(visitor, path, action="propose", expert_id=cast.asker.id),
             422,
             "",
         ),
@@ -521,19 +508,20 @@ async def test_invalid_form_input_is_a_friendly_4xx_page_and_changes_nothing(
         except AssertionError as exc:
             failures.append(f"[{name}] {exc}")
     assert not failures, "\n".join(failures)
-    assert await state(world, cast.request) == before
+    assert await state(world, rid) == before
 
     # The link still works for a real decision.
-    r = await post(visitor, path, action="propose", expert_id=cast.expert)
+    r = await post(visitor, path, action="propose", expert_id=cast.expert.id)
     assert_page(r, 200, "Thank you")
 
 
 async def test_malformed_or_oversized_bodies_get_a_page_not_json(
-    world: World, inbox: Inbox, visitor: httpx.AsyncClient
+    world: World, mailroom: Mailroom, visitor: httpx.AsyncClient
 ) -> None:
     """Whatever arrives at a page's address is answered with a page."""
-    cast = await cast_and_ask(world)
-    ask = await inbox.latest("connector_ask", cast.connector)
+    cast = await ONE_SUGGESTION.cast(world)
+    rid = await cast.ask(world)
+    ask = await mailroom.latest("connector_ask", cast.connector.id)
     cases = {
         "multipart without a boundary": await visitor.post(
             ask.action_path, content=b"--x\r\nfoo", headers={"Content-Type": "multipart/form-data"}
@@ -550,41 +538,43 @@ async def test_malformed_or_oversized_bodies_get_a_page_not_json(
         except AssertionError as exc:
             failures.append(f"[{name}] {exc}")
     assert not failures, "\n".join(failures)
-    assert (await world.view(cast.request))["state"] == "awaiting_connector"
+    assert (await world.view(rid))["state"] == "awaiting_connector"
 
 
 async def test_invalid_feedback_shows_the_feedback_page_again(
-    world: World, inbox: Inbox, visitor: httpx.AsyncClient, clock: FakeClock
+    world: World, mailroom: Mailroom, visitor: httpx.AsyncClient, clock: FakeClock
 ) -> None:
-    cast = await cast_and_ask(world)
-    await world.do(cast.request, "propose", cast.connector, {"expert_id": cast.expert})
-    await world.do(cast.request, "accept", cast.expert)
+    cast = await ONE_SUGGESTION.cast(world)
+    rid = await cast.ask(world)
+    await world.do(rid, "propose", cast.connector.id, {"expert_id": cast.expert.id})
+    await world.do(rid, "accept", cast.expert.id)
     clock.advance(timedelta(days=3, minutes=1))
-    feedback = await inbox.latest("asker_feedback_ask", cast.asker)
+    feedback = await mailroom.latest("asker_feedback_ask", cast.asker.id)
 
     for form in ({"action": "feedback"}, {"action": "feedback", "rating": "meh"}):
         r = await visitor.post(feedback.action_path, data=form)
         assert_page(r, 422, "Please choose one of the options", "Did it help?")
-    assert (await world.view(cast.request))["state"] == "introduced"
+    assert (await world.view(rid))["state"] == "introduced"
 
 
 # ---- unsubscribe -----------------------------------------------------------------
 
 
 async def test_the_unsubscribe_link_shows_then_one_click_stops_all_asks(
-    world: World, inbox: Inbox, visitor: httpx.AsyncClient
+    world: World, mailroom: Mailroom, visitor: httpx.AsyncClient
 ) -> None:
-    cast = await cast_and_ask(world)
-    ask = await inbox.latest("connector_ask", cast.connector)
+    cast = await ONE_SUGGESTION.cast(world)
+    await cast.ask(world)
+    ask = await mailroom.latest("connector_ask", cast.connector.id)
     assert dict(ask.email.headers)["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     path = ask.unsubscribe_path
-    person = (await world.api.get(f"/v1/people/{cast.connector}")).json()
+    person = (await world.api.get(f"/v1/people/{cast.connector.id}")).json()
 
     before = await link_rows(world)
     assert_page(await visitor.get(path), 200, f"Stop all emails to {person['email']}?")
     assert_page(await visitor.head(path), 200)
     assert await link_rows(world) == before
-    assert (await world.api.get(f"/v1/people/{cast.connector}")).json() == person
+    assert (await world.api.get(f"/v1/people/{cast.connector.id}")).json() == person
 
     # RFC 8058: the mail client posts exactly this body, nothing else.
     r = await visitor.post(
@@ -593,7 +583,7 @@ async def test_the_unsubscribe_link_shows_then_one_click_stops_all_asks(
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert_page(r, 200, "You will receive no more emails from us")
-    after = (await world.api.get(f"/v1/people/{cast.connector}")).json()
+    after = (await world.api.get(f"/v1/people/{cast.connector.id}")).json()
     assert after["preferences"]["never_contact"] is True
 
     # Asking them again is refused, however it is tried.
@@ -602,15 +592,15 @@ async def test_the_unsubscribe_link_shows_then_one_click_stops_all_asks(
         "/v1/intro-requests",
         json={
             "asker_id": other_asker,
-            "connector_id": cast.connector,
+            "connector_id": cast.connector.id,
             "topic": "hiring",
             "message": "Who hires well?",
         },
     )
     assert_problem(r, 409, "recipient_unavailable")
-    elsewhere = await world.ask(other_asker, cast.bystander, topic="hiring")
+    elsewhere = await world.ask(other_asker, cast.bystander.id, topic="hiring")
     r = await world.act(
-        elsewhere["id"], "forward", cast.bystander, {"connector_id": cast.connector}
+        elsewhere["id"], "forward", cast.bystander.id, {"connector_id": cast.connector.id}
     )
     assert_problem(r, 409, "recipient_unavailable")
 
@@ -628,32 +618,38 @@ async def test_the_unsubscribe_link_shows_then_one_click_stops_all_asks(
 
 
 async def test_unsubscribing_an_expert_refuses_later_proposals(
-    world: World, inbox: Inbox, visitor: httpx.AsyncClient
+    world: World, mailroom: Mailroom, visitor: httpx.AsyncClient
 ) -> None:
-    cast = await cast_and_ask(world)
-    first = await world.ask(cast.bystander, cast.connector, topic="pricing for agencies")
-    await world.do(first["id"], "propose", cast.connector, {"expert_id": cast.expert})
-    consent = await inbox.latest("expert_consent", cast.expert)
+    cast = await ONE_SUGGESTION.cast(world)
+    rid = await cast.ask(world)
+    first = await world.ask(cast.bystander.id, cast.connector.id, topic="pricing for agencies")
+    await world.do(first["id"], "propose", cast.connector.id, {"expert_id": cast.expert.id})
+    consent = await mailroom.latest("expert_consent", cast.expert.id)
     r = await visitor.post(consent.unsubscribe_path, data={"List-Unsubscribe": "One-Click"})
     assert_page(r, 200, "Done")
 
-    r = await world.act(cast.request, "propose", cast.connector, {"expert_id": cast.expert})
+    r = await world.act(rid, "propose", cast.connector.id, {"expert_id": cast.expert.id})
     assert_problem(r, 409, "recipient_unavailable")
     # Through the connector's page, the same refusal is a page, and Erin is no longer offered.
-    ask = await inbox.latest("connector_ask", cast.connector, cast.request)
-    page = await post(visitor, ask.action_path, action="propose", expert_id=cast.expert)
+    ask = await mailroom.latest("connector_ask", cast.connector.id, rid)
+    page = await post(visitor, ask.action_path, action="propose", expert_id=cast.expert.id)
     assert_page(page, 409, "opted out")
-    assert cast.expert not in [v for v, _ in options(page.text, "expert_id")]
+    assert cast.expert.id not in [v for v, _ in options(page.text, "expert_id")]
 
 
 # ---- the development mailbox ---------------------------------------------------
 
 
 async def test_the_dev_mailbox_shows_mail_in_development_only(
-    world: World, inbox: Inbox, visitor: httpx.AsyncClient, database_url: str, clock: FakeClock
+    world: World,
+    mailroom: Mailroom,
+    visitor: httpx.AsyncClient,
+    database_url: str,
+    clock: FakeClock,
 ) -> None:
-    cast = await cast_and_ask(world)
-    ask = await inbox.latest("connector_ask", cast.connector)
+    cast = await ONE_SUGGESTION.cast(world)
+    await cast.ask(world)
+    ask = await mailroom.latest("connector_ask", cast.connector.id)
     r = await visitor.get("/dev/mailbox")
     assert_page(r, 200, "Dev mailbox", ask.email.subject)
     assert f'href="http://127.0.0.1:8000{ask.action_path}"' in r.text
