@@ -16,7 +16,7 @@ from datetime import timedelta
 import pytest
 
 from tests.clock import FakeClock
-from tests.integration.conftest import NOW, Builder, later
+from tests.integration.builder import NOW, TIMING, Builder, later
 from tests.workspaces import Workspace as WorkspaceFixture
 from warmintro.api.container import Container
 from warmintro.domain.access import Principal
@@ -24,9 +24,8 @@ from warmintro.domain.errors import ConcurrentUpdate, WrongState
 from warmintro.domain.handlers import intro_requests as handlers
 from warmintro.domain.ids import new_id
 from warmintro.domain.intro_request import DeclineReason, IntroRequest, State
-from warmintro.domain.people import Timing, Workspace
+from warmintro.domain.people import Workspace
 
-TIMING = Timing()
 POSTGRES_ONLY = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 
 
