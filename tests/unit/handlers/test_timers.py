@@ -1,24 +1,14 @@
-"""Time on fakes: the durable timer fires reminders, expiry, hand-off and the feedback ask."""
+"""Time on fakes: the durable timer fires reminders, expiry, hand-off and the feedback
+ask, each once, and tells whom it should. The same stories end to end (the worker
+on SQL, the emails it sends) are in tests/e2e/email/test_timers.py."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
-from tests.unit.test_handlers import Cast, World
+from tests.unit.world import Cast, World
 from warmintro.domain.handlers.timers import fire_due_timers
 from warmintro.domain.intro_request import State
-
-
-@pytest.fixture(name="w")
-def _world() -> World:
-    return World()
-
-
-@pytest.fixture(name="cast")
-def _cast(w: World) -> Cast:
-    return Cast(*(w.person(n) for n in ("Ada", "Cyd", "Eve", "Ezra", "Flo", "Sam")))
 
 
 async def fire(w: World) -> int:
