@@ -18,12 +18,23 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.clock import FakeClock
 from tests.e2e.mail import drain
-from tests.e2e.world import collect
+from tests.e2e.world import World, collect
 from warmintro.api.container import Container
 from warmintro.infra.tables import metadata
 
+CREATED = ("intro_request.created",)
+"""A subscription to one event type: each new ask sends exactly one delivery."""
 SIGNATURE = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP = "X-Twilio-Email-Event-Webhook-Timestamp"
+
+
+def at(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+async def ask_again(world: World) -> str:
+    """One more intro request (one `intro_request.created` event) in the workspace."""
+    return (await world.party()).request
 
 
 class Hooks:
