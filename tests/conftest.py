@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.clock import FakeClock
 from tests.databases import database_per_backend
+from tests.settings import SettingsWithoutEnvFile
 from tests.workspaces import Workspace, new_workspace
 from warmintro.api.app import create_app
 from warmintro.api.container import Container, bootstrap
@@ -40,7 +41,7 @@ def clock() -> FakeClock:
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     """The app's settings: the test database, nothing read from `.env`."""
-    return Settings(database_url=database_url, _env_file=None)
+    return SettingsWithoutEnvFile(database_url=database_url)
 
 
 @pytest.fixture

@@ -45,7 +45,9 @@ ASK_CASES: dict[str, tuple[Body, str | None]] = {
 }
 
 
-async def test_bad_intro_request_bodies_are_422_and_create_nothing(world: World, party: Party):
+async def test_bad_intro_request_bodies_are_422_and_create_nothing(
+    world: World, party: Party
+) -> None:
     before = await world.requests()
     cases = Cases()
     for name, (make, code) in ASK_CASES.items():
@@ -82,7 +84,7 @@ PERSON_CASES: dict[str, Any] = {
 }
 
 
-async def test_bad_person_bodies_are_422_and_create_nothing(world: World):
+async def test_bad_person_bodies_are_422_and_create_nothing(world: World) -> None:
     cases = Cases()
     for name, body in PERSON_CASES.items():
         with cases.case(name):
@@ -103,7 +105,7 @@ PATCH_CASES: dict[str, Any] = {
 }
 
 
-async def test_bad_person_patches_are_422_and_change_nothing(world: World):
+async def test_bad_person_patches_are_422_and_change_nothing(world: World) -> None:
     who = await world.person(bio="original", expertise=["pricing"])
     cases = Cases()
     for name, body in PATCH_CASES.items():
@@ -113,7 +115,7 @@ async def test_bad_person_patches_are_422_and_change_nothing(world: World):
     cases.check()
 
 
-async def test_duplicate_email_is_409_and_creates_nothing(world: World):
+async def test_duplicate_email_is_409_and_creates_nothing(world: World) -> None:
     first = await world.person(email="Same@Example.com")
     before = await collect(world.api, "/v1/people")
     r = await world.api.post("/v1/people", json=person(email="same@example.COM"))
@@ -138,7 +140,7 @@ CONNECTION_CASES: dict[str, tuple[Callable[[str], Any], str | None]] = {
 }
 
 
-async def test_bad_connection_bodies_are_422_and_connect_nobody(world: World):
+async def test_bad_connection_bodies_are_422_and_connect_nobody(world: World) -> None:
     me, other = await world.pid(), await world.pid()
     cases = Cases()
     for name, (make, code) in CONNECTION_CASES.items():
@@ -242,7 +244,7 @@ ACTION_CASES: dict[str, tuple[str, str, Callable[[Party], Any], str | None]] = {
 }
 
 
-async def test_bad_decision_bodies_are_422_and_change_nothing(world: World, party: Party):
+async def test_bad_decision_bodies_are_422_and_change_nothing(world: World, party: Party) -> None:
     before = await world.snapshot(party.request)
     people = await collect(world.api, "/v1/people")
     cases = Cases()
@@ -255,7 +257,7 @@ async def test_bad_decision_bodies_are_422_and_change_nothing(world: World, part
     assert await collect(world.api, "/v1/people") == people
 
 
-async def test_malformed_json_is_422(world: World, party: Party):
+async def test_malformed_json_is_422(world: World, party: Party) -> None:
     before = await world.snapshot(party.request)
     people = await collect(world.api, "/v1/people")
     cases = Cases()
@@ -279,7 +281,7 @@ async def test_malformed_json_is_422(world: World, party: Party):
     assert await collect(world.api, "/v1/people") == people
 
 
-async def test_an_api_key_deciding_without_on_behalf_of_is_422(world: World, party: Party):
+async def test_an_api_key_deciding_without_on_behalf_of_is_422(world: World, party: Party) -> None:
     before = await world.snapshot(party.request)
     for action, body in [
         ("propose", {"expert_id": party.expert}),
@@ -299,7 +301,9 @@ async def test_an_api_key_deciding_without_on_behalf_of_is_422(world: World, par
     assert await world.snapshot(party.request) == before
 
 
-async def test_text_with_a_nul_character_is_422_on_every_backend(world: World, party: Party):
+async def test_text_with_a_nul_character_is_422_on_every_backend(
+    world: World, party: Party
+) -> None:
     """PostgreSQL cannot store U+0000 in text; the API must refuse it as invalid input
     (the same answer on SQLite), never fail with a 500."""
     people = await collect(world.api, "/v1/people")

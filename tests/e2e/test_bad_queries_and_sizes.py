@@ -4,11 +4,12 @@ limit: 422, 404 and 413 problems, and nothing changed."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 
 from tests.e2e.bodies import ask, assert_invalid, long, person
 from tests.e2e.world import Cases, Party, World, as_, assert_problem
 
-QUERY_CASES = [
+QUERY_CASES: list[tuple[str, dict[str, str | int]]] = [
     ("/v1/intro-requests", {"state": "bogus"}),
     ("/v1/intro-requests", {"state": "AWAITING_CONNECTOR"}),
     ("/v1/intro-requests", {"role": "boss"}),
@@ -30,7 +31,7 @@ QUERY_CASES = [
 ]
 
 
-async def test_bad_query_parameters_are_422(world: World, party: Party):
+async def test_bad_query_parameters_are_422(world: World, party: Party) -> None:
     cases = Cases()
     for path, params in QUERY_CASES:
         with cases.case(f"{path} {params}"):
@@ -54,7 +55,7 @@ MALFORMED_PATHS = [
 ]
 
 
-async def test_malformed_ids_in_paths_are_422(world: World, party: Party):
+async def test_malformed_ids_in_paths_are_422(world: World, party: Party) -> None:
     cases = Cases()
     for method, path in MALFORMED_PATHS:
         with cases.case(f"{method} {path}"):
@@ -83,7 +84,7 @@ UNKNOWN_ID_CASES = [
 ]
 
 
-async def test_unknown_ids_are_404(world: World, party: Party):
+async def test_unknown_ids_are_404(world: World, party: Party) -> None:
     before = await world.snapshot(party.request)
     cases = Cases()
     for method, path, body in UNKNOWN_ID_CASES:
@@ -101,7 +102,7 @@ async def test_unknown_ids_are_404(world: World, party: Party):
     assert await world.snapshot(party.request) == before
 
 
-async def test_a_body_over_256_kib_is_413_and_creates_nothing(world: World, party: Party):
+async def test_a_body_over_256_kib_is_413_and_creates_nothing(world: World, party: Party) -> None:
     before = await world.requests()
     huge = ask(party, message="x" * (256 * 1024 + 1))
     r = await world.api.post("/v1/intro-requests", json=huge)
@@ -112,8 +113,8 @@ async def test_a_body_over_256_kib_is_413_and_creates_nothing(world: World, part
     assert "new@example.com" not in (await world.api.get("/v1/people")).text
 
 
-async def test_a_streamed_body_over_256_kib_is_413_too(world: World):
-    async def chunks():  # no Content-Length: the limit must hold while reading
+async def test_a_streamed_body_over_256_kib_is_413_too(world: World) -> None:
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: the limit must hold
         yield b'{"email": "big@example.com", "name": "Big", "bio": "'
         for _ in range(40):
             yield b"y" * 8192

@@ -6,10 +6,13 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from tests.clock import FakeClock
 from tests.e2e.world import Party, World, assert_problem
 
 
-async def test_wrong_state_transitions_are_409_naming_the_current_state(world: World, party: Party):
+async def test_wrong_state_transitions_are_409_naming_the_current_state(
+    world: World, party: Party
+) -> None:
     rid = party.request
     before = await world.snapshot(rid)
     r = await world.act(rid, "feedback", party.asker, {"rating": "yes"})
@@ -38,7 +41,7 @@ async def test_wrong_state_transitions_are_409_naming_the_current_state(world: W
     assert await world.snapshot(rid) == before
 
 
-async def test_a_duplicate_ask_is_409(world: World, party: Party):
+async def test_a_duplicate_ask_is_409(world: World, party: Party) -> None:
     before = await world.requests()
     for topic in ("pricing a B2B SaaS product", "  Pricing a  b2b SaaS PRODUCT "):
         r = await world.api.post(
@@ -58,7 +61,9 @@ async def test_a_duplicate_ask_is_409(world: World, party: Party):
     assert again["id"] != party.request
 
 
-async def test_the_sixth_open_ask_to_a_connector_is_429_with_retry_after(world: World, clock):
+async def test_the_sixth_open_ask_to_a_connector_is_429_with_retry_after(
+    world: World, clock: FakeClock
+) -> None:
     connector = await world.pid("Busy connector")
     asks = []
     for i in range(5):
@@ -86,7 +91,9 @@ async def test_the_sixth_open_ask_to_a_connector_is_429_with_retry_after(world: 
     await world.ask(await world.pid(), connector, topic="now it fits")
 
 
-async def test_a_snoozed_connector_is_429_until_the_snooze_ends(world: World, clock):
+async def test_a_snoozed_connector_is_429_until_the_snooze_ends(
+    world: World, clock: FakeClock
+) -> None:
     connector = await world.pid()
     until = clock.now() + timedelta(days=2)
     r = await world.api.patch(
@@ -106,7 +113,9 @@ async def test_a_snoozed_connector_is_429_until_the_snooze_ends(world: World, cl
     assert r.status_code == 201, r.text
 
 
-async def test_never_contact_people_are_409_recipient_unavailable(world: World, party: Party):
+async def test_never_contact_people_are_409_recipient_unavailable(
+    world: World, party: Party
+) -> None:
     shy = await world.pid(preferences={"never_contact": True})
     before = await world.requests()
     r = await world.api.post(
@@ -127,7 +136,7 @@ async def test_never_contact_people_are_409_recipient_unavailable(world: World, 
     assert await world.snapshot(party.request) == snapshot
 
 
-async def test_an_expert_with_three_pending_consents_is_429(world: World, clock):
+async def test_an_expert_with_three_pending_consents_is_429(world: World, clock: FakeClock) -> None:
     expert = await world.pid("Popular expert")
     for i in range(3):
         party = await world.party(topic=f"topic {i}")
@@ -144,7 +153,7 @@ async def test_an_expert_with_three_pending_consents_is_429(world: World, clock)
 
 async def test_forwarding_respects_the_new_connectors_budget_and_duplicates(
     world: World, party: Party
-):
+) -> None:
     shy = await world.pid(preferences={"never_contact": True})
     full = await world.pid(preferences={"ask_budget": 0})
     before = await world.snapshot(party.request)
@@ -162,7 +171,7 @@ async def test_forwarding_respects_the_new_connectors_budget_and_duplicates(
     assert await world.snapshot(party.request) == before
 
 
-async def test_budget_and_duplicate_checks_hold_under_concurrent_asks(world: World):
+async def test_budget_and_duplicate_checks_hold_under_concurrent_asks(world: World) -> None:
     connector = await world.pid()
     askers = [await world.pid() for _ in range(8)]
     results = await asyncio.gather(

@@ -53,7 +53,8 @@ async def new_person(client: httpx.AsyncClient, label: str) -> str:
         json={"email": f"{label}-{new_id().hex[:12]}@example.com", "name": label.title()},
     )
     assert r.status_code == 201, r.text
-    return r.json()["id"]
+    person_id: str = r.json()["id"]
+    return person_id
 
 
 async def new_request(

@@ -86,10 +86,12 @@ class World:
         body.update(fields)
         r = await self.api.post("/v1/people", json=body)
         assert r.status_code == 201, r.text
-        return r.json()
+        created: dict[str, Any] = r.json()
+        return created
 
     async def pid(self, name: str | None = None, **fields: Any) -> str:
-        return (await self.person(name, **fields))["id"]
+        person_id: str = (await self.person(name, **fields))["id"]
+        return person_id
 
     async def connect(self, a: str, b: str, strength: int = 3, context: str = "") -> None:
         r = await self.api.post(
@@ -102,7 +104,8 @@ class World:
         body = {"ttl_seconds": ttl_seconds} if ttl_seconds else None
         r = await self.api.post(f"/v1/people/{person_id}/tokens", json=body)
         assert r.status_code == 201, r.text
-        return r.json()["token"]
+        token: str = r.json()["token"]
+        return token
 
     # ---- intro requests ---------------------------------------------------------
 
@@ -123,7 +126,8 @@ class World:
         }
         r = await self.api.post("/v1/intro-requests", json=body)
         assert r.status_code == 201, r.text
-        return r.json()
+        created: dict[str, Any] = r.json()
+        return created
 
     async def party(self, **extra: Any) -> Party:
         """Asker, connector and a would-be expert, and one ask in awaiting_connector."""
@@ -140,18 +144,22 @@ class World:
             f"/v1/intro-requests/{request_id}/{action}", json=json, headers=as_(actor)
         )
 
-    async def do(self, request_id: str, action: str, actor: str, json: Any = None) -> dict:
+    async def do(
+        self, request_id: str, action: str, actor: str, json: Any = None
+    ) -> dict[str, Any]:
         """An action that must succeed."""
         r = await self.act(request_id, action, actor, json)
         assert r.status_code == 200, r.text
-        return r.json()
+        request: dict[str, Any] = r.json()
+        return request
 
     async def view(self, request_id: str, person: str | None = None) -> dict[str, Any]:
         r = await self.api.get(
             f"/v1/intro-requests/{request_id}", headers=as_(person) if person else None
         )
         assert r.status_code == 200, r.text
-        return r.json()
+        request: dict[str, Any] = r.json()
+        return request
 
     async def events(self, request_id: str, person: str | None = None) -> list[dict[str, Any]]:
         """The whole timeline (all pages) as the API key, or as one person."""
@@ -165,7 +173,7 @@ class World:
         """Every intro request the API key sees (all pages)."""
         return await collect(self.api, "/v1/intro-requests", **params)
 
-    async def snapshot(self, request_id: str) -> tuple[dict, list]:
+    async def snapshot(self, request_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """The operator's view and timeline: compare before and after to prove nothing moved."""
         return await self.view(request_id), await self.events(request_id)
 

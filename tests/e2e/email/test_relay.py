@@ -7,6 +7,7 @@ import random
 import uuid
 from collections import Counter
 from datetime import timedelta
+from typing import TypedDict, Unpack
 
 import pytest
 import sqlalchemy as sa
@@ -72,9 +73,15 @@ class AlwaysBusy(RecordingMailer):
         raise SendFailed("421 try again later", permanent=False)
 
 
-def relay(container: Container, mailer: RecordingMailer, **kwargs: object) -> OutboxRelay:
+class RelayOptions(TypedDict, total=False):
+    batch: int
+
+
+def relay(
+    container: Container, mailer: RecordingMailer, **options: Unpack[RelayOptions]
+) -> OutboxRelay:
     composer = Composer(container.links, container.clock, container.settings.email_from)
-    return OutboxRelay(container.engine, composer, mailer, container.clock, **kwargs)  # type: ignore[arg-type]
+    return OutboxRelay(container.engine, composer, mailer, container.clock, **options)
 
 
 async def count_rows(container: Container, workspace_id: uuid.UUID) -> int:

@@ -17,6 +17,7 @@ import pytest
 from tests.clock import FakeClock
 from tests.e2e.mail import Mailroom
 from tests.e2e.world import World
+from tests.settings import SettingsWithoutEnvFile
 from warmintro.infra.settings import Settings
 
 
@@ -29,7 +30,8 @@ class Call:
 
     @property
     def outbox_id(self) -> str:
-        return self.body["custom_args"]["outbox_id"]
+        outbox_id: str = self.body["custom_args"]["outbox_id"]
+        return outbox_id
 
 
 @dataclass
@@ -94,13 +96,12 @@ def stub() -> Iterator[SendGridStub]:
 def settings(settings: Settings, stub: SendGridStub, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """The SendGrid transport, pointed at the stub."""
     monkeypatch.setenv("no_proxy", "127.0.0.1")
-    return Settings(
+    return SettingsWithoutEnvFile(
         database_url=settings.database_url,
         email_backend="sendgrid",
         sendgrid_api_key="SG.test",
         sendgrid_api_host=stub.url,
         send_timeout_seconds=5,
-        _env_file=None,
     )
 
 

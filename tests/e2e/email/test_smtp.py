@@ -19,6 +19,7 @@ from tests.clock import FakeClock
 from tests.e2e.mail import Mailroom
 from tests.e2e.servers import free_port
 from tests.e2e.world import World
+from tests.settings import SettingsWithoutEnvFile
 from warmintro.infra.settings import Settings
 from warmintro.infra.tables import people
 
@@ -71,13 +72,12 @@ def smtp_port() -> int:
 @pytest.fixture
 def settings(settings: Settings, smtp_port: int) -> Settings:
     """The SMTP transport, pointed at the catcher's port."""
-    return Settings(
+    return SettingsWithoutEnvFile(
         database_url=settings.database_url,
         email_backend="smtp",
         smtp_host="127.0.0.1",
         smtp_port=smtp_port,
         send_timeout_seconds=5,
-        _env_file=None,
     )
 
 
@@ -88,7 +88,8 @@ def catcher(smtp_port: int) -> Iterator[SmtpCatcher]:
 
 
 def addr(person: dict[str, Any]) -> str:
-    return person["email"]
+    email: str = person["email"]
+    return email
 
 
 async def test_a_flows_emails_arrive_as_multipart_alternative_to_the_right_recipients(

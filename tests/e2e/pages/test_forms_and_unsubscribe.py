@@ -17,9 +17,9 @@ from tests.e2e.mail import Mailroom
 from tests.e2e.pages.reading import assert_page, options
 from tests.e2e.pages.visits import link_rows, post, state
 from tests.e2e.world import World, assert_problem
+from tests.settings import SettingsWithoutEnvFile
 from warmintro.api.app import create_app
 from warmintro.api.container import bootstrap
-from warmintro.infra.settings import Settings
 
 BLURB = ONE_SUGGESTION.blurb
 
@@ -236,11 +236,10 @@ async def test_the_dev_mailbox_shows_mail_in_development_only(
     assert_page(r, 200, "Dev mailbox", ask.email.subject)
     assert f'href="http://127.0.0.1:8000{ask.action_path}"' in r.text
 
-    settings = Settings(
+    settings = SettingsWithoutEnvFile(
         database_url=database_url,
         environment="production",
         secret_key=secrets.token_urlsafe(30)[:40],
-        _env_file=None,
     )
     production = bootstrap(settings, clock)
     try:

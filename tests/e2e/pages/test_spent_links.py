@@ -126,13 +126,13 @@ async def test_forged_garbled_and_unknown_tokens_are_a_404_page(
     token = ask.action_path.removeprefix("/a/")
     header, payload, signature = token.split(".")
     purposes = [p.value for p in Purpose]
-    ws, rid = world.workspace.id, uuid.UUID(rid)
+    ws, request_id = world.workspace.id, uuid.UUID(rid)
     # Genuinely signed with the app's key, but never issued (its hash is not stored).
     unissued, _ = ActionTokens(container.settings.secret_key, [], container.clock, purposes).mint(
-        "connector", ws, uuid.UUID(cast.connector.id), rid, timedelta(days=1)
+        "connector", ws, uuid.UUID(cast.connector.id), request_id, timedelta(days=1)
     )
     other_key, _ = ActionTokens("k" * 40, [], container.clock, purposes).mint(
-        "connector", ws, uuid.UUID(cast.connector.id), rid, timedelta(days=1)
+        "connector", ws, uuid.UUID(cast.connector.id), request_id, timedelta(days=1)
     )
     # Someone else's claims under the genuine signature of the original token.
     claims = dict(jwt.get_unverified_claims(token), sub=cast.asker.id)

@@ -49,12 +49,14 @@ class Hooks:
             "/v1/webhook-endpoints", json={"url": url, "event_types": list(event_types)}
         )
         assert r.status_code == 201, r.text
-        return r.json()
+        endpoint: dict[str, Any] = r.json()
+        return endpoint
 
     async def get(self, endpoint_id: str) -> dict[str, Any]:
         r = await self.api.get(f"/v1/webhook-endpoints/{endpoint_id}")
         assert r.status_code == 200, r.text
-        return r.json()
+        endpoint: dict[str, Any] = r.json()
+        return endpoint
 
     async def deliveries(self, endpoint_id: str) -> list[dict[str, Any]]:
         return await collect(self.api, f"/v1/webhook-endpoints/{endpoint_id}/deliveries")

@@ -54,17 +54,20 @@ class Received:
 
     @property
     def payload(self) -> dict[str, Any]:
-        return json.loads(self.body)
+        payload: dict[str, Any] = json.loads(self.body)
+        return payload
 
     @property
     def type(self) -> str:
-        return self.payload["type"]
+        event_type: str = self.payload["type"]
+        return event_type
 
 
 def verify(secret: str, received: Received) -> dict[str, Any]:
     """Standard Webhooks verification, timestamp tolerance included (so only for
     deliveries sent while the FakeClock is within minutes of the real time)."""
-    return Webhook(secret).verify(received.body, received.headers)
+    verified: dict[str, Any] = Webhook(secret).verify(received.body, received.headers)
+    return verified
 
 
 def signed_with(secret: str, received: Received) -> bool:

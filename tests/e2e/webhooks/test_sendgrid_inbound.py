@@ -16,10 +16,10 @@ from tests.clock import FakeClock
 from tests.e2e.mail import Mailroom, addressed_to
 from tests.e2e.webhooks.drivers import SIGNATURE, TIMESTAMP, SendGrid
 from tests.e2e.world import Cases, World, assert_problem
+from tests.settings import SettingsWithoutEnvFile
 from tests.workspaces import Workspace
 from warmintro.api.app import create_app
 from warmintro.api.container import Container, bootstrap
-from warmintro.infra.settings import Settings
 from warmintro.infra.tables import inbound_events
 
 
@@ -38,7 +38,8 @@ async def person(world: World, name: str, **fields: Any) -> tuple[str, str]:
 async def email_status(api: httpx.AsyncClient, person_id: str) -> str:
     r = await api.get(f"/v1/people/{person_id}")
     assert r.status_code == 200, r.text
-    return r.json()["email_status"]
+    status: str = r.json()["email_status"]
+    return status
 
 
 async def inbound_count(container: Container, ws: uuid.UUID) -> int:
@@ -380,7 +381,7 @@ async def test_unsigned_tampered_foreign_or_stale_events_are_refused_and_change_
 async def test_without_a_configured_public_key_every_event_is_refused(
     database_url: str, clock: FakeClock, sendgrid: SendGrid
 ) -> None:
-    bare = bootstrap(Settings(database_url=database_url, _env_file=None), clock)
+    bare = bootstrap(SettingsWithoutEnvFile(database_url=database_url), clock)
     try:
         app = create_app(container=bare, migrate_on_start=False)
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)

@@ -15,10 +15,10 @@ from tests.e2e.mail import drain
 from tests.e2e.webhooks.drivers import CREATED, Hooks, ask_again
 from tests.e2e.webhooks.receiver import Receiver
 from tests.e2e.world import Cases, World, assert_problem, bearer
+from tests.settings import SettingsWithoutEnvFile
 from warmintro.api.app import create_app
 from warmintro.api.container import Container, bootstrap
 from warmintro.domain.handlers.workspaces import create_workspace
-from warmintro.infra.settings import Settings
 from warmintro.infra.uow import SqlUnitOfWork
 
 
@@ -47,11 +47,8 @@ async def test_webhook_urls_in_development_are_https_or_http_to_loopback(
 @pytest.fixture
 async def production(database_url: str, clock: FakeClock) -> AsyncIterator[Container]:
     """A production container on the same database (its own API key via a workspace)."""
-    settings = Settings(
-        database_url=database_url,
-        environment="production",
-        secret_key=secrets.token_urlsafe(30),
-        _env_file=None,
+    settings = SettingsWithoutEnvFile(
+        database_url=database_url, environment="production", secret_key=secrets.token_urlsafe(30)
     )
     assert len(settings.secret_key) == 40
     container = bootstrap(settings, clock)

@@ -67,7 +67,8 @@ async def test_every_event_of_a_full_intro_reaches_the_receiver_signed_and_witho
             bio=f"bio of {name} {tag}, who likes long walks",
         )
         private.extend([p["name"], p["email"], p["headline"], p["bio"]])
-        return p["id"]
+        person_id: str = p["id"]
+        return person_id
 
     def text(what: str) -> str:
         private.append(f"{what} {tag}")
@@ -171,8 +172,8 @@ async def test_an_endpoint_receives_only_the_event_types_it_subscribed_to(
         "intro_request.expert_proposed",
         "intro_request.introduced",
     ]
-    for r in wide.received:
-        verify(everything["secret"], r)
+    for received in wide.received:
+        verify(everything["secret"], received)
 
     r = await api.post(
         "/v1/webhook-endpoints",

@@ -8,6 +8,7 @@ import pytest
 
 from tests.integration.builder import NOW, Builder
 from tests.integration.repositories.backends import assert_utc
+from tests.paging import next_id
 from warmintro.domain.errors import AlreadyExists
 from warmintro.domain.ids import new_id
 from warmintro.domain.people import (
@@ -45,7 +46,7 @@ async def test_connections_add_page_and_list(build: Builder) -> None:
         if page.next_after is None:
             break
         assert page.next_after == page.items[-1].other_id
-        after = page.next_after
+        after = next_id(page)
     assert [len(p) for p in pages] == [2, 2, 1]
     flat = [c for p in pages for c in p]
     assert flat == sorted(mine, key=lambda c: c.other_id)

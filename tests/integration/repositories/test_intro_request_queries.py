@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.integration.builder import NOW, TIMING, Builder, later
 from tests.integration.repositories.backends import assert_utc
+from tests.paging import next_id
 from warmintro.domain.errors import DuplicateRequest
 from warmintro.domain.ids import new_id
 from warmintro.domain.intro_request import (
@@ -172,7 +174,7 @@ async def test_search_by_person_role_and_state_pages_newest_first(build: Builder
             if page.next_after is None:
                 return out
             assert page.next_after == page.items[-1].id
-            after = page.next_after
+            after = next_id(page)
         raise AssertionError("pagination did not end")
 
     newest_first = [r.id for r, _ in reversed(created)]
@@ -222,7 +224,7 @@ async def test_search_pages_newest_first_by_id(build: Builder) -> None:
             person_id=asker,
             role=Role.ASKER,
             state=None,
-            after=first.next_after,
+            after=next_id(first),
             limit=3,
         )
         as_connector = await uow.requests.search(
@@ -246,12 +248,13 @@ async def test_waiting_on_lists_the_open_asks_waiting_on_a_person(build: Builder
     with_an_expert = await build.add_request(new_id(), new_id(), "asked of them")
     closed = await build.add_request(new_id(), person, "closed")
     await build.add_request(person, new_id(), "their own ask")
+    steps: list[tuple[uuid.UUID, Callable[[IntroRequest], bool]]] = [
+        (passed_on.id, lambda r: r.propose(person, expert, "", later(1), TIMING)),
+        (with_an_expert.id, lambda r: r.propose(r.connector_id, person, "", later(1), TIMING)),
+        (closed.id, lambda r: r.decline(person, DeclineReason.BUSY, "", later(1), TIMING)),
+    ]
     async with build.uow() as uow:
-        for request_id, step in (
-            (passed_on.id, lambda r: r.propose(person, expert, "", later(1), TIMING)),
-            (with_an_expert.id, lambda r: r.propose(r.connector_id, person, "", later(1), TIMING)),
-            (closed.id, lambda r: r.decline(person, DeclineReason.BUSY, "", later(1), TIMING)),
-        ):
+        for request_id, step in steps:
             loaded = await uow.requests.get(build.workspace_id, request_id)
             assert loaded is not None and step(loaded)
             await uow.requests.save(loaded)

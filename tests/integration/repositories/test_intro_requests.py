@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -101,7 +102,9 @@ async def test_get_of_an_unknown_or_foreign_request_is_none(build: Builder) -> N
         assert await uow.requests.get(new_id(), request.id) is None
 
 
-async def party_rows(engine: AsyncEngine, build: Builder, request_id: uuid.UUID) -> set:  # type: ignore[type-arg]
+async def party_rows(
+    engine: AsyncEngine, build: Builder, request_id: uuid.UUID
+) -> set[tuple[uuid.UUID, str]]:
     found = await rows(
         engine,
         sa.select(request_parties.c.person_id, request_parties.c.role).where(
@@ -141,7 +144,7 @@ async def test_save_bumps_the_version_and_writes_events_and_parties(
     request = await build.add_request(asker, connector)
     assert request.version == 0
 
-    steps = [
+    steps: list[Callable[[IntroRequest], bool]] = [
         lambda r: r.propose(connector, expert, "she built it", later(1), TIMING),
         lambda r: r.decline(expert, DeclineReason.BUSY, "swamped", later(2), TIMING),
         lambda r: r.forward(connector, next_connector, "try him", later(3), TIMING),

@@ -7,6 +7,7 @@ import dataclasses
 import uuid
 
 from tests.integration.builder import NOW, Builder, later
+from tests.paging import next_id
 from warmintro.domain.ids import new_id
 from warmintro.domain.ports import WebhookMessage
 from warmintro.domain.webhooks import WebhookEndpoint
@@ -57,7 +58,7 @@ async def test_endpoints_round_trip_page_in_id_order_and_vanish_when_deleted(
         assert await uow.webhooks.get(build.workspace_id, third.id) is None
         assert await uow.webhooks.get(new_id(), first.id) is None
         page = await uow.webhooks.page(build.workspace_id, after=None, limit=1)
-        rest = await uow.webhooks.page(build.workspace_id, after=page.next_after, limit=5)
+        rest = await uow.webhooks.page(build.workspace_id, after=next_id(page), limit=5)
     live = sorted([first.id, second.id])
     assert [e.id for e in page.items + rest.items] == live
     assert page.next_after == live[0]
@@ -108,7 +109,7 @@ async def test_deliveries_page_newest_first_and_a_retry_queues_one_again(build: 
     async with build.uow(write=False) as uow:
         first = await uow.webhooks.deliveries(build.workspace_id, hook.id, after=None, limit=2)
         rest = await uow.webhooks.deliveries(
-            build.workspace_id, hook.id, after=first.next_after, limit=2
+            build.workspace_id, hook.id, after=next_id(first), limit=2
         )
     ids = [d.id for d in first.items + rest.items]
     assert ids == sorted(ids, reverse=True) and len(ids) == 3

@@ -179,11 +179,12 @@ async def test_an_unreachable_connector_is_unavailable(
 @pytest.mark.parametrize("field", ["connector_id", "target_id", "fallback_connector_ids"])
 async def test_an_unknown_person_id_is_refused(w: World, cast: Cast, field: str) -> None:
     nobody = uuid.uuid4()
-    fields: dict[str, Any] = {
+    by_field: dict[str, dict[str, Any]] = {
         "connector_id": {"connector": nobody},
         "target_id": {"target_id": nobody},
         "fallback_connector_ids": {"fallback_connector_ids": (nobody,)},
-    }[field]
+    }
+    fields = by_field[field]
     args = {"connector": cast.connector} | fields
     connector = args.pop("connector")
 

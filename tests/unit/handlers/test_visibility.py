@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from tests.paging import next_id
 from tests.unit.world import Cast, World, unchanged
 from warmintro.domain.access import Principal
 from warmintro.domain.errors import (
@@ -177,7 +178,7 @@ async def test_list_pages_with_a_cursor_newest_first(w: World, cast: Cast) -> No
         pages += 1
         if page.next_after is None:
             break
-        after = page.next_after
+        after = next_id(page)
 
     assert pages == 3
     assert seen == sorted(created, reverse=True)
