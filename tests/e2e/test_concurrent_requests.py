@@ -1,6 +1,7 @@
-"""Real concurrent HTTP requests against the app under uvicorn, on PostgreSQL:
-simultaneous decisions, identical creates, asks racing for a connector's budget.
-Exactly one of two conflicting decisions wins; the other is a 409."""
+"""Concurrent HTTP requests: asks racing for a connector's budget and identical
+creates (in process, on both backends), then the same and simultaneous decisions
+against the app under uvicorn on PostgreSQL. Exactly one of two conflicting
+decisions wins; the other is a 409."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import httpx
 import pytest
 
 from tests.e2e.servers import loopback_socket, serving
-from tests.e2e.world import as_, assert_problem
+from tests.e2e.world import World, as_, assert_problem
 from tests.workspaces import Workspace
 from warmintro.api.app import create_app
 from warmintro.api.container import Container
@@ -25,6 +26,36 @@ from warmintro.infra.uow import SqlUnitOfWork
 
 TIMING = Timing()
 POSTGRES_ONLY = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+
+
+async def test_budget_and_duplicate_checks_hold_under_concurrent_asks(world: World) -> None:
+    connector = await world.pid()
+    askers = [await world.pid() for _ in range(8)]
+    results = await asyncio.gather(
+        *[
+            world.api.post(
+                "/v1/intro-requests",
+                json={"asker_id": a, "connector_id": connector, "topic": "t", "message": "m"},
+            )
+            for a in askers
+        ]
+    )
+    assert sorted(r.status_code for r in results) == [201] * 5 + [429] * 3
+    assert len(await world.requests()) == 5
+
+    asker, other = await world.pid(), await world.pid()
+    body = {"asker_id": asker, "connector_id": other, "topic": "same", "message": "m"}
+    results = await asyncio.gather(
+        *[world.api.post("/v1/intro-requests", json=body) for _ in range(4)]
+    )
+    assert sorted(r.status_code for r in results) == [201, 409, 409, 409]
+    for r in results:
+        if r.status_code == 409:
+            assert_problem(r, 409, "duplicate_request")
+    assert len(await world.requests()) == 6
+
+
+# ---- over real sockets, on PostgreSQL ---------------------------------------------
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from tests.e2e.mail import addressed_to
 from tests.e2e.webhooks.drivers import Hooks, SendGrid, find_everywhere
 from tests.e2e.webhooks.receiver import Receiver, verify
 from tests.e2e.world import World, as_, assert_problem, bearer
-from tests.workspaces import Workspace
 
 
 @dataclass
@@ -162,7 +161,6 @@ async def test_erasure_withdraws_their_asks_moves_requests_waiting_on_them_and_k
     hooks: Hooks,
     receiver: Receiver,
     sendgrid: SendGrid,
-    workspace: Workspace,
 ) -> None:
     h = await build_history(world, api, hooks, receiver, sendgrid)
     rq, p = h.requests, h.people

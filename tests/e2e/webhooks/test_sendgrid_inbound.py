@@ -59,8 +59,6 @@ async def inbound_count(container: Container, ws: uuid.UUID) -> int:
 async def test_a_bounce_for_the_expert_stops_their_mail_and_returns_the_request_to_the_connector(
     world: World,
     sendgrid: SendGrid,
-    container: Container,
-    workspace: Workspace,
     api: httpx.AsyncClient,
 ) -> None:
     connector, connector_email = await person(world, "Connie Connector")
@@ -135,8 +133,6 @@ async def test_a_bounce_for_the_expert_stops_their_mail_and_returns_the_request_
 async def test_a_bounce_for_the_connector_hands_the_request_to_the_fallback(
     world: World,
     sendgrid: SendGrid,
-    container: Container,
-    workspace: Workspace,
     api: httpx.AsyncClient,
 ) -> None:
     asker = await world.pid("Asker")
@@ -169,7 +165,7 @@ async def test_a_bounce_for_the_connector_hands_the_request_to_the_fallback(
 
 
 async def test_a_bounce_for_the_connector_without_fallback_expires_the_request_neutrally(
-    world: World, sendgrid: SendGrid, container: Container, workspace: Workspace
+    world: World, sendgrid: SendGrid
 ) -> None:
     asker, asker_email = await person(world, "Asker")
     connector, connector_email = await person(world, "Lone Connector")
@@ -192,7 +188,7 @@ async def test_a_bounce_for_the_connector_without_fallback_expires_the_request_n
 
 
 async def test_a_bounced_connector_is_not_copied_on_a_later_introduction(
-    world: World, sendgrid: SendGrid, container: Container, workspace: Workspace
+    world: World, sendgrid: SendGrid
 ) -> None:
     """No more mail goes to a bounced address, as Cc neither."""
     party = await world.party()
@@ -262,8 +258,6 @@ async def test_each_undeliverable_kind_marks_the_address(
 async def test_delivered_and_open_events_are_noted_on_the_outbox_row(
     world: World,
     sendgrid: SendGrid,
-    container: Container,
-    workspace: Workspace,
     clock: FakeClock,
     api: httpx.AsyncClient,
 ) -> None:
