@@ -1,4 +1,4 @@
-"""Fixtures for the use-case tests: a world on the fakes, and its people."""
+"""Fixtures for the unit tests: a world on the fakes (tests/unit/world.py), and its people."""
 
 from __future__ import annotations
 
