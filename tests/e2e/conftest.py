@@ -1,4 +1,5 @@
-"""Fixtures for the HTTP end-to-end suite (the drivers live in tests/e2e/world.py)."""
+"""Fixtures for the end-to-end suites: the API driver, its mailroom, a party, and
+a client with no credentials (a visitor following a link, or an attacker)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from tests.conftest import Workspace
+from tests.e2e.mail import Mailroom
 from tests.e2e.world import Party, World
+from tests.workspaces import Workspace
 from warmintro.api.app import create_app
 from warmintro.api.container import Container
 
@@ -19,14 +21,20 @@ async def world(api: httpx.AsyncClient, workspace: Workspace, container: Contain
 
 
 @pytest.fixture
+def mailroom(world: World) -> Mailroom:
+    return world.mail
+
+
+@pytest.fixture
 async def party(world: World) -> Party:
     """Asker, connector, a would-be expert and one ask awaiting the connector."""
     return await world.party()
 
 
 @pytest.fixture
-async def anon(container: Container) -> AsyncIterator[httpx.AsyncClient]:
-    """A client on the same app state with no credentials at all."""
+async def visitor(container: Container) -> AsyncIterator[httpx.AsyncClient]:
+    """A client on the same app with no credentials at all: someone following a link
+    from an email, or an attacker."""
     app = create_app(container=container, migrate_on_start=False)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:

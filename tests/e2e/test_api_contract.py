@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from tests.e2e.world import World, as_, assert_problem, collect
+from tests.settings import SettingsWithoutEnvFile
 from warmintro.api.app import create_app
-from warmintro.infra.settings import Settings
 
 SPEC = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
 
@@ -19,7 +20,7 @@ SPEC = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
 # ---- Idempotency-Key ------------------------------------------------------------------
 
 
-async def test_same_idempotency_key_and_body_replays_the_first_response(world: World):
+async def test_same_idempotency_key_and_body_replays_the_first_response(world: World) -> None:
     asker, connector = await world.pid(), await world.pid()
     body = {"asker_id": asker, "connector_id": connector, "topic": "t", "message": "m"}
     key = {"Idempotency-Key": f"create-{uuid.uuid4()}"}
@@ -34,14 +35,14 @@ async def test_same_idempotency_key_and_body_replays_the_first_response(world: W
 
     assert [r["id"] for r in await world.requests()] == [first.json()["id"]]
     assert len(await world.events(first.json()["id"])) == 1
-    assert len(await world.outbox_rows(first.json()["id"])) == 1
+    assert len(await world.mail.rows(first.json()["id"])) == 1
 
     # Without the key, the same body is a new attempt (and here a duplicate ask).
     r = await world.api.post("/v1/intro-requests", json=body)
     assert_problem(r, 409, "duplicate_request")
 
 
-async def test_same_idempotency_key_with_another_body_is_422(world: World):
+async def test_same_idempotency_key_with_another_body_is_422(world: World) -> None:
     key = {"Idempotency-Key": "person-1"}
     first = await world.api.post(
         "/v1/people", json={"email": "one@example.com", "name": "One"}, headers=key
@@ -60,7 +61,7 @@ async def test_same_idempotency_key_with_another_body_is_422(world: World):
     assert replay.json() == first.json() and replay.headers["idempotent-replayed"] == "true"
 
 
-async def test_idempotency_key_on_a_decision_replays_it(world: World):
+async def test_idempotency_key_on_a_decision_replays_it(world: World) -> None:
     party = await world.party()
     key = {"Idempotency-Key": "propose-1", **as_(party.connector)}
     url = f"/v1/intro-requests/{party.request}/propose"
@@ -80,9 +81,14 @@ async def test_idempotency_key_on_a_decision_replays_it(world: World):
 
 
 async def walk(
-    api: httpx.AsyncClient, path: str, limit: int, headers: dict | None = None, **params
-) -> list[list[dict]]:
-    pages, cursor = [], None
+    api: httpx.AsyncClient,
+    path: str,
+    limit: int,
+    headers: dict[str, str] | None = None,
+    **params: Any,
+) -> list[list[dict[str, Any]]]:
+    pages: list[list[dict[str, Any]]] = []
+    cursor = None
     while True:
         query = {"limit": limit, **params, **({"cursor": cursor} if cursor else {})}
         r = await api.get(path, params=query, headers=headers)
@@ -96,7 +102,7 @@ async def walk(
         assert len(pages) < 50, "pagination does not end"
 
 
-async def test_people_pagination_walks_every_person_once_oldest_first(world: World):
+async def test_people_pagination_walks_every_person_once_oldest_first(world: World) -> None:
     created = [await world.pid(f"Person {i}") for i in range(7)]
     pages = await walk(world.api, "/v1/people", 3)
     assert [len(p) for p in pages] == [3, 3, 1]
@@ -107,7 +113,7 @@ async def test_people_pagination_walks_every_person_once_oldest_first(world: Wor
     assert [len(p) for p in await walk(world.api, "/v1/people", 100)] == [7]
 
 
-async def test_intro_request_pagination_walks_every_request_once_newest_first(world: World):
+async def test_intro_request_pagination_walks_every_request_once_newest_first(world: World) -> None:
     asker = await world.pid()
     connectors = [await world.pid(), await world.pid()]
     created = [
@@ -124,7 +130,7 @@ async def test_intro_request_pagination_walks_every_request_once_newest_first(wo
     assert {r["id"] for page in pages for r in page} == set(created[0::2])
 
 
-async def test_connection_pagination_walks_every_connection_once(world: World):
+async def test_connection_pagination_walks_every_connection_once(world: World) -> None:
     me = await world.pid()
     others = [await world.pid() for _ in range(5)]
     for other in others:
@@ -134,7 +140,7 @@ async def test_connection_pagination_walks_every_connection_once(world: World):
     assert sorted(c["person_id"] for page in pages for c in page) == sorted(others)
 
 
-async def test_event_pagination_walks_the_visible_timeline_once_oldest_first(world: World):
+async def test_event_pagination_walks_the_visible_timeline_once_oldest_first(world: World) -> None:
     party = await world.party()
     rid, connector = party.request, party.connector
     for _ in range(3):
@@ -158,7 +164,7 @@ async def test_event_pagination_walks_the_visible_timeline_once_oldest_first(wor
 # ---- filters ----------------------------------------------------------------------------
 
 
-async def test_intro_requests_filter_by_role_and_state(world: World):
+async def test_intro_requests_filter_by_role_and_state(world: World) -> None:
     me = await world.pid("Me")
     a, b, c = await world.pid(), await world.pid(), await world.pid()
     as_asker = (await world.ask(me, a, topic="one"))["id"]
@@ -169,7 +175,7 @@ async def test_intro_requests_filter_by_role_and_state(world: World):
     await world.do(as_expert, "accept", me)
     elsewhere = (await world.ask(a, c, topic="four"))["id"]
 
-    async def ids(headers=None, **params) -> set[str]:
+    async def ids(headers: dict[str, str] | None = None, **params: Any) -> set[str]:
         return {r["id"] for r in await collect(world.api, "/v1/intro-requests", headers, **params)}
 
     mine = as_(me)
@@ -187,14 +193,14 @@ async def test_intro_requests_filter_by_role_and_state(world: World):
     assert [r["viewer_role"] for r in listed] == ["connector"]
 
 
-async def test_people_filter_by_expertise_and_text(world: World):
+async def test_people_filter_by_expertise_and_text(world: World) -> None:
     ml = await world.pid("Ada Lovelace", expertise=["Machine Learning", "Math"])
     ml2 = await world.pid("Grace", headline="Compilers", expertise=["machine learning"])
     other = await world.pid(
         "Alan", headline="Codebreaker at 50% speed", email="turing@bletchley.example"
     )
 
-    async def ids(**params) -> list[str]:
+    async def ids(**params: Any) -> list[str]:
         return [p["id"] for p in await collect(world.api, "/v1/people", **params)]
 
     assert sorted(await ids(expertise="machine  LEARNING")) == sorted([ml, ml2])
@@ -212,15 +218,15 @@ async def test_people_filter_by_expertise_and_text(world: World):
 # ---- operations ---------------------------------------------------------------------------
 
 
-async def test_health_readiness_and_metrics(anon: httpx.AsyncClient, world: World):
-    r = await anon.get("/healthz")
+async def test_health_readiness_and_metrics(visitor: httpx.AsyncClient, world: World) -> None:
+    r = await visitor.get("/healthz")
     assert r.status_code == 200 and r.json() == {"status": "ok"}
-    r = await anon.get("/readyz")
+    r = await visitor.get("/readyz")
     assert r.status_code == 200 and r.json() == {"status": "ok"}
 
     someone = await world.pid()
-    assert (await anon.get(f"/v1/people/{someone}")).status_code == 401
-    r = await anon.get("/metrics")
+    assert (await visitor.get(f"/v1/people/{someone}")).status_code == 401
+    r = await visitor.get("/metrics")
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/plain")
     text = r.text
@@ -230,20 +236,20 @@ async def test_health_readiness_and_metrics(anon: httpx.AsyncClient, world: Worl
     assert someone not in text  # ids never become label values
 
 
-async def test_unknown_routes_and_methods_are_problems(anon: httpx.AsyncClient):
-    assert_problem(await anon.get("/v1/nope"), 404, "not_found")
-    assert_problem(await anon.delete("/healthz"), 405, "method_not_allowed")
+async def test_unknown_routes_and_methods_are_problems(visitor: httpx.AsyncClient) -> None:
+    assert_problem(await visitor.get("/v1/nope"), 404, "not_found")
+    assert_problem(await visitor.delete("/healthz"), 405, "method_not_allowed")
 
 
 # ---- the committed spec -------------------------------------------------------------------
 
 
 def served_spec() -> str:
-    app = create_app(Settings(database_url="sqlite+aiosqlite://", _env_file=None))
+    app = create_app(SettingsWithoutEnvFile(database_url="sqlite+aiosqlite://"))
     return json.dumps(app.openapi(), indent=2, sort_keys=True) + "\n"
 
 
-def test_committed_openapi_spec_equals_what_the_app_serves():
+def test_committed_openapi_spec_equals_what_the_app_serves() -> None:
     assert SPEC.exists(), f"{SPEC} is missing; run `warmintro openapi`"
     committed = SPEC.read_text()
     served = served_spec()
@@ -258,7 +264,7 @@ def test_committed_openapi_spec_equals_what_the_app_serves():
         )
 
 
-def test_spec_names_the_contract_endpoints():
+def test_spec_names_the_contract_endpoints() -> None:
     paths = json.loads(served_spec())["paths"]
     for path, methods in {
         "/v1/people": {"get", "post"},

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from typing import Any
 
+from tests.clock import FakeClock
 from tests.e2e.world import Party, World, as_, assert_problem, collect
 
 CREATED = "intro_request.created"
@@ -17,11 +19,13 @@ def at(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def types(events: list[dict]) -> list[str]:
+def types(events: list[dict[str, Any]]) -> list[str]:
     return [e["type"] for e in events]
 
 
-async def test_full_intro_create_propose_accept_feedback_completes(world: World, clock):
+async def test_full_intro_create_propose_accept_feedback_completes(
+    world: World, clock: FakeClock
+) -> None:
     asker, connector = await world.pid("Asker"), await world.pid("Connector")
     expert = await world.pid("Expert", expertise=["pricing"])
     seen: list[str] = []  # every response body of the flow
@@ -74,7 +78,7 @@ async def test_full_intro_create_propose_accept_feedback_completes(world: World,
     assert events[3]["data"]["rating"] == "yes"
 
     # Each step queued its email in the outbox, and nothing of the outbox is exposed.
-    rows = await world.outbox_rows(rid)
+    rows = await world.mail.rows(rid)
     assert sorted(r.template for r in rows) == sorted(
         ["connector_ask", "expert_consent", "introduction", "introduction", "connector_thank_you"]
     )
@@ -90,7 +94,9 @@ async def test_full_intro_create_propose_accept_feedback_completes(world: World,
     assert (await world.api.get("/v1/outbox")).status_code == 404
 
 
-async def test_connector_declines_without_fallbacks_closes_as_declined(world: World, party: Party):
+async def test_connector_declines_without_fallbacks_closes_as_declined(
+    world: World, party: Party
+) -> None:
     declined = await world.do(party.request, "decline", party.connector, {"reason": "busy"})
     assert declined["state"] == "declined"
     assert declined["decline_reason"] == "busy"
@@ -100,10 +106,10 @@ async def test_connector_declines_without_fallbacks_closes_as_declined(world: Wo
     assert "busy" not in json.dumps(await world.events(party.request, party.asker))
     assert types(await world.events(party.request)) == [CREATED, "intro_request.declined"]
     # The asker is told "not this time".
-    assert "asker_not_this_time" in [r.template for r in await world.outbox_rows(party.request)]
+    assert "asker_not_this_time" in [r.template for r in await world.mail.rows(party.request)]
 
 
-async def test_connector_decline_hands_off_to_next_fallback_who_proposes(world: World):
+async def test_connector_decline_hands_off_to_next_fallback_who_proposes(world: World) -> None:
     asker, connector, expert = await world.pid(), await world.pid(), await world.pid()
     first, second = await world.pid("Fallback 1"), await world.pid("Fallback 2")
     created = await world.ask(asker, connector, fallback_connector_ids=[first, second])
@@ -129,7 +135,7 @@ async def test_connector_decline_hands_off_to_next_fallback_who_proposes(world: 
     assert proposed["connector_id"] == first
 
 
-async def test_hand_off_skips_fallbacks_who_cannot_be_asked_and_then_closes(world: World):
+async def test_hand_off_skips_fallbacks_who_cannot_be_asked_and_then_closes(world: World) -> None:
     asker, connector = await world.pid(), await world.pid()
     opted_out, snoozed, willing = await world.pid(), await world.pid(), await world.pid()
     rid = (await world.ask(asker, connector, fallback_connector_ids=[opted_out, snoozed, willing]))[
@@ -157,7 +163,7 @@ async def test_hand_off_skips_fallbacks_who_cannot_be_asked_and_then_closes(worl
 
 async def test_forward_moves_the_ask_and_the_old_connector_can_no_longer_act(
     world: World, party: Party
-):
+) -> None:
     rid = party.request
     c2, c3, c4, c5 = [await world.pid(f"C{i}") for i in range(2, 6)]
 
@@ -198,7 +204,7 @@ async def test_forward_moves_the_ask_and_the_old_connector_can_no_longer_act(
 
 async def test_expert_decline_returns_to_connector_with_reason_for_connector_only(
     world: World, party: Party
-):
+) -> None:
     rid = party.request
     await world.do(rid, "propose", party.connector, {"expert_id": party.expert})
     back = await world.do(rid, "decline", party.expert, {"reason": "not_a_fit", "note": "no"})
@@ -230,7 +236,9 @@ async def test_expert_decline_returns_to_connector_with_reason_for_connector_onl
     assert again["state"] == "awaiting_expert" and again["expert_id"] == other
 
 
-async def test_proposing_a_new_expert_by_email_creates_the_person(world: World, party: Party):
+async def test_proposing_a_new_expert_by_email_creates_the_person(
+    world: World, party: Party
+) -> None:
     email = "new.expert@Example.COM"
     proposed = await world.do(
         party.request,
@@ -264,7 +272,7 @@ async def test_proposing_a_new_expert_by_email_creates_the_person(world: World, 
     assert accepted["state"] == "introduced"
 
 
-async def test_suggestions_rank_the_connectors_connections_by_topic_match(world: World):
+async def test_suggestions_rank_the_connectors_connections_by_topic_match(world: World) -> None:
     asker, connector = await world.pid("Asker", expertise=["pricing"]), await world.pid("C")
     best = await world.pid("Best", expertise=["pricing", "saas"])
     good = await world.pid("Good", expertise=["pricing"])
@@ -306,7 +314,7 @@ async def test_suggestions_rank_the_connectors_connections_by_topic_match(world:
     assert_problem(r, 403, "not_permitted")
 
 
-async def test_asker_cancels_a_waiting_request(world: World, party: Party):
+async def test_asker_cancels_a_waiting_request(world: World, party: Party) -> None:
     rid = party.request
     r = await world.act(rid, "cancel", party.connector)
     assert_problem(r, 403, "not_permitted")
@@ -319,20 +327,20 @@ async def test_asker_cancels_a_waiting_request(world: World, party: Party):
     r = await world.act(rid, "accept", party.expert)
     assert_problem(r, 409, "wrong_state", current_state="cancelled")
     # The waiting expert is told.
-    party_cancelled = [r for r in await world.outbox_rows(rid) if r.template == "party_cancelled"]
+    party_cancelled = [r for r in await world.mail.rows(rid) if r.template == "party_cancelled"]
     assert [str(r.recipient_id) for r in party_cancelled] == [party.expert]
 
 
-async def test_repeating_a_decision_is_idempotent(world: World, party: Party):
+async def test_repeating_a_decision_is_idempotent(world: World, party: Party) -> None:
     rid = party.request
 
-    async def twice(action: str, actor: str, body: dict | None = None) -> dict:
+    async def twice(action: str, actor: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         first = await world.do(rid, action, actor, body)
-        events, emails = await world.events(rid), len(await world.outbox_rows(rid))
+        events, emails = await world.events(rid), len(await world.mail.rows(rid))
         again = await world.do(rid, action, actor, body)
         assert again == first, action
         assert await world.events(rid) == events, f"{action} recorded a second event"
-        assert len(await world.outbox_rows(rid)) == emails, f"{action} sent a second email"
+        assert len(await world.mail.rows(rid)) == emails, f"{action} sent a second email"
         return first
 
     await twice("propose", party.connector, {"expert_id": party.expert})
@@ -354,7 +362,7 @@ async def test_repeating_a_decision_is_idempotent(world: World, party: Party):
 
 async def test_a_different_decision_after_one_is_taken_is_409_naming_the_state(
     world: World, party: Party
-):
+) -> None:
     rid = party.request
     await world.do(rid, "propose", party.connector, {"expert_id": party.expert})
     other = await world.pid()

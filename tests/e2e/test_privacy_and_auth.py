@@ -3,23 +3,25 @@ credentials that must be refused, workspace isolation and erasure."""
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Awaitable
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
 from jose import jwt
 
-from tests.e2e.world import Cases, Party, World, as_, assert_problem, bearer, collect
+from tests.clock import FakeClock
+from tests.e2e.world import Cases, Party, World, as_, assert_problem, bearer, collect, jwt_segment
 from warmintro.infra.tokens import MEMBER_AUDIENCE, SignedTokens, _derive, _kid
 
 
-async def ok(call: Awaitable[httpx.Response]) -> dict:
+async def ok(call: Awaitable[httpx.Response]) -> dict[str, Any]:
     r = await call
     assert r.status_code == 200, r.text
-    return r.json()
+    body: dict[str, Any] = r.json()
+    return body
 
 
 async def asker_sees(world: World, rid: str, headers: dict[str, str]) -> str:
@@ -74,18 +76,20 @@ async def check_asker_never_sees_the_expert_before_acceptance(
     assert shy["id"] not in text and "swamped" not in text
 
 
-async def test_asker_never_sees_the_expert_before_acceptance(world: World):
+async def test_asker_never_sees_the_expert_before_acceptance(world: World) -> None:
     asker = await world.pid("Asker")
     await check_asker_never_sees_the_expert_before_acceptance(world, asker, as_(asker))
 
 
-async def test_asker_with_a_member_token_never_sees_the_expert_before_acceptance(world: World):
+async def test_asker_with_a_member_token_never_sees_the_expert_before_acceptance(
+    world: World,
+) -> None:
     asker = await world.pid("Asker")
     token = await world.token(asker)
     await check_asker_never_sees_the_expert_before_acceptance(world, asker, bearer(token))
 
 
-async def test_a_declined_expert_does_not_learn_who_came_next(world: World, party: Party):
+async def test_a_declined_expert_does_not_learn_who_came_next(world: World, party: Party) -> None:
     fallback = await world.pid("Fallback")
     rid = (
         await world.ask(party.asker, party.connector, topic="t2", fallback_connector_ids=[fallback])
@@ -111,7 +115,7 @@ async def test_a_declined_expert_does_not_learn_who_came_next(world: World, part
     ]
 
 
-async def test_member_token_sees_only_requests_its_person_is_party_to(world: World):
+async def test_member_token_sees_only_requests_its_person_is_party_to(world: World) -> None:
     mine = await world.party()
     theirs = await world.party()
     token = await world.token(mine.asker)
@@ -145,7 +149,9 @@ async def test_member_token_sees_only_requests_its_person_is_party_to(world: Wor
     assert r.status_code == 200 and r.json()["state"] == "introduced"
 
 
-async def test_member_token_cannot_manage_people_or_act_for_others(world: World, party: Party):
+async def test_member_token_cannot_manage_people_or_act_for_others(
+    world: World, party: Party
+) -> None:
     token = await world.token(party.asker)
     member = bearer(token)
     before = await collect(world.api, "/v1/people")
@@ -191,10 +197,6 @@ async def test_member_token_cannot_manage_people_or_act_for_others(world: World,
     assert {p["id"] for p in people if p["email"]} == {party.asker}
 
 
-def _b64(data: dict) -> str:
-    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
-
-
 @pytest.fixture
 async def member_token(world: World, party: Party) -> str:
     return await world.token(party.asker)
@@ -205,8 +207,10 @@ def _rejects(r: httpx.Response) -> None:
     assert r.headers["www-authenticate"].startswith("Bearer")
 
 
-async def test_member_token_works_before_it_is_tampered_with(anon, member_token: str):
-    r = await anon.get("/v1/intro-requests", headers=bearer(member_token))
+async def test_member_token_works_before_it_is_tampered_with(
+    visitor: httpx.AsyncClient, member_token: str
+) -> None:
+    r = await visitor.get("/v1/intro-requests", headers=bearer(member_token))
     assert r.status_code == 200 and len(r.json()["items"]) == 1
 
 
@@ -221,19 +225,22 @@ FORGERIES = [
 
 
 def forge(kind: str, genuine: str, world: World, party: Party) -> str:
+    forged: str  # python-jose is untyped: what jwt.encode returns is a str
     header = jwt.get_unverified_header(genuine)
     claims = jwt.get_unverified_claims(genuine)
     key = _derive(world.container.settings.secret_key, MEMBER_AUDIENCE)
     head, payload, signature = genuine.split(".")
     if kind == "bad_signature":
-        return jwt.encode(claims, "not the secret", algorithm="HS256", headers=header)
+        forged = jwt.encode(claims, "not the secret", algorithm="HS256", headers=header)
+        return forged
     if kind == "swapped_subject":
-        return f"{head}.{_b64({**claims, 'sub': party.connector})}.{signature}"
+        return f"{head}.{jwt_segment({**claims, 'sub': party.connector})}.{signature}"
     if kind == "alg_none":
-        return f"{_b64({'alg': 'none', 'typ': 'JWT', 'kid': header['kid']})}.{payload}."
+        return f"{jwt_segment({'alg': 'none', 'typ': 'JWT', 'kid': header['kid']})}.{payload}."
     if kind == "other_audience":
         claims["aud"] = "warmintro:action"
-        return jwt.encode(claims, key, algorithm="HS256", headers={"kid": _kid(key)})
+        forged = jwt.encode(claims, key, algorithm="HS256", headers={"kid": _kid(key)})
+        return forged
     if kind == "other_purpose_key":
         other = SignedTokens(
             world.container.settings.secret_key, [], "warmintro:action", world.container.clock
@@ -241,30 +248,37 @@ def forge(kind: str, genuine: str, world: World, party: Party) -> str:
         return other.sign({"sub": claims["sub"], "wid": claims["wid"]}, timedelta(hours=1))[0]
     assert kind == "no_expiry"
     claims.pop("exp")
-    return jwt.encode(claims, key, algorithm="HS256", headers={"kid": _kid(key)})
+    forged = jwt.encode(claims, key, algorithm="HS256", headers={"kid": _kid(key)})
+    return forged
 
 
-async def test_forged_member_tokens_are_401(world: World, anon, party: Party, member_token):
+async def test_forged_member_tokens_are_401(
+    world: World, visitor: httpx.AsyncClient, party: Party, member_token: str
+) -> None:
     cases = Cases()
     for kind in FORGERIES:
         with cases.case(kind):
             token = forge(kind, member_token, world, party)
-            _rejects(await anon.get("/v1/intro-requests", headers=bearer(token)))
+            _rejects(await visitor.get("/v1/intro-requests", headers=bearer(token)))
             url = f"/v1/intro-requests/{party.request}/cancel"
-            _rejects(await anon.post(url, headers=bearer(token)))
+            _rejects(await visitor.post(url, headers=bearer(token)))
     cases.check()
     assert (await world.view(party.request))["state"] == "awaiting_connector"
 
 
-async def test_expired_member_token_is_401(world: World, anon, party: Party, clock):
+async def test_expired_member_token_is_401(
+    world: World, visitor: httpx.AsyncClient, party: Party, clock: FakeClock
+) -> None:
     token = await world.token(party.asker, ttl_seconds=60)
-    r = await anon.get(f"/v1/intro-requests/{party.request}", headers=bearer(token))
+    r = await visitor.get(f"/v1/intro-requests/{party.request}", headers=bearer(token))
     assert r.status_code == 200
     clock.advance(timedelta(seconds=61))
-    _rejects(await anon.get(f"/v1/intro-requests/{party.request}", headers=bearer(token)))
+    _rejects(await visitor.get(f"/v1/intro-requests/{party.request}", headers=bearer(token)))
 
 
-async def test_missing_or_garbage_credentials_are_401(world: World, anon):
+async def test_missing_or_garbage_credentials_are_401(
+    world: World, visitor: httpx.AsyncClient
+) -> None:
     unknown = f"Bearer wik_{world.workspace.id.hex}_{'A' * 43}"  # well-formed, never issued
     cases = Cases()
     for authorization in [
@@ -286,19 +300,20 @@ async def test_missing_or_garbage_credentials_are_401(world: World, anon):
         ]:
             with cases.case(f"{authorization!r} {method} {path}"):
                 body = {"email": "a@b.co", "name": "A"} if method == "POST" else None
-                _rejects(await anon.request(method, path, headers=headers, json=body))
+                _rejects(await visitor.request(method, path, headers=headers, json=body))
     cases.check()
     assert await collect(world.api, "/v1/people") == []
 
 
-async def test_another_workspace_is_invisible(world: World):
+async def test_another_workspace_is_invisible(world: World) -> None:
     other_key = await world.other_workspace()
     theirs_headers = bearer(other_key)
 
-    async def post(path: str, body: dict | None = None) -> dict:
+    async def post(path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         r = await world.api.post(path, json=body, headers=theirs_headers)
         assert r.status_code == 201, r.text
-        return r.json()
+        created: dict[str, Any] = r.json()
+        return created
 
     b_asker = (await post("/v1/people", {"email": "ba@example.com", "name": "BA"}))["id"]
     b_conn = (await post("/v1/people", {"email": "bc@example.com", "name": "BC"}))["id"]
@@ -384,7 +399,7 @@ async def test_another_workspace_is_invisible(world: World):
     assert [i["id"] for i in r.json()["items"]] == [b_req]
 
 
-async def test_erasure_makes_the_person_404_and_removes_their_email(world: World):
+async def test_erasure_makes_the_person_404_and_removes_their_email(world: World) -> None:
     email = "forget.me@example.com"
     gone = await world.person("Forget Me", email=email, bio="my life story")
     connector = await world.pid("Connector")
@@ -408,17 +423,15 @@ async def test_erasure_makes_the_person_404_and_removes_their_email(world: World
     r = await world.api.post(f"/v1/people/{gone['id']}/tokens")
     assert_problem(r, 404, "not_found")
 
-    texts = [
-        (await world.api.get(path, params=params)).text
-        for path, params in [
-            ("/v1/people", {"limit": 100}),
-            ("/v1/people", {"q": "forget"}),
-            (f"/v1/people/{connector}/connections", {}),
-            ("/v1/intro-requests", {}),
-            (f"/v1/intro-requests/{rid}", {}),
-            (f"/v1/intro-requests/{rid}/events", {}),
-        ]
+    reads: list[tuple[str, dict[str, str | int]]] = [
+        ("/v1/people", {"limit": 100}),
+        ("/v1/people", {"q": "forget"}),
+        (f"/v1/people/{connector}/connections", {}),
+        ("/v1/intro-requests", {}),
+        (f"/v1/intro-requests/{rid}", {}),
+        (f"/v1/intro-requests/{rid}/events", {}),
     ]
+    texts = [(await world.api.get(path, params=params)).text for path, params in reads]
     blob = "\n".join(texts)
     assert email not in blob and "Forget Me" not in blob and "my life story" not in blob
     assert "a message only I wrote" not in blob and "my private thanks" not in blob
@@ -438,7 +451,9 @@ async def test_erasure_makes_the_person_404_and_removes_their_email(world: World
     assert_problem(r, 422, "unknown_person")
 
 
-async def test_a_member_token_of_another_workspace_sees_nothing_here(world: World, party: Party):
+async def test_a_member_token_of_another_workspace_sees_nothing_here(
+    world: World, party: Party
+) -> None:
     other_key = await world.other_workspace()
     r = await world.api.post(
         "/v1/people", json={"email": "o@example.com", "name": "O"}, headers=bearer(other_key)
@@ -461,7 +476,7 @@ async def test_a_member_token_of_another_workspace_sees_nothing_here(world: Worl
     assert [p["id"] for p in people] == [outsider]
 
 
-async def test_members_see_emails_only_of_themselves(world: World, party: Party):
+async def test_members_see_emails_only_of_themselves(world: World, party: Party) -> None:
     token = await world.token(party.connector)
     r = await world.api.get(f"/v1/people/{party.asker}", headers=bearer(token))
     assert r.status_code == 200 and r.json()["email"] is None
@@ -472,7 +487,7 @@ async def test_members_see_emails_only_of_themselves(world: World, party: Party)
     assert (await world.api.get(f"/v1/people/{party.asker}")).json()["email"]
 
 
-async def test_members_cannot_find_people_by_email(world: World, party: Party):
+async def test_members_cannot_find_people_by_email(world: World, party: Party) -> None:
     hidden = await world.person("Hidden", email="secret.person@corp.example")
     member = bearer(await world.token(party.asker))
     r = await world.api.get("/v1/people", params={"q": "secret.person@corp"}, headers=member)

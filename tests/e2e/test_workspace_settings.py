@@ -6,13 +6,8 @@ from datetime import timedelta
 
 import httpx
 
-from tests.support import FakeClock
-
-
-async def _person(api: httpx.AsyncClient, name: str) -> str:
-    r = await api.post("/v1/people", json={"email": f"{name}@example.com", "name": name})
-    assert r.status_code == 201, r.text
-    return r.json()["id"]
+from tests.clock import FakeClock
+from tests.e2e.world import World
 
 
 async def test_defaults_are_those_of_the_design(api: httpx.AsyncClient) -> None:
@@ -30,7 +25,7 @@ async def test_defaults_are_those_of_the_design(api: httpx.AsyncClient) -> None:
 
 
 async def test_new_asks_follow_changed_deadlines_and_budgets(
-    api: httpx.AsyncClient, clock: FakeClock
+    api: httpx.AsyncClient, world: World, clock: FakeClock
 ) -> None:
     r = await api.patch(
         "/v1/workspace",
@@ -41,7 +36,7 @@ async def test_new_asks_follow_changed_deadlines_and_budgets(
     )
     assert r.status_code == 200, r.text
     assert r.json()["timing"]["connector_deadline_hours"] == 48.0
-    asker, other, connector = [await _person(api, n) for n in ("ann", "bob", "cat")]
+    asker, other, connector = [await world.pid(n) for n in ("ann", "bob", "cat")]
     created = await api.post(
         "/v1/intro-requests",
         json={"asker_id": asker, "connector_id": connector, "topic": "t", "message": "m"},
@@ -66,8 +61,10 @@ async def test_a_reminder_after_its_deadline_is_refused_and_changes_nothing(
     assert (await api.get("/v1/workspace")).json() == before
 
 
-async def test_members_cannot_see_or_change_workspace_settings(api: httpx.AsyncClient) -> None:
-    person = await _person(api, "mia")
+async def test_members_cannot_see_or_change_workspace_settings(
+    api: httpx.AsyncClient, world: World
+) -> None:
+    person = await world.pid("mia")
     token = (await api.post(f"/v1/people/{person}/tokens")).json()["token"]
     headers = {"Authorization": f"Bearer {token}"}
     assert (await api.get("/v1/workspace", headers=headers)).status_code == 403

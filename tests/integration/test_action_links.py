@@ -16,7 +16,7 @@ from datetime import datetime
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import Workspace as WorkspaceFixture
+from tests.workspaces import Workspace as WorkspaceFixture
 from warmintro.api.container import Container
 from warmintro.domain.access import Principal
 from warmintro.domain.action_links import Purpose, token_hash

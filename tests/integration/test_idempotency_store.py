@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.support import FakeClock
+from tests.clock import FakeClock
 from warmintro.domain.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from warmintro.domain.ids import new_id
 from warmintro.infra.idempotency import LOCK, IdempotencyStore, StoredResponse

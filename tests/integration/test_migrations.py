@@ -4,7 +4,7 @@ and every key and index leads with workspace_id (DESIGN.md §6)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from itertools import pairwise
 
 import pytest
@@ -26,13 +26,14 @@ WORKSPACE_KEYED = [t for t in metadata.sorted_tables if t.name != "workspaces"]
 QUEUE_INDEXES = {"ix_outbox_due", "ix_timers_due", "ix_webhook_deliveries_due"}
 
 
-def history() -> list[tuple[str, str | None]]:
-    """(revision, its down revision), oldest first."""
+def history() -> list[tuple[str, str | Sequence[str] | None]]:
+    """(revision, its down revision), oldest first; a merge would have several down
+    revisions, which test_history_is_linear_and_starts_at_base refuses."""
     script = ScriptDirectory.from_config(migrate.alembic_config())
     assert len(script.get_heads()) == 1, "the history must have a single head"
     steps = list(script.walk_revisions("base", "heads"))
     steps.reverse()
-    return [(s.revision, s.down_revision) for s in steps]  # type: ignore[misc]
+    return [(s.revision, s.down_revision) for s in steps]
 
 
 @pytest.fixture
@@ -115,10 +116,10 @@ def test_every_key_and_index_in_code_leads_with_workspace_id() -> None:
     assert metadata.tables["workspaces"].primary_key.columns.keys() == ["workspace_id"]
 
 
-def _leading_columns(sync: Connection) -> list[tuple[str, str, str]]:
+def _leading_columns(sync: Connection) -> list[tuple[str, str, str | None]]:
     """(table, what, first column) of every key, unique constraint and index."""
     inspector = sa.inspect(sync)
-    found = []
+    found: list[tuple[str, str, str | None]] = []
     for table in inspector.get_table_names():
         if table in ("alembic_version", "workspaces"):
             continue

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import BACKENDS, discard_database, migrated_database
+from tests.databases import BACKENDS, discard_database, migrated_database
 from warmintro.api.container import Container, bootstrap
 from warmintro.infra.settings import Settings
 from warmintro.infra.tables import outbox
@@ -177,7 +177,6 @@ async def test_a_failing_timer_stage_sits_out_its_backoff_and_holds_back_nothing
             outbox.insert().values(
                 workspace_id=uuid.uuid4(),
                 id=row_id,
-                kind="email",
                 template="connector_ask",
                 recipient_id=uuid.uuid4(),
                 cc_ids=[],

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.support import FakeClock
+from tests.clock import FakeClock
 from tests.unit.fakes import FakeMemberTokenCodec, FakeStore, FakeUnitOfWorkFactory
 from warmintro.domain.access import Authenticator, hash_api_key, new_api_key
 from warmintro.domain.errors import InvalidInput, Unauthenticated

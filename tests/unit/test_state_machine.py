@@ -14,18 +14,19 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from warmintro.domain.errors import DomainError
+from warmintro.domain.events import Event
 from warmintro.domain.intro_request import (
     MAX_HOPS,
     MAX_NOTE,
+    Action,
     DeclineReason,
-    Event,
     IntroRequest,
     Rating,
     Role,
     State,
 )
 from warmintro.domain.people import Timing
-from warmintro.domain.views import Viewer, event_visible, visible_expert_id
+from warmintro.domain.views import Viewer, project_event, visible_expert_id
 
 AC, AE = State.AWAITING_CONNECTOR, State.AWAITING_EXPERT
 INTRODUCED, COMPLETED = State.INTRODUCED, State.COMPLETED
@@ -266,11 +267,39 @@ class IntroLifecycle(RuleBasedStateMachine):
         if introduced:
             hidden.discard(str(request.expert_id))
         for event in request.events:
-            data = event_visible(event, request, asker)
-            if data is None:
+            seen = project_event(event, request, asker)
+            if seen is None:
                 continue
+            data = seen.data
             assert not hidden & {str(v) for v in data.values()}, (event.type, data)
             assert "reason" not in data, "decline reasons reach the connector only"
+
+    @invariant()
+    def the_actions_offered_are_exactly_those_that_would_apply(self) -> None:
+        """What `actions_for` offers a person (the pages show it) is what the
+        aggregate would do for them now: no dead button, no missing one."""
+        request = self.request
+        stranger = uuid.uuid4()
+        would: dict[Action, Callable[[uuid.UUID], bool]] = {
+            Action.PROPOSE: lambda p: request.would_propose(p, stranger),
+            Action.FORWARD: lambda p: request.would_forward(p, uuid.uuid4()),
+            Action.DECLINE: request.would_decline,
+            Action.ACCEPT: request.would_accept,
+            Action.CANCEL: request.would_cancel,
+            Action.FEEDBACK: lambda p: request.would_record_feedback(p, Rating.YES),
+        }
+        for person in [*request.parties(), stranger]:
+            offered = request.actions_for(person)
+            for action, check in would.items():
+                try:
+                    applies = check(person)
+                except DomainError:
+                    applies = False
+                assert (action in offered) == applies, (action, person, request.state)
+            if offered - {Action.CANCEL, Action.FEEDBACK}:
+                assert request.awaiting(person) is not None
+            else:
+                assert request.awaiting(person) is None
 
     @invariant()
     def waiting_states_have_deadlines_and_final_ones_none(self) -> None:

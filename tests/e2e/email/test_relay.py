@@ -1,0 +1,286 @@
+"""The outbox relay: transactional enqueue, claims under concurrency, leases, backoff."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections import Counter
+from dataclasses import replace
+from datetime import timedelta
+from typing import TypedDict, Unpack
+
+import pytest
+import sqlalchemy as sa
+
+from tests.clock import FakeClock
+from tests.e2e.mail import Mailroom, drain, tag
+from tests.e2e.world import World
+from tests.workspaces import Workspace
+from warmintro.api.container import Container
+from warmintro.domain.access import Principal
+from warmintro.domain.commands import CreateIntroRequest, Decide, Decline
+from warmintro.domain.errors import SendFailed
+from warmintro.domain.intro_request import DeclineReason
+from warmintro.domain.ports import OutgoingEmail
+from warmintro.domain.use_cases import UseCases
+from warmintro.infra.email.compose import Composer
+from warmintro.infra.outbox_relay import (
+    BASE_BACKOFF,
+    LEASE,
+    MAX_ATTEMPTS,
+    MAX_BACKOFF,
+    OutboxRelay,
+    backoff,
+)
+from warmintro.infra.tables import outbox
+from warmintro.infra.uow import SqlUnitOfWork
+
+POSTGRES_ONLY = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+
+
+class RecordingMailer:
+    """Accepts everything and remembers it; yields to the loop so relays interleave."""
+
+    def __init__(self) -> None:
+        self.sent: list[OutgoingEmail] = []
+
+    async def send(self, email: OutgoingEmail) -> str | None:
+        await asyncio.sleep(0)
+        self.sent.append(email)
+        return f"provider-{len(self.sent)}"
+
+    def outbox_ids(self) -> list[str]:
+        return [tag(e, "outbox_id") for e in self.sent]
+
+
+class ProcessKilled(BaseException):
+    """The process went away between the transport's acceptance and the mark
+    (a BaseException, like SystemExit: nothing in the relay may swallow it)."""
+
+
+class DiesAfterAccepting(RecordingMailer):
+    def __init__(self, death: BaseException) -> None:
+        super().__init__()
+        self.death = death
+
+    async def send(self, email: OutgoingEmail) -> str | None:
+        await super().send(email)
+        raise self.death
+
+
+class AlwaysBusy(RecordingMailer):
+    async def send(self, email: OutgoingEmail) -> str | None:
+        self.sent.append(email)
+        raise SendFailed("421 try again later", permanent=False)
+
+
+class RelayOptions(TypedDict, total=False):
+    batch: int
+
+
+def relay(
+    container: Container, mailer: RecordingMailer, **options: Unpack[RelayOptions]
+) -> OutboxRelay:
+    composer = Composer(container.links, container.clock, container.settings.email_from)
+    return OutboxRelay(container.engine, composer, mailer, container.clock, **options)
+
+
+async def count_rows(container: Container, workspace_id: uuid.UUID) -> int:
+    async with container.engine.connect() as conn:
+        return (
+            await conn.execute(
+                sa.select(sa.func.count())
+                .select_from(outbox)
+                .where(outbox.c.workspace_id == workspace_id)
+            )
+        ).scalar_one()
+
+
+# ---- transactional enqueue -------------------------------------------------------
+
+
+async def test_a_refused_decision_queues_no_email(
+    world: World, mailroom: Mailroom, container: Container, workspace: Workspace
+) -> None:
+    party = await world.party()
+    stranger = await world.pid("Stranger")
+    before = await count_rows(container, workspace.id)
+    assert before == 1
+
+    refused = [
+        # nobody is proposed yet, so there is nothing to accept
+        ("accept", party.expert, None),
+        # the asker may not take the connector's decisions
+        ("propose", party.asker, {"expert_id": party.expert}),
+        # someone who is no party to the request
+        ("decline", stranger, {"reason": "busy"}),
+        # feedback before any introduction
+        ("feedback", party.asker, {"rating": "yes"}),
+        # an expert who is already a party to the request
+        ("propose", party.connector, {"expert_id": party.asker}),
+    ]
+    for action, actor, body in refused:
+        r = await world.act(party.request, action, actor, body)
+        assert 400 <= r.status_code < 500, (action, r.status_code, r.text)
+    assert await count_rows(container, workspace.id) == before
+
+    await world.do(party.request, "decline", party.connector, {"reason": "busy"})
+    after_decline = await count_rows(container, workspace.id)
+    assert after_decline == before + 1
+    # repeating a decision is idempotent: no second email
+    await world.do(party.request, "decline", party.connector, {"reason": "busy"})
+    assert (await world.act(party.request, "cancel", party.asker)).status_code == 409
+    assert await count_rows(container, workspace.id) == after_decline
+
+
+class DatabaseGone(Exception):
+    pass
+
+
+class CommitFails(SqlUnitOfWork):
+    """A unit of work whose commit never happens (the connection drops at COMMIT)."""
+
+    async def commit(self) -> None:
+        raise DatabaseGone("connection lost at commit")
+
+
+async def test_a_change_that_is_not_committed_queues_no_email(
+    world: World, container: Container, workspace: Workspace, clock: FakeClock
+) -> None:
+    party = await world.party()
+    before = await count_rows(container, workspace.id)
+    async with container.uow(write=False) as uow:
+        ws = await uow.workspaces.get(workspace.id)
+    assert ws is not None
+    operator = Principal(ws, None, operator=True)
+    connector = Principal(ws, uuid.UUID(party.connector), operator=True)
+    other = await world.pid("Other connector")
+
+    def commit_fails(*, write: bool = True) -> CommitFails:
+        return CommitFails(container.engine, write=write)
+
+    failing = UseCases(replace(container.use_cases.env, uows=commit_fails))
+    with pytest.raises(DatabaseGone):
+        await failing(
+            CreateIntroRequest(
+                asker_id=uuid.UUID(party.asker),
+                connector_id=uuid.UUID(other),
+                topic="hiring",
+                message="Who hires well?",
+            ),
+            operator,
+        )
+    with pytest.raises(DatabaseGone):
+        await failing(Decide(uuid.UUID(party.request), Decline(DeclineReason.BUSY)), connector)
+
+    assert await count_rows(container, workspace.id) == before
+    assert [r["id"] for r in await world.requests()] == [party.request]
+    assert (await world.view(party.request))["state"] == "awaiting_connector"
+
+
+# ---- concurrency and leases ----------------------------------------------------
+
+
+@POSTGRES_ONLY
+async def test_concurrent_relays_send_every_row_exactly_once(
+    world: World, mailroom: Mailroom, container: Container
+) -> None:
+    asker = await world.pid("Asker")
+    for c in range(6):
+        connector = await world.pid(f"Connector {c}")
+        for topic in ("pricing", "hiring", "fundraising", "churn", "onboarding"):
+            await world.ask(asker, connector, topic=topic)
+    queued = {str(r.id) for r in await mailroom.rows()}
+    assert len(queued) == 30
+
+    mailer = RecordingMailer()
+    relays = [relay(container, mailer, batch=4) for _ in range(5)]
+    claimed = await asyncio.gather(*(drain(r) for r in relays))
+
+    assert Counter(mailer.outbox_ids()) == Counter(queued), "each row sent exactly once"
+    assert sum(claimed) == 30
+    assert sum(1 for n in claimed if n) > 1, "the relays shared the work"
+    rows = await mailroom.rows()
+    assert all(r.status == "sent" and r.attempts == 1 for r in rows)
+    assert {r.message_id for r in rows} == {e.message_id for e in mailer.sent}
+
+
+@pytest.mark.parametrize("death", [ProcessKilled("SIGKILL"), asyncio.CancelledError()])
+async def test_a_relay_that_dies_after_sending_is_repeated_once_after_the_lease(
+    world: World,
+    mailroom: Mailroom,
+    container: Container,
+    clock: FakeClock,
+    death: BaseException,
+) -> None:
+    party = await world.party()
+    dying = DiesAfterAccepting(death)
+    with pytest.raises(type(death)):
+        await relay(container, dying).run_once()
+    [row] = await mailroom.rows(party.request)
+    assert row.status == "sending" and row.locked_until == clock.now() + LEASE
+
+    healthy = RecordingMailer()
+    survivor = relay(container, healthy)
+    clock.advance(LEASE - timedelta(seconds=1))
+    assert await survivor.run_once() == 0, "the lease still holds"
+    assert healthy.sent == []
+
+    clock.advance(timedelta(seconds=1))
+    assert await survivor.run_once() == 1
+    [first] = dying.sent
+    [second] = healthy.sent
+    assert second.message_id == first.message_id
+    assert tag(second, "outbox_id") == tag(first, "outbox_id") == str(row.id)
+    [row] = await mailroom.rows(party.request)
+    assert row.status == "sent" and row.attempts == 2
+    assert row.message_id == first.message_id
+
+    clock.advance(LEASE * 3)
+    await drain(survivor)
+    assert len(healthy.sent) == 1, "never a third time"
+
+
+# ---- backoff and giving up -----------------------------------------------------
+
+
+def test_backoff_grows_with_each_attempt_and_stays_capped() -> None:
+    rng = random.Random(7)
+    samples = {n: [backoff(n, rng) for _ in range(200)] for n in range(1, 40)}
+    for n, delays in samples.items():
+        ceiling = min(MAX_BACKOFF, BASE_BACKOFF * 2 ** (n - 1))
+        assert all(ceiling / 2 <= d <= ceiling for d in delays), n
+        assert len(set(delays)) > 1, "jittered"
+        if BASE_BACKOFF * 2**n <= MAX_BACKOFF:
+            # below the cap, the next try always waits at least as long as this one
+            assert min(samples[n + 1]) >= max(delays), n
+    assert max(samples[1]) <= BASE_BACKOFF
+    assert max(samples[MAX_ATTEMPTS]) > 100 * min(samples[1]), "it grows exponentially"
+    capped = [d for n in range(30, 40) for d in samples[n]]
+    assert max(capped) <= MAX_BACKOFF and min(capped) >= MAX_BACKOFF / 2
+    assert backoff(200, rng) <= MAX_BACKOFF
+
+
+async def test_transient_failures_give_up_after_max_attempts(
+    world: World, mailroom: Mailroom, container: Container, clock: FakeClock
+) -> None:
+    party = await world.party()
+    mailer = AlwaysBusy()
+    busy = relay(container, mailer)
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        assert await busy.run_once() == 1
+        [row] = await mailroom.rows(party.request)
+        assert row.attempts == attempt
+        assert row.last_error and "421 try again later" in row.last_error
+        if attempt < MAX_ATTEMPTS:
+            assert row.status == "pending"
+            assert row.available_at > clock.now()
+            clock.current = row.available_at
+    assert row.status == "failed"
+    assert row.last_error.startswith("gave up")
+    assert len(mailer.sent) == MAX_ATTEMPTS
+
+    clock.advance(timedelta(days=7))
+    assert await busy.run_once() == 0
+    assert len(mailer.sent) == MAX_ATTEMPTS

@@ -1,0 +1,251 @@
+"""The SMTP transport against a real SMTP server (aiosmtpd) on loopback."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from tests.clock import FakeClock
+from tests.e2e.mail import Mailroom
+from tests.e2e.servers import free_port
+from tests.e2e.world import World
+from tests.settings import SettingsWithoutEnvFile
+from warmintro.infra.settings import Settings
+from warmintro.infra.tables import people
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    message: email.message.EmailMessage
+
+
+@dataclass
+class SmtpCatcher:
+    """Collects what it accepts; answers DATA with `reply`."""
+
+    reply: str = "250 2.0.0 Ok: queued"
+    received: list[Received] = field(default_factory=list)
+    attempts: int = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.attempts += 1
+        if self.reply.startswith("250"):
+            message = email.message_from_bytes(
+                envelope.original_content or envelope.content, policy=email.policy.default
+            )
+            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
+        return self.reply
+
+    def by_message_id(self, message_id: str) -> Received:
+        found = [r for r in self.received if r.message["Message-ID"] == message_id]
+        assert len(found) == 1, (message_id, len(found))
+        return found[0]
+
+
+@contextmanager
+def smtp_server(port: int, catcher: SmtpCatcher) -> Iterator[SmtpCatcher]:
+    controller = Controller(catcher, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield catcher
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp_port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def settings(settings: Settings, smtp_port: int) -> Settings:
+    """The SMTP transport, pointed at the catcher's port."""
+    return SettingsWithoutEnvFile(
+        database_url=settings.database_url,
+        email_backend="smtp",
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_port,
+        send_timeout_seconds=5,
+    )
+
+
+@pytest.fixture
+def catcher(smtp_port: int) -> Iterator[SmtpCatcher]:
+    with smtp_server(smtp_port, SmtpCatcher()) as catcher:
+        yield catcher
+
+
+def addr(person: dict[str, Any]) -> str:
+    email: str = person["email"]
+    return email
+
+
+async def test_a_flows_emails_arrive_as_multipart_alternative_to_the_right_recipients(
+    world: World, mailroom: Mailroom, catcher: SmtpCatcher
+) -> None:
+    asker = await world.person("Ada Asker")
+    connector = await world.person("Carl Connector")
+    expert = await world.person("Jane Pricing", expertise=["pricing"])
+    rid = (await world.ask(asker["id"], connector["id"]))["id"]
+    await world.do(rid, "propose", connector["id"], {"expert_id": expert["id"]})
+    await world.do(rid, "accept", expert["id"])
+    await mailroom.run()
+
+    rows = await mailroom.rows(rid)
+    assert sorted(r.template for r in rows) == [
+        "connector_ask",
+        "expert_consent",
+        "introduction",
+        "introduction",
+    ]
+    assert all(r.status == "sent" for r in rows), [(r.template, r.last_error) for r in rows]
+    assert len(catcher.received) == 4
+    people = {p["id"]: p for p in (asker, connector, expert)}
+    reply_to = {
+        ("connector_ask", connector["id"]): asker,
+        ("expert_consent", expert["id"]): connector,
+        ("introduction", asker["id"]): expert,
+        ("introduction", expert["id"]): asker,
+    }
+    for row in rows:
+        got = catcher.by_message_id(row.message_id)
+        msg = got.message
+        recipient = people[str(row.recipient_id)]
+        cc = [people[c] for c in row.cc_ids]
+        assert got.mail_from == "intros@localhost"
+        assert got.rcpt_tos == [addr(recipient), *map(addr, cc)], row.template
+        assert msg.get_content_type() == "multipart/alternative"
+        parts = list(msg.iter_parts())
+        assert [p.get_content_type() for p in parts] == ["text/plain", "text/html"]
+        text, html = (p.get_content() for p in parts)
+        assert "Ada Asker" in text and "<!doctype html>" in html.lower()
+        assert msg["Message-ID"] == row.message_id == f"<{row.id}@localhost>"
+        assert addr(recipient) in msg["To"] and recipient["name"] in msg["To"]
+        assert msg["From"] == "warmintro <intros@localhost>"
+        assert msg["Subject"]
+        if cc:
+            assert [a.addr_spec for a in msg["Cc"].addresses] == [addr(p) for p in cc]
+        else:
+            assert msg["Cc"] is None
+        reply = reply_to[(row.template, str(row.recipient_id))]
+        assert [a.addr_spec for a in msg["Reply-To"].addresses] == [addr(reply)]
+        assert re.fullmatch(r"<https?://\S+/a/\S+>", str(msg["List-Unsubscribe"]))
+        assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    intro_to_asker = next(
+        r for r in rows if r.template == "introduction" and str(r.recipient_id) == asker["id"]
+    )
+    got = catcher.by_message_id(intro_to_asker.message_id)
+    assert got.rcpt_tos == [addr(asker), addr(connector)]
+
+
+async def test_a_server_that_is_down_leaves_the_row_pending_for_a_later_try(
+    world: World, mailroom: Mailroom, clock: FakeClock, smtp_port: int
+) -> None:
+    party = await world.party()
+    await mailroom.run()
+
+    [row] = await mailroom.rows(party.request)
+    assert row.status == "pending"
+    assert row.attempts == 1
+    assert row.available_at > clock.now()
+    assert row.last_error and "SMTP" in row.last_error
+    assert row.sent_at is None and row.locked_until is None
+
+    with smtp_server(smtp_port, SmtpCatcher()) as catcher:
+        await mailroom.run()
+        assert catcher.attempts == 0, "not before its time"
+        clock.current = row.available_at
+        await mailroom.run()
+        assert len(catcher.received) == 1
+
+    [row] = await mailroom.rows(party.request)
+    assert row.status == "sent" and row.attempts == 2
+    assert catcher.received[0].message["Message-ID"] == row.message_id
+
+
+async def test_a_5xx_reply_fails_the_row_and_it_is_never_retried(
+    world: World, mailroom: Mailroom, clock: FakeClock, catcher: SmtpCatcher
+) -> None:
+    catcher.reply = "550 5.1.1 Mailbox unavailable"
+    party = await world.party()
+    await mailroom.run()
+
+    [row] = await mailroom.rows(party.request)
+    assert row.status == "failed"
+    assert row.attempts == 1
+    assert row.last_error and "550" in row.last_error
+    assert catcher.attempts == 1
+
+    catcher.reply = "250 2.0.0 Ok: queued"
+    clock.advance(timedelta(days=1))
+    await mailroom.run()
+    assert catcher.attempts == 1
+    [row] = await mailroom.rows(party.request)
+    assert row.status == "failed"
+
+
+async def test_a_4xx_reply_is_retried_later(
+    world: World, mailroom: Mailroom, clock: FakeClock, catcher: SmtpCatcher
+) -> None:
+    catcher.reply = "451 4.3.0 Try again later"
+    party = await world.party()
+    await mailroom.run()
+
+    [row] = await mailroom.rows(party.request)
+    assert row.status == "pending" and row.attempts == 1
+    assert row.available_at > clock.now()
+    assert row.last_error and "451" in row.last_error
+
+    catcher.reply = "250 2.0.0 Ok: queued"
+    clock.current = row.available_at
+    await mailroom.run()
+    [row] = await mailroom.rows(party.request)
+    assert row.status == "sent"
+    assert len(catcher.received) == 1
+
+
+async def test_a_line_break_in_a_name_neither_injects_headers_nor_stalls_the_batch(
+    world: World, mailroom: Mailroom, catcher: SmtpCatcher
+) -> None:
+    asker = await world.pid("Ada Asker")
+    refused = await world.api.post(
+        "/v1/people", json={"email": "carl@example.com", "name": "Carl\nBcc: x@example.com"}
+    )
+    assert refused.status_code == 422, "the API refuses a name that spans lines"
+    # A name stored before that check (or by hand) must still not break anything.
+    odd = await world.person("Carl")
+    async with mailroom.container.engine.begin() as conn:
+        await conn.execute(
+            people.update()
+            .where(people.c.id == uuid.UUID(odd["id"]))
+            .values(name="Carl\nBcc: intruder@example.com")
+        )
+    plain = await world.person("Dana Connector")
+    odd_request = (await world.ask(asker, odd["id"]))["id"]
+    plain_request = (await world.ask(asker, plain["id"]))["id"]
+
+    await mailroom.container.worker.run_once()  # a bad row must not break the pass
+
+    [plain_row] = await mailroom.rows(plain_request)
+    assert plain_row.status == "sent", "the rest of the batch still goes out"
+    [odd_row] = await mailroom.rows(odd_request)
+    assert odd_row.status != "sending", "settled, not left to the lease"
+    if odd_row.status == "sent":
+        got = catcher.by_message_id(odd_row.message_id)
+        assert got.rcpt_tos == [odd["email"]]
+        assert got.message["Bcc"] is None
+    else:
+        assert odd_row.last_error
+    assert all("intruder@example.com" not in r.rcpt_tos for r in catcher.received)

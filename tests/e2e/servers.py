@@ -1,0 +1,54 @@
+"""Real servers on loopback: the app under uvicorn, and free ports for the others."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import uvicorn
+from fastapi import FastAPI
+
+START_SECONDS = 10.0
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now (for servers that take a port)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def loopback_socket() -> socket.socket:
+    """A socket bound to a free loopback port, to hand to `serving`; binding first
+    means the address is known (for PUBLIC_BASE_URL) before the app is built."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+def base_url(sock: socket.socket) -> str:
+    return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@asynccontextmanager
+async def serving(app: FastAPI, sock: socket.socket) -> AsyncIterator[str]:
+    """The app under uvicorn on the socket, in this event loop; yields its base URL."""
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        for _ in range(int(START_SECONDS / 0.01)):
+            if server.started or task.done():
+                break
+            await asyncio.sleep(0.01)
+        if task.done():
+            task.result()  # surface the startup error
+        assert server.started, f"uvicorn did not start within {START_SECONDS} s"
+        yield base_url(sock)
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 15)
+        sock.close()

@@ -1,0 +1,150 @@
+"""Where webhooks may go: https or loopback in development, https to public
+addresses in production (checked again at delivery), and only the workspace's
+own API key sees its endpoints."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from tests.clock import FakeClock
+from tests.e2e.mail import drain
+from tests.e2e.webhooks.drivers import CREATED, Hooks, ask_again
+from tests.e2e.webhooks.receiver import Receiver
+from tests.e2e.world import Cases, World, assert_problem, bearer
+from tests.settings import SettingsWithoutEnvFile
+from tests.workspaces import new_workspace
+from warmintro.api.app import create_app
+from warmintro.api.container import Container, bootstrap
+
+
+async def test_webhook_urls_in_development_are_https_or_http_to_loopback(
+    api: httpx.AsyncClient,
+) -> None:
+    cases = Cases()
+    for url in (
+        "http://example.com/hook",
+        "http://10.0.0.5/hook",
+        "http://192.168.1.20:8080/hook",
+        "ftp://127.0.0.1/hook",
+        "https://user:secret@example.com/hook",
+        "not a url at all",
+    ):
+        with cases.case(url):
+            r = await api.post("/v1/webhook-endpoints", json={"url": url})
+            assert_problem(r, 422)
+    for url in ("http://127.0.0.1:9/hook", "http://localhost:9/hook", "https://example.com/h"):
+        with cases.case(url):
+            r = await api.post("/v1/webhook-endpoints", json={"url": url})
+            assert r.status_code == 201, r.text
+    cases.check()
+
+
+@pytest.fixture
+async def production(database_url: str, clock: FakeClock) -> AsyncIterator[Container]:
+    """A production container on the same database (its own API key via a workspace)."""
+    settings = SettingsWithoutEnvFile(
+        database_url=database_url, environment="production", secret_key=secrets.token_urlsafe(30)
+    )
+    assert len(settings.secret_key) == 40
+    container = bootstrap(settings, clock)
+    yield container
+    await container.close()
+
+
+async def test_in_production_webhook_urls_must_be_https_to_public_addresses(
+    production: Container, clock: FakeClock
+) -> None:
+    key = (await new_workspace(production, "prod")).api_key
+    app = create_app(container=production, migrate_on_start=False)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://test", headers=bearer(key)
+    ) as client:
+        cases = Cases()
+        for url in (
+            "http://127.0.0.1:9/hook",
+            "http://localhost:9/hook",
+            "http://example.com/hook",
+            "https://localhost/hook",
+            "https://127.0.0.1/hook",
+            "https://[::1]/hook",
+            "https://127.1/hook",
+            "https://0.0.0.0/hook",
+            "https://[::ffff:127.0.0.1]/hook",
+            "https://10.1.2.3/hook",
+            "https://100.64.0.1/hook",
+            "https://169.254.169.254/latest/meta-data",
+        ):
+            with cases.case(url):
+                r = await client.post("/v1/webhook-endpoints", json={"url": url})
+                assert_problem(r, 422)
+        with cases.case("a public address"):
+            r = await client.post("/v1/webhook-endpoints", json={"url": "https://1.1.1.1/hook"})
+            assert r.status_code == 201, r.text
+        cases.check()
+
+
+async def test_in_production_the_relay_refuses_a_private_address_at_delivery_time(
+    world: World, hooks: Hooks, receiver: Receiver, production: Container
+) -> None:
+    """The address is checked again before each delivery (DNS can change after the
+    endpoint was accepted): here the same rows, seen by a production worker."""
+    endpoint = await hooks.register(receiver.url, CREATED)
+    await ask_again(world)
+    await drain(production.worker)
+
+    assert receiver.received == []
+    (delivery,) = await hooks.deliveries(endpoint["id"])
+    assert delivery["status"] != "delivered"
+    (attempt,) = delivery["attempts"]
+    assert attempt["status_code"] is None
+    assert attempt["error"] and "public" in attempt["error"]
+
+
+async def test_only_the_workspace_api_key_sees_its_endpoints(
+    world: World, hooks: Hooks, receiver: Receiver, api: httpx.AsyncClient
+) -> None:
+    endpoint = await hooks.register(receiver.url, CREATED)
+    await ask_again(world)
+    await hooks.run()
+    (delivery,) = await hooks.deliveries(endpoint["id"])
+    base = f"/v1/webhook-endpoints/{endpoint['id']}"
+
+    member = bearer(await world.token(await world.pid()))
+    cases = Cases()
+    for method, path, body in (
+        ("POST", "/v1/webhook-endpoints", {"url": receiver.url}),
+        ("GET", "/v1/webhook-endpoints", None),
+        ("GET", base, None),
+        ("GET", f"{base}/deliveries", None),
+        ("POST", f"{base}/rotate-secret", None),
+        ("DELETE", base, None),
+    ):
+        with cases.case(f"member {method} {path}"):
+            r = await api.request(method, path, json=body, headers=member)
+            assert_problem(r, 403)
+
+    other = bearer(await world.other_workspace())
+    for method, path in (
+        ("GET", base),
+        ("GET", f"{base}/deliveries"),
+        ("POST", f"{base}/rotate-secret"),
+        ("POST", f"{base}/deliveries/{delivery['id']}/retry"),
+        ("DELETE", base),
+    ):
+        with cases.case(f"other workspace {method} {path}"):
+            r = await api.request(method, path, headers=other)
+            assert_problem(r, 404)
+    with cases.case("other workspace list"):
+        r = await api.get("/v1/webhook-endpoints", headers=other)
+        assert r.status_code == 200 and r.json()["items"] == [], r.text
+    cases.check()
+
+    still = await hooks.get(endpoint["id"])
+    assert still["enabled"] is True
+    await hooks.run()
+    assert len(receiver.received) == 1, "nobody else retried it"
