@@ -8,50 +8,31 @@ anyone else changes nothing. What a bounce records is nobody's act.
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 import pytest
 
+from tests.unit.intro_request.examples import (
+    ASKER,
+    CONNECTOR,
+    EXPERT,
+    F1,
+    F2,
+    OTHER_EXPERT,
+    STRANGER,
+    T0,
+    TIMING,
+    new_request,
+    proposed,
+    snapshot,
+)
 from warmintro.domain.errors import InvalidInput
 from warmintro.domain.intro_request import DeclineReason, IntroRequest, Rating, Role, State
-from warmintro.domain.people import Timing
 
-T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 LATER = T0 + timedelta(days=2)
-TIMING = Timing()
-WS = uuid.uuid4()
-ASKER, CONNECTOR, EXPERT, OTHER_EXPERT = (uuid.uuid4() for _ in range(4))
-F1, F2, STRANGER = (uuid.uuid4() for _ in range(3))
 EVERYONE = frozenset({F1, F2})
-
-
-def new_request(fallbacks: tuple[uuid.UUID, ...] = ()) -> IntroRequest:
-    return IntroRequest.open_new(
-        workspace_id=WS,
-        asker_id=ASKER,
-        connector_id=CONNECTOR,
-        topic="Pricing a B2B SaaS",
-        message="How do developer tools price?",
-        now=T0,
-        timing=TIMING,
-        fallback_connector_ids=fallbacks,
-    )
-
-
-def proposed(expert: uuid.UUID = EXPERT) -> IntroRequest:
-    request = new_request()
-    request.propose(CONNECTOR, expert, "", T0, TIMING)
-    return request
-
-
-def snapshot(request: IntroRequest) -> dict[str, Any]:
-    values = {f.name: getattr(request, f.name) for f in dataclasses.fields(request)}
-    values["events"] = list(request.events)
-    return values
 
 
 # ---- the expert's email bounces ---------------------------------------------------------
@@ -114,7 +95,7 @@ def test_an_unreachable_expert_stays_a_party_and_cannot_be_proposed_again() -> N
 
 
 def test_an_unreachable_connector_hands_the_ask_to_the_next_available_fallback() -> None:
-    request = new_request(fallbacks=(F1, F2))
+    request = new_request(fallback_connector_ids=(F1, F2))
 
     assert request.party_unreachable(CONNECTOR, LATER, TIMING, frozenset({F2})) is True
 
@@ -135,7 +116,7 @@ def test_an_unreachable_connector_hands_the_ask_to_the_next_available_fallback()
 
 
 def test_an_unreachable_connector_without_an_available_fallback_expires_the_ask() -> None:
-    request = new_request(fallbacks=(F1,))
+    request = new_request(fallback_connector_ids=(F1,))
 
     assert request.party_unreachable(CONNECTOR, LATER, TIMING, frozenset()) is True
 

@@ -3,42 +3,30 @@ and only while the asker has neither answered nor cancelled."""
 
 from __future__ import annotations
 
-import dataclasses
-import uuid
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
+from tests.unit.intro_request.examples import (
+    ASKER,
+    CONNECTOR,
+    EXPERT,
+    T0,
+    TIMING,
+    new_request,
+    snapshot,
+)
 from warmintro.domain.intro_request import IntroRequest, Rating
 from warmintro.domain.people import Timing
 
-T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-TIMING = Timing()
-WS = uuid.uuid4()
-ASKER, CONNECTOR, EXPERT = (uuid.uuid4() for _ in range(3))
 INTRODUCED_AT = T0 + timedelta(days=1)
 DUE = INTRODUCED_AT + timedelta(days=3)
 SECOND = timedelta(seconds=1)
 
 
 def introduced(timing: Timing = TIMING) -> IntroRequest:
-    request = IntroRequest.open_new(
-        workspace_id=WS,
-        asker_id=ASKER,
-        connector_id=CONNECTOR,
-        topic="Pricing a B2B SaaS",
-        message="How do developer tools price?",
-        now=T0,
-        timing=timing,
-    )
+    request = new_request(timing=timing)
     request.propose(CONNECTOR, EXPERT, "", T0, timing)
     request.accept(EXPERT, "", INTRODUCED_AT, timing)
     return request
-
-
-def snapshot(request: IntroRequest) -> dict[str, Any]:
-    values = {f.name: getattr(request, f.name) for f in dataclasses.fields(request)}
-    values["events"] = list(request.events)
-    return values
 
 
 def test_did_it_help_falls_due_three_days_after_the_introduction() -> None:

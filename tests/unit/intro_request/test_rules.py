@@ -8,11 +8,26 @@ import dataclasses
 import itertools
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from tests.unit.intro_request.examples import (
+    ASKER,
+    C2,
+    C3,
+    C4,
+    C5,
+    CONNECTOR,
+    EXPERT,
+    OTHER_EXPERT,
+    T0,
+    TIMING,
+    introduced,
+    new_request,
+    proposed,
+)
 from warmintro.domain.errors import InvalidInput, WrongState
 from warmintro.domain.intro_request import (
     MAX_NOTE,
@@ -23,40 +38,9 @@ from warmintro.domain.intro_request import (
     State,
     topic_key,
 )
-from warmintro.domain.people import Timing
 
-T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-TIMING = Timing()
-WS = uuid.uuid4()
-ASKER, CONNECTOR, EXPERT, OTHER_EXPERT, THIRD_EXPERT = (uuid.uuid4() for _ in range(5))
-C2, C3, C4, C5, TARGET = (uuid.uuid4() for _ in range(5))
+THIRD_EXPERT, TARGET = uuid.uuid4(), uuid.uuid4()
 LONG_NOTE = "n" * (MAX_NOTE + 1)
-
-
-def new_request(**overrides: Any) -> IntroRequest:
-    args: dict[str, Any] = dict(
-        workspace_id=WS,
-        asker_id=ASKER,
-        connector_id=CONNECTOR,
-        topic="Pricing a B2B SaaS",
-        message="How do developer tools price?",
-        now=T0,
-        timing=TIMING,
-    )
-    args.update(overrides)
-    return IntroRequest.open_new(**args)
-
-
-def proposed() -> IntroRequest:
-    request = new_request()
-    request.propose(CONNECTOR, EXPERT, "", T0, TIMING)
-    return request
-
-
-def introduced() -> IntroRequest:
-    request = proposed()
-    request.accept(EXPERT, "", T0, TIMING)
-    return request
 
 
 def completed() -> IntroRequest:

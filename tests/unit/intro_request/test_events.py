@@ -9,33 +9,24 @@ survive its author's erasure. What time or a bounce brings is nobody's act.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from warmintro.domain.intro_request import DeclineReason, IntroRequest, Rating
-from warmintro.domain.people import Timing
+from tests.unit.intro_request.examples import (
+    ASKER,
+    C2,
+    CONNECTOR,
+    EXPERT,
+    F1,
+    F2,
+    OTHER_EXPERT,
+    T0,
+    TIMING,
+    new_request,
+)
+from warmintro.domain.intro_request import DeclineReason, Rating
 
-T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-TIMING = Timing()
-WS = uuid.uuid4()
-ASKER, CONNECTOR, C2, EXPERT, OTHER_EXPERT = (uuid.uuid4() for _ in range(5))
-F1, F2, TARGET = (uuid.uuid4() for _ in range(3))
+TARGET = uuid.uuid4()
 EVERYONE = frozenset({F1, F2})
-
-
-def new_request(
-    fallbacks: tuple[uuid.UUID, ...] = (), target: uuid.UUID | None = None
-) -> IntroRequest:
-    return IntroRequest.open_new(
-        workspace_id=WS,
-        asker_id=ASKER,
-        connector_id=CONNECTOR,
-        topic="Pricing a B2B SaaS",
-        message="How do developer tools price?",
-        now=T0,
-        timing=TIMING,
-        target_id=target,
-        fallback_connector_ids=fallbacks,
-    )
 
 
 def at(hours: int) -> datetime:
@@ -66,7 +57,7 @@ def test_every_decision_is_recorded_with_the_person_who_took_it_as_actor() -> No
 
 
 def test_a_connectors_no_that_hands_off_is_their_act_and_carries_their_note() -> None:
-    request = new_request(fallbacks=(F1,))
+    request = new_request(fallback_connector_ids=(F1,))
 
     request.decline(CONNECTOR, DeclineReason.NOT_NOW, "ask Flo", at(1), TIMING, EVERYONE)
 
@@ -84,7 +75,7 @@ def test_a_connectors_no_that_hands_off_is_their_act_and_carries_their_note() ->
 
 
 def test_a_hand_off_at_the_deadline_is_nobodys_act() -> None:
-    request = new_request(fallbacks=(F1,))
+    request = new_request(fallback_connector_ids=(F1,))
 
     request.expire(T0 + timedelta(days=5), TIMING, EVERYONE)
 
@@ -124,7 +115,7 @@ def test_cancelling_is_the_askers_act() -> None:
 
 
 def test_the_created_event_names_the_connector_and_the_target() -> None:
-    request = new_request(target=TARGET)
+    request = new_request(target_id=TARGET)
 
     assert request.events[0].data == {
         "state": "awaiting_connector",
