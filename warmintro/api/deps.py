@@ -1,4 +1,5 @@
-"""Dependencies as `Annotated` aliases: the container, the caller, pages, idempotency."""
+"""Dependencies as `Annotated` aliases: the container, the caller, cursor pages and
+`Idempotency-Key`."""
 
 from __future__ import annotations
 

@@ -59,5 +59,7 @@ class MetricsMiddleware:
             await self.app(scope, receive, capture)
         finally:
             route = scope.get("route")
-            path = getattr(route, "path", "unmatched")
+            # A mounted application (the link pages at /a) names its routes from its
+            # own root: the mount's prefix is in root_path.
+            path = scope.get("root_path", "") + route.path if route else "unmatched"
             self.metrics.observe(scope["method"], path, status, time.perf_counter() - start)
