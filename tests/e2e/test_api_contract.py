@@ -236,6 +236,16 @@ async def test_health_readiness_and_metrics(visitor: httpx.AsyncClient, world: W
     assert someone not in text  # ids never become label values
 
 
+async def test_link_pages_are_counted_by_their_route_never_by_their_token(
+    visitor: httpx.AsyncClient,
+) -> None:
+    token = "a-token-that-is-a-credential"
+    assert (await visitor.get(f"/a/{token}")).status_code == 404
+    text = (await visitor.get("/metrics")).text
+    assert 'warmintro_http_requests_total{method="GET",route="/a/{token}",status="404"}' in text
+    assert token not in text
+
+
 async def test_unknown_routes_and_methods_are_problems(visitor: httpx.AsyncClient) -> None:
     assert_problem(await visitor.get("/v1/nope"), 404, "not_found")
     assert_problem(await visitor.delete("/healthz"), 405, "method_not_allowed")
