@@ -19,6 +19,7 @@ from tests.unit.fakes import (
 )
 from warmintro.domain import commands as c
 from warmintro.domain.access import Principal
+from warmintro.domain.action_links import ActionClaims, ActionLink, Purpose, token_hash
 from warmintro.domain.handlers.env import Env
 from warmintro.domain.ids import new_id
 from warmintro.domain.intro_request import DeclineReason, IntroRequest, Rating
@@ -88,6 +89,19 @@ class World:
 
     def emails(self) -> list[tuple[str, uuid.UUID, tuple[uuid.UUID, ...]]]:
         return [(e.template, e.recipient_id, e.cc_ids) for e in self.store.emails]
+
+    def issue_link(
+        self, purpose: Purpose, person_id: uuid.UUID, request_id: uuid.UUID | None = None
+    ) -> str:
+        """An email link as the outbox relay issues one: the token minted and its hash
+        recorded; the plain token is what the email would carry."""
+        claims = ActionClaims(purpose, self.workspace.id, person_id, request_id)
+        token = self.link_tokens.mint(claims)
+        digest, now = token_hash(token), self.clock.now()
+        self.store.data.action_links[(self.workspace.id, digest)] = ActionLink(
+            claims, digest, issued_at=now, expires_at=now + purpose.lifetime
+        )
+        return token
 
     # ---- use cases -------------------------------------------------------
 
