@@ -103,6 +103,25 @@ async def test_a_connectors_own_no_is_not_shown_as_an_experts(w: World, cast: Ca
     assert page.expert_declined is None
 
 
+async def test_an_earlier_experts_no_is_not_shown_to_whoever_holds_the_ask_next(
+    w: World, cast: Cast
+) -> None:
+    """Only the connector who named the expert hears why they said no: not a fallback
+    who takes over after that connector's own no, nor someone it is forwarded to."""
+    handed = await w.create(cast.asker, cast.connector, fallback_connector_ids=(cast.fallback,))
+    await w.propose(handed.id, cast.connector, expert_id=cast.expert)
+    await w.decline(handed.id, cast.expert, DeclineReason.NOT_A_FIT)
+    await w.decline(handed.id, cast.connector, DeclineReason.BUSY)
+    forwarded = await w.create(cast.asker, cast.connector, topic="Hiring a designer")
+    await w.propose(forwarded.id, cast.connector, expert_id=cast.expert)
+    await w.decline(forwarded.id, cast.expert, DeclineReason.NOT_NOW)
+    await w.forward(forwarded.id, cast.connector, cast.stranger)
+
+    for holder, request in ((cast.fallback, handed), (cast.stranger, forwarded)):
+        link = w.issue_link(Purpose.CONNECTOR, holder, request.id)
+        assert (await decision_page(w, link)).expert_declined is None
+
+
 async def test_the_expert_sees_what_the_connector_wrote_when_proposing(
     w: World, cast: Cast
 ) -> None:
