@@ -113,6 +113,22 @@ async def test_a_body_over_256_kib_is_413_and_creates_nothing(world: World, part
     assert "new@example.com" not in (await world.api.get("/v1/people")).text
 
 
+async def test_a_body_declared_over_the_limit_is_413_where_no_body_is_read(
+    world: World, party: Party
+) -> None:
+    """`cancel` reads no body: a request that declares a huge one is still refused,
+    before the decision is taken."""
+    before = await world.snapshot(party.request)
+    r = await world.api.post(
+        f"/v1/intro-requests/{party.request}/cancel",
+        content=b"",
+        headers={**as_(party.asker), "Content-Length": str(256 * 1024 + 1)},
+    )
+    assert r.request.headers["content-length"] == str(256 * 1024 + 1)
+    assert_problem(r, 413, "payload_too_large")
+    assert await world.snapshot(party.request) == before
+
+
 async def test_a_streamed_body_over_256_kib_is_413_too(world: World) -> None:
     async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: the limit must hold
         yield b'{"email": "big@example.com", "name": "Big", "bio": "'

@@ -7,12 +7,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from fastapi import Depends, FastAPI
 
 from warmintro import __version__
-from warmintro.api import pages, problems
+from warmintro.api import mailbox, pages, problems
+from warmintro.api.body_limit import BodyLimit, refuse_declared_too_large
 from warmintro.api.container import Container, bootstrap
 from warmintro.api.metrics import MetricsMiddleware
 from warmintro.api.routes import health, inbound, intro_requests, people, webhooks, workspace
@@ -20,10 +19,6 @@ from warmintro.infra import migrate
 from warmintro.infra.settings import Settings
 
 log = logging.getLogger("warmintro")
-
-MAX_BODY_BYTES = 256 * 1024
-MAX_INBOUND_BYTES = 8 * 1024 * 1024
-"""SendGrid batches events; its posts may be far larger than any API body."""
 
 DESCRIPTION = """\
 Double opt-in warm introductions. An **asker** asks a **connector** for an
@@ -34,39 +29,6 @@ Errors are RFC 9457 `application/problem+json` with a stable `code`.
 Lists are cursor-paginated (`cursor`, `limit` → `items`, `next_cursor`).
 POSTs accept `Idempotency-Key`.
 """
-
-
-class BodyLimit:
-    """Refuses bodies over MAX_BODY_BYTES before they are read into memory (413): at
-    the first read when Content-Length says so, else as soon as the stream passes it.
-    The refusal is an HTTPException raised where the body is read, so whichever
-    application reads it answers in its own form (problem+json, or a page)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        limit = MAX_INBOUND_BYTES if scope["path"].startswith("/v1/inbound/") else MAX_BODY_BYTES
-        length = dict(scope["headers"]).get(b"content-length")
-        declared_too_large = length is not None and (not length.isdigit() or int(length) > limit)
-        seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
-            if declared_too_large:
-                raise StarletteHTTPException(413, "Payload too large")
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > limit:
-                # An HTTPException passes through FastAPI's body parsing to the
-                # problem+json handler; any other error would become a 400.
-                raise StarletteHTTPException(413, "Payload too large")
-            return message
-
-        await self.app(scope, limited, send)
 
 
 def create_app(
@@ -99,7 +61,11 @@ def create_app(
                 await container.close()
 
     app = FastAPI(
-        title="warmintro", version=__version__, description=DESCRIPTION, lifespan=lifespan
+        title="warmintro",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        dependencies=[Depends(refuse_declared_too_large)],
     )
     app.state.container = container
     problems.install(app, container.clock)
@@ -109,7 +75,7 @@ def create_app(
     app.include_router(webhooks.router)
     app.include_router(inbound.router)
     app.include_router(health.router)
-    app.include_router(pages.mailbox_router)
+    app.include_router(mailbox.router)
     app.mount("/a", pages.create_link_pages(container.use_cases))
     app.add_middleware(MetricsMiddleware, metrics=container.metrics)
     app.add_middleware(BodyLimit)

@@ -11,6 +11,8 @@ from collections import defaultdict
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from warmintro.api.problems import route_of
+
 
 class Metrics:
     def __init__(self) -> None:
@@ -58,8 +60,6 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, capture)
         finally:
-            route = scope.get("route")
-            # A mounted application (the link pages at /a) names its routes from its
-            # own root: the mount's prefix is in root_path.
-            path = scope.get("root_path", "") + route.path if route else "unmatched"
-            self.metrics.observe(scope["method"], path, status, time.perf_counter() - start)
+            self.metrics.observe(
+                scope["method"], route_of(scope), status, time.perf_counter() - start
+            )

@@ -1,4 +1,4 @@
-"""The pages behind email links, and the development mailbox.
+"""The pages behind email links.
 
 `GET /a/{token}` (and HEAD) only shows: mail scanners fetch every link, so
 nothing may change until the person presses a button, which POSTs to the same
@@ -11,18 +11,16 @@ page, never with JSON or a stack trace.
 
 from __future__ import annotations
 
-import logging
-import re
 import uuid
 from pathlib import Path
 from typing import Any, TypeVar
 
 import jinja2
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from warmintro.api.deps import ContainerDep
+from warmintro.api.body_limit import refuse_declared_too_large
 from warmintro.api.problems import status_of
 from warmintro.domain import commands as cmd
 from warmintro.domain import errors
@@ -37,8 +35,6 @@ from warmintro.domain.action_links import (
 )
 from warmintro.domain.intro_request import Action, DeclineReason, Rating, State
 from warmintro.domain.use_cases import UseCases
-
-log = logging.getLogger("warmintro.pages")
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _env = jinja2.Environment(
@@ -103,7 +99,12 @@ def message(status: int, heading: str, *paragraphs: str) -> HTMLResponse:
 
 def create_link_pages(use_cases: UseCases) -> FastAPI:
     """The application mounted at `/a`: one address per link, GET/HEAD to show, POST to act."""
-    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        dependencies=[Depends(refuse_declared_too_large)],
+    )
     app.state.use_cases = use_cases
     app.add_api_route("/{token}", show, methods=["GET", "HEAD"], response_class=HTMLResponse)
     app.add_api_route("/{token}", act, methods=["POST"], response_class=HTMLResponse)
@@ -204,7 +205,8 @@ async def _again(use_cases: UseCases, token: str, status: int, error: str) -> Re
 
 
 def _render(view: LinkPage, status: int = 200, error: str = "") -> HTMLResponse:
-    refused = 409 if status >= 400 else 200  # the form was refused because it moved on
+    # Shown again after a refused form, a link whose turn has passed says so (409).
+    refused = status_of(errors.WrongState("decide", "")) if status >= 400 else 200
     match view:
         case UnsubscribePage(email=email, workspace=workspace):
             return page("unsubscribe.html", email=email, workspace=workspace)
@@ -289,27 +291,6 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _crash(request: Request, exc: Exception) -> Response:
-    # The path holds the link's token, a credential: it stays out of the log.
-    log.exception("unhandled error on %s of an email-link page", request.method)
+    # Starlette raises the error on after this page is sent; the application's own
+    # handler logs it once, by route and never by path (the path is the token).
     return message(500, "Something went wrong on our side", "Please try again in a moment.")
-
-
-# ---- development mailbox --------------------------------------------------------
-
-mailbox_router = APIRouter(include_in_schema=False)
-_URL = re.compile(r"(https?://[^\s<>\"]+)")
-
-
-@mailbox_router.get("/dev/mailbox", response_class=HTMLResponse)
-async def mailbox(c: ContainerDep) -> Response:
-    """Emails the console transport captured; served only in development."""
-    if not c.settings.is_development:
-        return message(404, "Not found")
-    entries = []
-    for entry in c.mailbox.entries():
-        parts = [
-            {"url": piece} if i % 2 else {"text": piece}
-            for i, piece in enumerate(_URL.split(entry.email.text))
-        ]
-        entries.append({"email": entry.email, "received_at": entry.received_at, "parts": parts})
-    return page("mailbox.html", entries=entries)

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope
 
 from warmintro.domain import errors
 from warmintro.domain.ports import Clock
@@ -39,6 +40,13 @@ STATUS: list[tuple[type[errors.DomainError], int, str]] = [
     (errors.LinkExpired, 410, "Link expired"),
     (errors.AskBudgetExceeded, 429, "Ask budget exceeded"),
 ]
+
+
+def route_of(scope: Scope) -> str:
+    """The template of the route that answered (`/a/{token}` for a link page, whose
+    application is mounted at /a), or "unmatched"."""
+    route = scope.get("route")
+    return scope.get("root_path", "") + route.path if route else "unmatched"
 
 
 def status_and_title(exc: errors.DomainError) -> tuple[int, str]:
@@ -114,7 +122,9 @@ def install(app: FastAPI, clock: Clock) -> None:
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        # The route's template, never the path: an email link's path is its token, a
+        # credential. (A link page answers with a page first; this logs it once.)
+        log.exception("unhandled error on %s %s", request.method, route_of(request.scope))
         return problem(
             500, "internal_error", "Internal error", "something went wrong on our side", request
         )

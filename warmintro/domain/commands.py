@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import ClassVar, Generic, TypeVar
 
 from warmintro.domain.action_links import UNSUBSCRIBE, LinkOutcome, LinkPage
+from warmintro.domain.errors import InvalidInput
 from warmintro.domain.intro_request import Action, DeclineReason, Rating, Role, State
 from warmintro.domain.people import Connection, Person, Preferences, Workspace
 from warmintro.domain.ports import Page, WebhookDelivery
@@ -56,6 +57,10 @@ class Propose:
     expert_id: uuid.UUID | None = None
     expert: NewPerson | None = None
     note: str = ""
+
+    def __post_init__(self) -> None:
+        if (self.expert_id is None) == (self.expert is None):
+            raise InvalidInput("give exactly one of expert_id or expert", field="expert_id")
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,9 +8,10 @@ show requests and events through this module, so the rules live here only:
   request is introduced, and events about proposals and expert declines are
   left out of the asker's timeline.
 - Decline reasons and notes reach the current connector only. Someone who
-  passed the request on sees its state, their own part and who holds the ask
-  now (they handed it over), not which expert was asked after them or why
-  anyone said no.
+  passed the request on sees its state, their own acts whole (the experts they
+  named included) and who holds the ask now (they handed it over), not which
+  expert was asked after them or why anyone else said no.
+- Everyone sees their own acts whole.
 - An expert sees the request from their own proposal on, and only their part.
 - Integrations see ids, states and reason codes, never the free text people wrote.
 """
@@ -147,6 +148,8 @@ def _visible_data(event: Event, request: IntroRequest, viewer: Viewer) -> dict[s
     role = viewer.role
     if viewer.full_view:
         return dict(event.data)
+    if event.actor_id is not None and event.actor_id == viewer.person_id:
+        return dict(event.data)  # one's own act, whole: the experts one named included
     mine = str(viewer.person_id)
     if role is Role.CONNECTOR:  # handed on: their own acts, and where the request stands
         if event.actor_id == viewer.person_id or event.data.get("connector_id") == mine:
@@ -169,6 +172,30 @@ def _visible_data(event: Event, request: IntroRequest, viewer: Viewer) -> dict[s
     if event.data.get("expert_id") == mine or event.data.get("person_id") == mine:
         return dict(event.data)
     return None
+
+
+# What passes a request from one person's hands to another's.
+_TURNS = frozenset(
+    {
+        EventType.CREATED,
+        EventType.FORWARDED,
+        EventType.HANDED_OFF,
+        EventType.EXPERT_PROPOSED,
+        EventType.EXPERT_DECLINED,
+        EventType.EXPERT_UNREACHABLE,
+    }
+)
+
+
+def why_the_expert_said_no(events: list[Event]) -> DeclineReason | None:
+    """For the connector's page: why the expert they named said no, when that is how
+    the request came back to them. None when it reached them any other way (a new
+    ask, a forward, a hand-off after someone else's no): a page tells nobody that
+    "the person you named" declined unless they named them."""
+    last = next((e for e in reversed(events) if e.type in _TURNS), None)
+    if last is None or last.type is not EventType.EXPERT_DECLINED:
+        return None
+    return DeclineReason(str(last.data["reason"]))
 
 
 def for_integrations(event: Event) -> dict[str, Any]:

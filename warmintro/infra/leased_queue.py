@@ -4,8 +4,10 @@ deliveries both work this way.
 A claim marks due rows `sending` with a lease (`FOR UPDATE SKIP LOCKED` on
 PostgreSQL, so any number of workers can claim; SQLite's write lock serialises
 claims). The lease value is the claim's token: a worker renews it before each
-send and finishes only a row whose lease is still its own, so a row whose lease
-lapsed and was claimed again is never sent twice by the slower worker.
+send and finishes only a row whose lease is still its own, so a slower worker
+never settles a row another has claimed since, and never starts sending one. A
+send that itself outlasts the lease can still go out twice: delivery is at least
+once, with the same Message-ID or webhook-id so the duplicate is recognisable.
 
 A relay sees each row as a `Claim` of its own item type and keeps only what is
 its own (composing, signing, sending); the queue's `RetryPolicy` decides when a

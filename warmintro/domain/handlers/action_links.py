@@ -37,15 +37,16 @@ from warmintro.domain.errors import (
     TokenExpired,
     Unauthenticated,
 )
-from warmintro.domain.events import Event, EventType
+from warmintro.domain.events import EventType
 from warmintro.domain.handlers.conflicts import retrying
 from warmintro.domain.handlers.decisions import apply_decision
 from warmintro.domain.handlers.effects import save_and_enqueue
 from warmintro.domain.handlers.env import Env
 from warmintro.domain.handlers.people import update_in
-from warmintro.domain.intro_request import DeclineReason, IntroRequest
+from warmintro.domain.intro_request import IntroRequest
 from warmintro.domain.ports import UnitOfWork
 from warmintro.domain.suggestions import rank_suggestions
+from warmintro.domain.views import why_the_expert_said_no
 
 SUGGESTED_ON_PAGE = 5
 
@@ -198,28 +199,5 @@ async def _for_connector(
         candidates=tuple(
             Candidate(p.id, p.name, p.headline, p.id in suggested) for p in candidates
         ),
-        expert_declined=_returned_by_an_experts_no(events),
+        expert_declined=why_the_expert_said_no(events),
     )
-
-
-# What passes a request from one person's hands to another's.
-_TURNS = frozenset(
-    {
-        EventType.CREATED,
-        EventType.FORWARDED,
-        EventType.HANDED_OFF,
-        EventType.EXPERT_PROPOSED,
-        EventType.EXPERT_DECLINED,
-        EventType.EXPERT_UNREACHABLE,
-    }
-)
-
-
-def _returned_by_an_experts_no(events: list[Event]) -> DeclineReason | None:
-    """Why the expert this connector proposed said no, when that is how the request
-    came back to them; None when it reached them any other way (a new ask, a
-    forward, a hand-off after someone else's no)."""
-    last = next((e for e in reversed(events) if e.type in _TURNS), None)
-    if last is None or last.type is not EventType.EXPERT_DECLINED:
-        return None
-    return DeclineReason(str(last.data["reason"]))

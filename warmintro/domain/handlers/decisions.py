@@ -23,7 +23,13 @@ from warmintro.domain.commands import (
     GiveFeedback,
     Propose,
 )
-from warmintro.domain.errors import DuplicateRequest, InvalidInput, NotFound
+from warmintro.domain.errors import (
+    AlreadyExists,
+    ConcurrentUpdate,
+    DuplicateRequest,
+    InvalidInput,
+    NotFound,
+)
 from warmintro.domain.handlers.conflicts import retrying
 from warmintro.domain.handlers.effects import save_and_enqueue
 from warmintro.domain.handlers.env import Env
@@ -39,7 +45,6 @@ from warmintro.domain.views import RequestView, project, viewer_of
 async def decide(cmd: Decide, env: Env, principal: Principal) -> RequestView:
     """Take the caller's decision; a request they are no party to is not found."""
     actor = principal.actor()
-    _check_shape(cmd.decision)
     now = env.clock.now()
 
     async def attempt() -> IntroRequest:
@@ -90,11 +95,6 @@ async def apply_decision(
             return request.record_feedback(actor, rating, note, now)
 
 
-def _check_shape(decision: Decision) -> None:
-    if isinstance(decision, Propose) and (decision.expert_id is None) == (decision.expert is None):
-        raise InvalidInput("give exactly one of expert_id or expert", field="expert_id")
-
-
 async def _propose(
     uow: UnitOfWork,
     workspace: Workspace,
@@ -103,7 +103,6 @@ async def _propose(
     cmd: Propose,
     now: datetime,
 ) -> bool:
-    _check_shape(cmd)
     expert = await _expert_for(uow, workspace, request, actor, cmd, now)
     # Budgets are checked only for a proposal that will happen: anyone else learns
     # nothing of the expert's preferences, only that it is not theirs to propose.
@@ -133,7 +132,8 @@ async def _expert_for(
         if found.erased_at is not None:
             raise InvalidInput("this person cannot be asked", field="expert")
         return found
-    # Only a proposal that will happen may create a person.
+    # Only a proposal that will happen may create a person: would_propose raises
+    # for the wrong state or person (a repeat cannot name someone who is new).
     person_id = new_id()
     request.would_propose(actor, person_id)
     require_one_line(cmd.expert.name, "name")
@@ -145,7 +145,12 @@ async def _expert_for(
         created_at=now,
         updated_at=now,
     )
-    await uow.people.add(person)
+    try:
+        await uow.people.add(person)
+    except AlreadyExists:
+        # Someone else added them since we looked (a double click on PostgreSQL, where
+        # the checks do not serialise): take the decision again, and find them.
+        raise ConcurrentUpdate("person") from None
     return person
 
 
@@ -157,9 +162,10 @@ async def _forward(
     cmd: Forward,
     now: datetime,
 ) -> bool:
+    # As for an expert: who is named must exist before anything else is said about it.
+    people = await uow.people.get_many(workspace.id, {cmd.connector_id})
+    require_known(people, cmd.connector_id, "connector_id")
     if request.would_forward(actor, cmd.connector_id):
-        people = await uow.people.get_many(workspace.id, {cmd.connector_id})
-        require_known(people, cmd.connector_id, "connector_id")
         await uow.people.lock(workspace.id, [cmd.connector_id])
         await ensure_can_ask(uow, workspace, people[cmd.connector_id], Role.CONNECTOR, now)
         existing = await uow.requests.find_open(

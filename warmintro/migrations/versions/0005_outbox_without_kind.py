@@ -1,5 +1,8 @@
 """The outbox drops `kind`: every row is an email (webhooks have their own queue)
 
+Processes from before this release still write `kind`: stop the API and the
+workers, migrate, then start the new release (as `docker compose` does).
+
 Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-28 12:00:00.000000
