@@ -26,6 +26,7 @@ from warmintro.domain.commands import (
     CreatePerson,
     Decide,
     Decline,
+    NewPerson,
     Propose,
 )
 from warmintro.domain.errors import ConcurrentUpdate, WrongState
@@ -208,3 +209,38 @@ async def create_person(container: Container, ws: Workspace, name: str) -> uuid.
         Principal(ws, None, operator=True),
     )
     return person.id
+
+
+@pytest.mark.postgres
+@POSTGRES_ONLY
+async def test_a_double_submit_naming_someone_new_is_one_proposal(
+    container: Container, workspace: WorkspaceFixture
+) -> None:
+    """Both submits look the email up, find no one and add the person; the second
+    insert meets the first at the unique index. It is taken again on the fresh state,
+    where it is a repeat: one person, one proposal, one email, and no error."""
+    async with container.uow() as uow:
+        ws = await uow.workspaces.get(workspace.id)
+    assert ws is not None
+    asker, connector = [await create_person(container, ws, name) for name in ("a", "c")]
+    created = await container.use_cases(
+        CreateIntroRequest(asker_id=asker, connector_id=connector, topic="pricing", message="?"),
+        Principal(ws, None, operator=True),
+    )
+    email = f"nina-{new_id().hex[:8]}@example.com"
+    proposal = Decide(created.id, Propose(expert=NewPerson(email, "Nina")))
+    as_connector = Principal(ws, connector, operator=False)
+
+    results = await asyncio.gather(
+        container.use_cases(proposal, as_connector),
+        container.use_cases(proposal, as_connector),
+        return_exceptions=True,
+    )
+
+    assert all(isinstance(r, RequestView) for r in results), results
+    async with container.uow(write=False) as uow:
+        nina = await uow.people.get_by_email(ws.id, email)
+        types = [e.type for e in await uow.requests.events(ws.id, created.id)]
+    assert nina is not None
+    assert {r.expert_id for r in results if isinstance(r, RequestView)} == {nina.id}
+    assert types == ["intro_request.created", "intro_request.expert_proposed"]
