@@ -488,6 +488,12 @@ class TimingSettings(BaseModel):
     expert_deadline_hours: float = Field(gt=0, le=24 * 90)
     expert_reminder_hours: float = Field(gt=0, le=24 * 90)
     feedback_delay_hours: float = Field(gt=0, le=24 * 90)
+    ask_lifetime_days: float = Field(
+        gt=0, le=365, description="An ask older than this expires at its next deadline."
+    )
+    email_retry_days: float = Field(
+        gt=0, le=30, description="How long an email keeps being retried through outages."
+    )
 
 
 class TimingPatch(Input):
@@ -496,6 +502,8 @@ class TimingPatch(Input):
     expert_deadline_hours: float | None = Field(default=None, gt=0, le=24 * 90)
     expert_reminder_hours: float | None = Field(default=None, gt=0, le=24 * 90)
     feedback_delay_hours: float | None = Field(default=None, gt=0, le=24 * 90)
+    ask_lifetime_days: float | None = Field(default=None, gt=0, le=365)
+    email_retry_days: float | None = Field(default=None, gt=0, le=30)
 
 
 class BudgetSettings(BaseModel):
@@ -531,6 +539,8 @@ class WorkspaceOut(BaseModel):
                 expert_deadline_hours=hours(t.expert_deadline),
                 expert_reminder_hours=hours(t.expert_reminder),
                 feedback_delay_hours=hours(t.feedback_delay),
+                ask_lifetime_days=hours(t.ask_lifetime) / 24,
+                email_retry_days=hours(t.email_retry) / 24,
             ),
             budgets=BudgetSettings(
                 connector_open=w.budgets.connector_open, expert_pending=w.budgets.expert_pending

@@ -21,6 +21,8 @@ class EmailIntent:
     request_id: uuid.UUID
     event_id: uuid.UUID
     cc_ids: tuple[uuid.UUID, ...] = ()
+    also_to_ids: tuple[uuid.UUID, ...] = ()
+    """Further people in To beside the recipient: one message shared by several."""
 
 
 def emails_for(event: Event, request: IntroRequest) -> list[EmailIntent]:

@@ -29,6 +29,10 @@ class Timing:
     expert_reminder: timedelta = timedelta(days=4)
     feedback_delay: timedelta = timedelta(days=3)
     """How long after the introduction the asker is asked "did it help?"."""
+    ask_lifetime: timedelta = timedelta(days=30)
+    """An ask older than this expires at its next deadline instead of going round again."""
+    email_retry: timedelta = timedelta(days=3)
+    """How long an email that meets only transient failures keeps being retried."""
 
     def __post_init__(self) -> None:
         if not timedelta(0) < self.connector_reminder < self.connector_deadline:
@@ -37,6 +41,10 @@ class Timing:
             raise InvalidInput("expert reminder must fall before its deadline")
         if self.feedback_delay <= timedelta(0):
             raise InvalidInput("the feedback ask must come after the introduction")
+        if self.ask_lifetime < max(self.connector_deadline, self.expert_deadline):
+            raise InvalidInput("an ask must live at least as long as one deadline")
+        if self.email_retry < timedelta(hours=1):
+            raise InvalidInput("emails must be retried for at least an hour")
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,7 @@ def _outbox_item(row: sa.Row[Any]) -> OutboxItem:
         template=row.template,
         recipient_id=row.recipient_id,
         cc_ids=tuple(uuid.UUID(c) for c in row.cc_ids),
+        also_to_ids=tuple(uuid.UUID(t) for t in row.also_to_ids),
         request_id=row.request_id,
         event_id=row.event_id,
     )

@@ -16,7 +16,8 @@ router = APIRouter(prefix="/v1/workspace", tags=["workspace"], responses=PROBLEM
 
 @router.get("", response_model=WorkspaceOut)
 async def get_workspace(caller: CallerDep) -> WorkspaceOut:
-    """Deadlines, reminders, the feedback delay and ask budgets in force."""
+    """Deadlines, reminders, the feedback delay, the ask lifetime, how long emails are
+    retried, and ask budgets in force."""
     return WorkspaceOut.of(await caller(cmd.GetWorkspace()))
 
 
@@ -26,9 +27,12 @@ async def update_workspace(
 ) -> WorkspaceOut:
     """Change them; requests already waiting keep their deadlines. A reminder must
     fall before its deadline (422 otherwise). Other API processes see the change within 30 s."""
+    given = body.timing.model_dump(exclude_none=True) if body.timing else {}
     timing = {
-        key.removesuffix("_hours"): timedelta(hours=value)
-        for key, value in (body.timing.model_dump(exclude_none=True) if body.timing else {}).items()
+        key.removesuffix("_hours").removesuffix("_days"): (
+            timedelta(days=value) if key.endswith("_days") else timedelta(hours=value)
+        )
+        for key, value in given.items()
     }
     budgets = body.budgets.model_dump(exclude_none=True) if body.budgets else {}
     update = cmd.UpdateWorkspace(name=body.name, timing=timing or None, budgets=budgets or None)

@@ -64,6 +64,7 @@ class OutboxItem:
     template: str
     recipient_id: uuid.UUID
     cc_ids: tuple[uuid.UUID, ...]
+    also_to_ids: tuple[uuid.UUID, ...]
     request_id: uuid.UUID | None
     event_id: uuid.UUID | None
 
@@ -155,6 +156,7 @@ class Composer:
             return {
                 "id": p.id,
                 "name": p.name or "someone",
+                "greeting": p.name.split()[0] if p.name.strip() else "there",
                 "email": p.email,
                 "headline": p.headline,
             }

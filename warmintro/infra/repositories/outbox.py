@@ -30,6 +30,7 @@ class SqlOutbox:
                     template=i.template,
                     recipient_id=i.recipient_id,
                     cc_ids=[str(c) for c in i.cc_ids],
+                    also_to_ids=[str(t) for t in i.also_to_ids],
                     request_id=i.request_id,
                     event_id=i.event_id,
                     status="pending",

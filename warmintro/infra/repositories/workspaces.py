@@ -24,6 +24,8 @@ def _values(workspace: Workspace) -> dict[str, Any]:
         expert_deadline_s=int(t.expert_deadline.total_seconds()),
         expert_reminder_s=int(t.expert_reminder.total_seconds()),
         feedback_delay_s=int(t.feedback_delay.total_seconds()),
+        ask_lifetime_s=int(t.ask_lifetime.total_seconds()),
+        email_retry_s=int(t.email_retry.total_seconds()),
         connector_budget=b.connector_open,
         expert_budget=b.expert_pending,
     )
@@ -61,6 +63,8 @@ class SqlWorkspaces:
                 expert_deadline=timedelta(seconds=row.expert_deadline_s),
                 expert_reminder=timedelta(seconds=row.expert_reminder_s),
                 feedback_delay=timedelta(seconds=row.feedback_delay_s),
+                ask_lifetime=timedelta(seconds=row.ask_lifetime_s),
+                email_retry=timedelta(seconds=row.email_retry_s),
             ),
             budgets=Budgets(connector_open=row.connector_budget, expert_pending=row.expert_budget),
         )
