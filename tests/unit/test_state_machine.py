@@ -44,8 +44,9 @@ ALLOWED: dict[str, set[tuple[State, State]]] = {
     "cancel": {(AC, CANCELLED), (AE, CANCELLED), (INTRODUCED, CANCELLED)},
     "feedback": {(INTRODUCED, COMPLETED)},
     "remind": {(AC, AC), (AE, AE)},
-    # hand-off to a fallback connector, or expired
-    "expire": {(AC, AC), (AC, EXPIRED), (AE, EXPIRED)},
+    # hand-off to a fallback connector; an expert's silence back to the connector
+    # ("no_answer"); or expired
+    "expire": {(AC, AC), (AC, EXPIRED), (AE, AC), (AE, EXPIRED)},
 }
 
 WS = uuid.uuid4()
@@ -148,8 +149,24 @@ class IntroLifecycle(RuleBasedStateMachine):
         )
         assert not prev_state.final, f"{action} changed a {prev_state} request"
         self.check_actor(action, actor, request.events[-1], prev_state, prev_connector, prev_expert)
+        self.check_time(action, prev_state, prev_connector)
         if request.expert_id is not None:
             self.experts_ever.add(request.expert_id)
+
+    def check_time(self, action: str, prev_state: State, prev_connector: uuid.UUID) -> None:
+        """Whenever the ask comes (back) to a connector, their wait starts afresh; once
+        the ask has outlived its lifetime, a deadline ends it."""
+        request = self.request
+        if request.state is AC and (prev_state is AE or request.connector_id != prev_connector):
+            assert request.deadline_at == self.now + TIMING.connector_deadline, action
+            assert request.reminder_at == self.now + TIMING.connector_reminder, action
+            assert not request.reminded, action
+        if action == "expire":
+            outlived = self.now - request.created_at >= TIMING.ask_lifetime
+            assert (request.state is EXPIRED) >= outlived, "an outlived ask went round again"
+            if prev_state is AE and not outlived:
+                assert request.state is AC, "a silent expert did not return the ask"
+                assert str(request.declined_expert_ids[-1]) == request.events[-1].data["expert_id"]
 
     def check_actor(
         self,

@@ -51,6 +51,16 @@ class DeclineReason(StrEnum):
     NOT_A_FIT = "not_a_fit"
     NOT_NOW = "not_now"
     OTHER = "other"
+    NO_ANSWER = "no_answer"
+    """Recorded by time when an expert lets their deadline pass; nobody gives it."""
+
+    @property
+    def given_by_people(self) -> bool:
+        return self is not DeclineReason.NO_ANSWER
+
+
+GIVEN_REASONS = tuple(r for r in DeclineReason if r.given_by_people)
+"""The reasons a person may give when they decline."""
 
 
 class Rating(StrEnum):
@@ -364,26 +374,18 @@ class IntroRequest:
 
         An expert's no returns the request to the connector with the reason, which
         only the connector sees. A connector's no hands the request to the next
-        fallback connector able to take it (`available`), else closes it.
+        fallback connector able to take it (`available`), else closes it. Nobody
+        gives `no_answer`: time records it.
         """
+        if not reason.given_by_people:
+            raise InvalidInput("choose busy, not_a_fit, not_now or other", field="reason")
         if not self.would_decline(actor):
             return False
         note = _text(note, MAX_NOTE, "note")
-        self.decline_reason = reason
         if self.awaiting(actor) is Role.EXPERT:
-            self.state = State.AWAITING_CONNECTOR
-            self.declined_expert_ids += (actor,)
-            self.expert_id = None
-            self._wait_for(Role.CONNECTOR, now, timing)
-            self._record(
-                EventType.EXPERT_DECLINED,
-                actor,
-                now,
-                expert_id=actor,
-                reason=reason.value,
-                note=note,
-            )
+            self._back_from_expert(actor, reason, note, now, timing)
             return True
+        self.decline_reason = reason
         self.declined_connector_ids += (actor,)
         if self._hand_off(
             actor, now, timing, available, cause="declined", reason=reason.value, note=note
@@ -460,14 +462,21 @@ class IntroRequest:
     def expire(
         self, now: datetime, timing: Timing, available: frozenset[uuid.UUID] = frozenset()
     ) -> bool:
-        """Past the deadline: hand the ask to the next fallback connector, else expire."""
+        """Past the deadline. An expert's silence is a no (`no_answer`): the ask goes
+        back to the connector, who may name someone else. A connector's silence hands
+        the ask to the next available fallback connector, else it expires. An ask that
+        has outlived the workspace's `ask_lifetime` expires instead of going round again."""
         if not self.state.open or self.deadline_at is None or now < self.deadline_at:
             return False
         waiting = self._waiting_on()
-        if waiting is Role.CONNECTOR and self._hand_off(
-            self.connector_id, now, timing, available, cause="expired"
-        ):
-            return True
+        if not self.outlived(now, timing):
+            if waiting is Role.EXPERT:
+                self._back_from_expert(None, DeclineReason.NO_ANSWER, "", now, timing)
+                return True
+            if waiting is Role.CONNECTOR and self._hand_off(
+                self.connector_id, now, timing, available, cause="expired"
+            ):
+                return True
         self._close(State.EXPIRED, now)
         self._record(EventType.EXPIRED, None, now, waiting_on=waiting.value)
         return True
@@ -499,6 +508,10 @@ class IntroRequest:
             self._record(EventType.EXPIRED, None, now, waiting_on="connector", cause="unreachable")
             return True
         return False
+
+    def outlived(self, now: datetime, timing: Timing) -> bool:
+        """Whether the ask is older than the workspace lets an ask live."""
+        return now - self.created_at >= timing.ask_lifetime
 
     def ask_feedback(self, now: datetime) -> bool:
         """The one "did it help?" ask, once its day has come."""
@@ -564,6 +577,32 @@ class IntroRequest:
             return True
         self.fallback_connector_ids = ()
         return False
+
+    def _back_from_expert(
+        self,
+        actor: uuid.UUID | None,
+        reason: DeclineReason,
+        note: str,
+        now: datetime,
+        timing: Timing,
+    ) -> None:
+        """The expert said no, or let their deadline pass: the same connector holds the
+        ask again, with a fresh deadline, and may not name this expert again."""
+        expert_id = self.expert_id
+        assert expert_id is not None
+        self.state = State.AWAITING_CONNECTOR
+        self.declined_expert_ids += (expert_id,)
+        self.expert_id = None
+        self.decline_reason = reason
+        self._wait_for(Role.CONNECTOR, now, timing)
+        self._record(
+            EventType.EXPERT_DECLINED,
+            actor,
+            now,
+            expert_id=expert_id,
+            reason=reason.value,
+            note=note,
+        )
 
     def _change_connector(self, connector_id: uuid.UUID, now: datetime, timing: Timing) -> None:
         self.past_connector_ids += (self.connector_id,)

@@ -63,7 +63,7 @@ async def test_silence_hands_the_ask_to_the_next_fallback(w: World, cast: Cast) 
     assert stored.deadline_at == w.clock.now() + timedelta(days=5)
 
 
-async def test_the_expert_is_reminded_at_four_days_and_expires_at_seven(
+async def test_the_expert_is_reminded_at_four_days_and_returns_the_ask_at_seven(
     w: World, cast: Cast
 ) -> None:
     request = await w.create(cast.asker, cast.connector)
@@ -73,8 +73,8 @@ async def test_the_expert_is_reminded_at_four_days_and_expires_at_seven(
     assert w.emails()[-1] == ("expert_reminder", cast.expert, ())
     w.clock.advance(timedelta(days=3))
     await fire(w)
-    assert w.stored(request.id).state is State.EXPIRED
-    assert w.emails()[-1] == ("asker_not_this_time", cast.asker, ())
+    assert w.stored(request.id).state is State.AWAITING_CONNECTOR
+    assert w.emails()[-1] == ("connector_expert_declined", cast.connector, ())
 
 
 async def test_the_asker_is_asked_whether_it_helped_three_days_after(w: World, cast: Cast) -> None:

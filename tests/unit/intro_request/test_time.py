@@ -104,13 +104,26 @@ def test_expire_closes_a_request_the_connector_never_answered() -> None:
     assert event.data["waiting_on"] == "connector"
 
 
-def test_expire_closes_a_request_the_expert_never_answered() -> None:
+def test_an_expert_who_never_answered_returns_the_ask_to_the_same_connector() -> None:
     request = proposed(fallback_connector_ids=(F1,))
+    deadline = T0 + timedelta(days=7)
 
-    assert request.expire(T0 + timedelta(days=7), TIMING, EVERYONE) is True
+    assert request.expire(deadline, TIMING, EVERYONE) is True
 
-    assert request.state is State.EXPIRED
-    assert request.events[-1].data["waiting_on"] == "expert"
+    assert request.state is State.AWAITING_CONNECTOR
+    assert request.connector_id == CONNECTOR
+    assert request.expert_id is None
+    assert request.declined_expert_ids == (EXPERT,)
+    assert request.decline_reason is DeclineReason.NO_ANSWER
+    event = request.events[-1]
+    assert event.type == "intro_request.expert_declined"
+    assert event.actor_id is None
+    assert event.data == {
+        "state": "awaiting_connector",
+        "expert_id": str(EXPERT),
+        "reason": "no_answer",
+        "note": "",
+    }
 
 
 def test_expire_hands_off_to_the_next_available_fallback() -> None:
