@@ -249,20 +249,33 @@ class ProposeIn(Input):
         return cmd.Propose(expert_id=self.expert_id, expert=new, note=self.note)
 
 
+class NewConnectorIn(Input):
+    email: Email
+    name: Name
+
+
 class ForwardIn(Input):
-    connector_id: uuid.UUID
+    connector_id: uuid.UUID | None = None
+    connector: NewConnectorIn | None = Field(
+        default=None, description="Someone not yet in the workspace, named by email."
+    )
     note: Note = ""
 
     def decision(self) -> cmd.Forward:
-        return cmd.Forward(connector_id=self.connector_id, note=self.note)
+        new = cmd.NewPerson(self.connector.email, self.connector.name) if self.connector else None
+        return cmd.Forward(connector_id=self.connector_id, connector=new, note=self.note)
+
+
+GivenReason = Literal["busy", "not_a_fit", "not_now", "other"]
+"""The reasons a person may give; `no_answer` is recorded by time alone."""
 
 
 class DeclineIn(Input):
-    reason: DeclineReason
+    reason: GivenReason
     note: Note = ""
 
     def decision(self) -> cmd.Decline:
-        return cmd.Decline(reason=self.reason, note=self.note)
+        return cmd.Decline(reason=DeclineReason(self.reason), note=self.note)
 
 
 class AcceptIn(Input):

@@ -65,9 +65,18 @@ class Propose:
 
 @dataclass(frozen=True, slots=True)
 class Forward:
+    """The current connector passes the ask on: to a known person, or someone new by email."""
+
     action: ClassVar[str] = Action.FORWARD
-    connector_id: uuid.UUID
+    connector_id: uuid.UUID | None = None
+    connector: NewPerson | None = None
     note: str = ""
+
+    def __post_init__(self) -> None:
+        if (self.connector_id is None) == (self.connector is None):
+            raise InvalidInput(
+                "give exactly one of connector_id or connector", field="connector_id"
+            )
 
 
 @dataclass(frozen=True, slots=True)

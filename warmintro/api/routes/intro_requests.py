@@ -98,7 +98,8 @@ async def propose(
 async def forward(
     request_id: uuid.UUID, body: ForwardIn, idem: IdempotencyDep
 ) -> Out | JSONResponse:
-    """The current connector passes the ask on: at most 3 hops, never back to a party."""
+    """The current connector passes the ask on (`connector_id`, or `connector` by email
+    and name): at most 3 hops, never back to a party."""
     return await idem.run(cmd.Decide(request_id, body.decision()), Out.of)
 
 

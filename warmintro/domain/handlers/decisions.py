@@ -9,6 +9,7 @@ links both come through `apply_decision`.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 
 from warmintro.domain.access import Principal
@@ -21,6 +22,7 @@ from warmintro.domain.commands import (
     Decline,
     Forward,
     GiveFeedback,
+    NewPerson,
     Propose,
 )
 from warmintro.domain.errors import (
@@ -126,22 +128,62 @@ async def _expert_for(
         require_known(people, cmd.expert_id, "expert_id")
         return people[cmd.expert_id]
     assert cmd.expert is not None
-    email = normalize_email(cmd.expert.email)
+    # Only a proposal that will happen may create a person: would_propose raises
+    # for the wrong state or person (a repeat cannot name someone who is new).
+    return await _person_named(
+        uow, workspace, cmd.expert, "expert", lambda new: request.would_propose(actor, new), now
+    )
+
+
+async def _connector_for(
+    uow: UnitOfWork,
+    workspace: Workspace,
+    request: IntroRequest,
+    actor: uuid.UUID,
+    cmd: Forward,
+    now: datetime,
+) -> Person:
+    """The named connector: an existing person, or someone new named by email. As for
+    an expert, who is named must exist before anything else is said about it."""
+    if cmd.connector_id is not None:
+        people = await uow.people.get_many(workspace.id, {cmd.connector_id})
+        require_known(people, cmd.connector_id, "connector_id")
+        return people[cmd.connector_id]
+    assert cmd.connector is not None
+    return await _person_named(
+        uow,
+        workspace,
+        cmd.connector,
+        "connector",
+        lambda new: request.would_forward(actor, new),
+        now,
+    )
+
+
+async def _person_named(
+    uow: UnitOfWork,
+    workspace: Workspace,
+    named: NewPerson,
+    field: str,
+    would_apply: Callable[[uuid.UUID], bool],
+    now: datetime,
+) -> Person:
+    """Someone named by email: the person already known by it, else a new one, created
+    only when the decision will happen (`would_apply` raises otherwise)."""
+    email = normalize_email(named.email)
     found = await uow.people.get_by_email(workspace.id, email)
     if found is not None:
         if found.erased_at is not None:
-            raise InvalidInput("this person cannot be asked", field="expert")
+            raise InvalidInput("this person cannot be asked", field=field)
         return found
-    # Only a proposal that will happen may create a person: would_propose raises
-    # for the wrong state or person (a repeat cannot name someone who is new).
     person_id = new_id()
-    request.would_propose(actor, person_id)
-    require_one_line(cmd.expert.name, "name")
+    would_apply(person_id)
+    require_one_line(named.name, "name")
     person = Person(
         id=person_id,
         workspace_id=workspace.id,
         email=email,
-        name=cmd.expert.name.strip(),
+        name=named.name.strip(),
         created_at=now,
         updated_at=now,
     )
@@ -162,17 +204,15 @@ async def _forward(
     cmd: Forward,
     now: datetime,
 ) -> bool:
-    # As for an expert: who is named must exist before anything else is said about it.
-    people = await uow.people.get_many(workspace.id, {cmd.connector_id})
-    require_known(people, cmd.connector_id, "connector_id")
-    if request.would_forward(actor, cmd.connector_id):
-        await uow.people.lock(workspace.id, [cmd.connector_id])
-        await ensure_can_ask(uow, workspace, people[cmd.connector_id], Role.CONNECTOR, now)
+    connector = await _connector_for(uow, workspace, request, actor, cmd, now)
+    if request.would_forward(actor, connector.id):
+        await uow.people.lock(workspace.id, [connector.id])
+        await ensure_can_ask(uow, workspace, connector, Role.CONNECTOR, now)
         existing = await uow.requests.find_open(
-            workspace.id, request.asker_id, cmd.connector_id, topic_key(request.topic)
+            workspace.id, request.asker_id, connector.id, topic_key(request.topic)
         )
         if existing is not None:
             raise DuplicateRequest(
                 "the asker already has an open request for this topic with that connector"
             )
-    return request.forward(actor, cmd.connector_id, cmd.note, now, workspace.timing)
+    return request.forward(actor, connector.id, cmd.note, now, workspace.timing)
