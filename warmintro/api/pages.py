@@ -58,6 +58,7 @@ REASON_TEXT = {
     DeclineReason.NOT_A_FIT: "not the right person",
     DeclineReason.NOT_NOW: "not the right time",
     DeclineReason.OTHER: "another reason",
+    DeclineReason.NO_ANSWER: "no answer in time",
 }
 STATE_TEXT = {
     State.AWAITING_CONNECTOR: "waiting for the connector",
@@ -120,10 +121,21 @@ def _use_cases(request: Request) -> UseCases:
 
 async def show(token: str, request: Request) -> Response:
     try:
-        view = await _use_cases(request)(cmd.ShowActionLink(token))
+        view = await _use_cases(request)(_showing(token, request))
     except errors.DomainError as exc:
         return _refused(exc)
-    return _render(view)
+    return _render(view, address=request.url.path)
+
+
+def _showing(token: str, request: Request) -> cmd.ShowActionLink:
+    """The page as the link's query asks for it: `expert` (a suggestion's own link)
+    and `q` (a search). Anything garbled there is ignored: it is only a view."""
+    params = request.query_params
+    try:
+        expert_id = uuid.UUID(params.get("expert", ""))
+    except ValueError:
+        expert_id = None
+    return cmd.ShowActionLink(token, expert_id=expert_id, query=params.get("q", ""))
 
 
 async def act(token: str, request: Request) -> Response:
@@ -140,7 +152,8 @@ async def act(token: str, request: Request) -> Response:
         outcome = await use_cases(cmd.UseActionLink(token, decision))
     except (errors.InvalidInput, errors.AskBudgetExceeded, errors.RecipientUnavailable) as exc:
         text = FIXABLE.get(type(exc), exc.detail)
-        return await _again(use_cases, token, status_of(exc), text)
+        showing = _showing(token, request)
+        return await _again(use_cases, showing, status_of(exc), text, request.url.path)
     except errors.DomainError as exc:
         return _refused(exc)
     if outcome.repeated:
@@ -166,9 +179,14 @@ def _decision(fields: dict[str, str]) -> cmd.Decision | cmd.Unsubscribe | None:
             return cmd.Propose(expert=new, note=note)
         case Action.FORWARD:
             connector_id = _uuid(fields.get("connector_id"))
-            if connector_id is None:
-                raise errors.InvalidInput("Choose who should answer instead.")
-            return cmd.Forward(connector_id=connector_id, note=note)
+            if connector_id is not None:
+                return cmd.Forward(connector_id=connector_id, note=note)
+            if not fields.get("connector_email") or not fields.get("connector_name"):
+                raise errors.InvalidInput(
+                    "Choose who should answer instead, or give a name and an email."
+                )
+            new = cmd.NewPerson(fields["connector_email"], fields["connector_name"])
+            return cmd.Forward(connector=new, note=note)
         case Action.DECLINE:
             return cmd.Decline(reason=_choice(DeclineReason, fields.get("reason")), note=note)
         case Action.ACCEPT:
@@ -195,16 +213,18 @@ def _choice(kind: type[Choice], value: str | None) -> Choice:
         raise errors.InvalidInput("Please choose one of the options.") from None
 
 
-async def _again(use_cases: UseCases, token: str, status: int, error: str) -> Response:
+async def _again(
+    use_cases: UseCases, showing: cmd.ShowActionLink, status: int, error: str, address: str
+) -> Response:
     """The decision page once more, with what went wrong where the person looks."""
     try:
-        view = await use_cases(cmd.ShowActionLink(token))
+        view = await use_cases(showing)
     except errors.DomainError as exc:
         return _refused(exc)
-    return _render(view, status, error)
+    return _render(view, status, error, address)
 
 
-def _render(view: LinkPage, status: int = 200, error: str = "") -> HTMLResponse:
+def _render(view: LinkPage, status: int = 200, error: str = "", address: str = "") -> HTMLResponse:
     # Shown again after a refused form, a link whose turn has passed says so (409).
     refused = status_of(errors.WrongState("decide", "")) if status >= 400 else 200
     match view:
@@ -221,10 +241,10 @@ def _render(view: LinkPage, status: int = 200, error: str = "") -> HTMLResponse:
                 f"This request is {STATE_TEXT[state]}. Thank you for your time.",
             )
         case DecisionPage():
-            return _decision_page(view, status, error)
+            return _decision_page(view, status, error, address)
 
 
-def _decision_page(view: DecisionPage, status: int, error: str) -> HTMLResponse:
+def _decision_page(view: DecisionPage, status: int, error: str, address: str) -> HTMLResponse:
     connector = view.purpose is Purpose.CONNECTOR
     return page(
         TEMPLATE.get(view.purpose, "asker.html"),
@@ -236,9 +256,15 @@ def _decision_page(view: DecisionPage, status: int, error: str) -> HTMLResponse:
         error=error,
         not_a_fit_label="I don't know anyone suitable" if connector else "I'm not the right person",
         candidates=view.candidates,
-        forward_choices=view.candidates if Action.FORWARD in view.actions else (),
+        can_forward=Action.FORWARD in view.actions,
         declined_reason=REASON_TEXT[view.expert_declined] if view.expert_declined else "",
+        no_answer=view.expert_declined is DeclineReason.NO_ANSWER,
         proposal_note=view.proposal_note,
+        chosen=view.chosen,
+        preselected=view.preselected,
+        query=view.query,
+        unlisted=view.unlisted,
+        address=address,
     )
 
 

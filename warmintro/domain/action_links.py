@@ -97,6 +97,10 @@ class Someone:
     headline: str = ""
 
 
+MAX_CANDIDATES = 50
+"""A page lists no more of the connector's connections than this; a search finds the rest."""
+
+
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """One of the connector's connections the page offers to ask or forward to."""
@@ -119,7 +123,17 @@ class DecisionPage:
     connector: Someone
     expert: Someone
     candidates: tuple[Candidate, ...] = ()
-    """For the connector: their connections, suggested ones first."""
+    """For the connector: their connections (those the search matched), the ranked
+    suggestions first, at most `MAX_CANDIDATES`."""
+    unlisted: int = 0
+    """For the connector: how many more connections matched than the page lists."""
+    query: str = ""
+    """For the connector: the search the page answers, if any."""
+    chosen: Candidate | None = None
+    """For the connector: the expert a suggestion's own link named, asked with one button."""
+    preselected: uuid.UUID | None = None
+    """For the connector: whom "ask someone" starts on: the chosen expert, else the
+    first match of a search, else the top suggestion. Forwarding starts on nobody."""
     expert_declined: DeclineReason | None = None
     """For the connector: why the expert they proposed said no."""
     proposal_note: str = ""

@@ -167,9 +167,13 @@ class SuggestExperts(Command[list[Suggestion]]):
 
 @dataclass(frozen=True, slots=True)
 class ShowActionLink(SystemCommand[LinkPage]):
-    """What the page behind a link shows; changes nothing (mail scanners fetch links)."""
+    """What the page behind a link shows; changes nothing (mail scanners fetch links).
+    A connector's page may be opened on one expert (a suggestion's own link in the
+    ask email) and may search the connector's connections."""
 
     token: str
+    expert_id: uuid.UUID | None = None
+    query: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,6 +50,7 @@ class _Options(HTMLParser):
         self.select_id = select_id
         self.inside = False
         self.options: list[tuple[str, str]] = []
+        self.selected: list[str] = []
         self._value: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -59,6 +60,8 @@ class _Options(HTMLParser):
         elif tag == "option" and self.inside:
             self._value = a.get("value") or ""
             self.options.append((self._value, ""))
+            if "selected" in a:
+                self.selected.append(self._value)
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "select":
@@ -77,3 +80,13 @@ def options(page_html: str, select_id: str) -> list[tuple[str, str]]:
     parser = _Options(select_id)
     parser.feed(page_html)
     return [(v, " ".join(t.split())) for v, t in parser.options]
+
+
+def selected(page_html: str, select_id: str) -> str:
+    """The value the select with this id starts on: the browser's choice, the first
+    option, unless an option is marked selected."""
+    parser = _Options(select_id)
+    parser.feed(page_html)
+    assert parser.options, f"no select {select_id!r} on the page"
+    assert len(parser.selected) <= 1, parser.selected
+    return parser.selected[0] if parser.selected else parser.options[0][0]

@@ -13,7 +13,7 @@ import httpx
 from tests.clock import FakeClock
 from tests.e2e.cast import ONE_SUGGESTION, TOPIC
 from tests.e2e.mail import Mailroom
-from tests.e2e.pages.reading import assert_page, heading, options
+from tests.e2e.pages.reading import assert_page, heading, options, selected
 from tests.e2e.pages.visits import link_row, only_looks, post
 from tests.e2e.world import World
 
@@ -55,7 +55,9 @@ async def test_the_connectors_page_lists_their_connections_suggested_first(
         (cast.expert.id, "Erin Expert (Pricing lead) · suggested"),
         (cast.bystander.id, "Amy Gardener"),
     ]
-    assert [v for v, _ in options(page, "connector_id")] == [cast.expert.id, cast.bystander.id]
+    assert selected(page, "expert_id") == cast.expert.id  # the top suggestion
+    assert [v for v, _ in options(page, "connector_id")] == ["", cast.expert.id, cast.bystander.id]
+    assert selected(page, "connector_id") == ""  # forwarding starts on nobody
 
 
 async def test_a_whole_introduction_through_the_pages(
@@ -158,7 +160,7 @@ async def test_the_connector_forwards_through_the_page(
     assert (view["state"], view["connector_id"]) == ("awaiting_connector", cast.expert.id)
     passed = await mailroom.latest("connector_ask", cast.expert.id)
     assert "Over to you" in passed.email.text
-    assert_page(await visitor.get(passed.action_path), 200, TOPIC, "Name someone")
+    assert_page(await visitor.get(passed.action_path), 200, TOPIC, "Ask someone you know")
 
 
 async def test_the_connector_declines_through_the_page(

@@ -92,7 +92,7 @@ async def test_invalid_form_input_is_a_friendly_4xx_page_and_changes_nothing(
             page = assert_page(r, status, *([text] if text else []))
             if status == 422:
                 # The decision page again, with the problem said where the person looks.
-                assert 'role="alert"' in r.text and "Name someone" in page
+                assert 'role="alert"' in r.text and "Ask someone you know" in page
         except AssertionError as exc:
             failures.append(f"[{name}] {exc}")
     assert not failures, "\n".join(failures)

@@ -37,9 +37,7 @@ async def test_a_silent_expert_returns_the_ask_and_the_connector_is_told(
     assert events[-1].data["reason"] == "no_answer"
 
 
-async def test_after_a_silent_expert_the_connector_names_someone_else(
-    w: World, cast: Cast
-) -> None:
+async def test_after_a_silent_expert_the_connector_names_someone_else(w: World, cast: Cast) -> None:
     request = await w.create(cast.asker, cast.connector)
     await w.propose(request.id, cast.connector, expert_id=cast.expert)
     w.clock.advance(timedelta(days=7))

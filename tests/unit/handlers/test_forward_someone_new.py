@@ -33,9 +33,7 @@ async def test_forward_to_someone_new_adds_them_and_asks_them(w: World, cast: Ca
     assert events[-1].data["note"] == "she runs the pricing guild"
 
 
-async def test_forward_by_the_email_of_someone_known_forwards_to_them(
-    w: World, cast: Cast
-) -> None:
+async def test_forward_by_the_email_of_someone_known_forwards_to_them(w: World, cast: Cast) -> None:
     request = await w.create(cast.asker, cast.connector)
     people_before = len(w.store.data.people)
 
@@ -55,9 +53,7 @@ async def test_forward_by_email_back_to_a_party_is_refused(w: World, cast: Cast)
     assert w.store.contents() == before
 
 
-async def test_only_the_current_connector_may_forward_to_someone_new(
-    w: World, cast: Cast
-) -> None:
+async def test_only_the_current_connector_may_forward_to_someone_new(w: World, cast: Cast) -> None:
     request = await w.create(cast.asker, cast.connector)
     before = unchanged(w)
 

@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from warmintro.domain.access import Principal
 from warmintro.domain.action_links import (
+    MAX_CANDIDATES,
     ActionClaims,
     ActionLink,
     Answered,
@@ -44,11 +45,13 @@ from warmintro.domain.handlers.effects import save_and_enqueue
 from warmintro.domain.handlers.env import Env
 from warmintro.domain.handlers.people import update_in
 from warmintro.domain.intro_request import IntroRequest
+from warmintro.domain.people import Person
 from warmintro.domain.ports import UnitOfWork
 from warmintro.domain.suggestions import rank_suggestions
 from warmintro.domain.views import why_the_expert_said_no
 
 SUGGESTED_ON_PAGE = 5
+MAX_QUERY = 200
 
 
 async def show_action_link(cmd: ShowActionLink, env: Env) -> LinkPage:
@@ -69,7 +72,7 @@ async def show_action_link(cmd: ShowActionLink, env: Env) -> LinkPage:
         actions = request.actions_for(person_id) & link.purpose.offers
         if not actions:
             return NothingToDecide(request.state)
-        return await _decision_page(uow, env, link.purpose, request, claims, actions)
+        return await _decision_page(uow, env, link.purpose, request, claims, actions, cmd)
 
 
 async def use_action_link(cmd: UseActionLink, env: Env) -> LinkOutcome:
@@ -152,6 +155,7 @@ async def _decision_page(
     request: IntroRequest,
     claims: ActionClaims,
     actions: frozenset[str],
+    cmd: ShowActionLink,
 ) -> DecisionPage:
     ws = claims.workspace_id
     people = await uow.people.get_many(ws, request.parties())
@@ -170,7 +174,7 @@ async def _decision_page(
         expert=someone(request.expert_id),
     )
     if purpose is Purpose.CONNECTOR:
-        return await _for_connector(uow, env, page, request, claims)
+        return await _for_connector(uow, env, page, request, claims, cmd)
     if purpose is Purpose.EXPERT:
         events = await uow.requests.events(ws, request.id)
         proposal = next((e for e in reversed(events) if e.type is EventType.EXPERT_PROPOSED), None)
@@ -180,24 +184,50 @@ async def _decision_page(
 
 
 async def _for_connector(
-    uow: UnitOfWork, env: Env, page: DecisionPage, request: IntroRequest, claims: ActionClaims
+    uow: UnitOfWork,
+    env: Env,
+    page: DecisionPage,
+    request: IntroRequest,
+    claims: ActionClaims,
+    cmd: ShowActionLink,
 ) -> DecisionPage:
-    """Their connections to choose from, the best suggestions first, and why the
-    expert they proposed (if any) said no."""
+    """Their connections to choose from (those a search matches), the ranked suggestions
+    first and at most MAX_CANDIDATES of them; the expert a suggestion's link named,
+    if they may be asked; and why the expert they proposed (if any) said no."""
     connections = await uow.connections.all_of(claims.workspace_id, claims.person_id)
     known = await uow.people.get_many(claims.workspace_id, {c.other_id for c in connections})
     ranked = rank_suggestions(request, connections, known, env.clock.now(), SUGGESTED_ON_PAGE)
-    suggested = {s.person.id for s in ranked}
+    rank = {s.person.id: i for i, s in enumerate(ranked)}
     parties = request.parties()
-    candidates = sorted(
-        (p for p in known.values() if p.id not in parties and p.reachable()),
-        key=lambda p: (p.id not in suggested, p.name.casefold()),
+    askable = {p.id: p for p in known.values() if p.id not in parties and p.reachable()}
+    query = " ".join(cmd.query.replace("\x00", "").split())[:MAX_QUERY]
+    ordered = sorted(
+        (p for p in askable.values() if _matches(p, query)),
+        key=lambda p: (rank.get(p.id, len(rank)), p.name.casefold()),
     )
+    chosen = askable.get(cmd.expert_id) if cmd.expert_id else None
+    listed = ordered[:MAX_CANDIDATES]
+    if chosen is not None and chosen.id not in {p.id for p in listed}:
+        listed = [chosen, *listed[: MAX_CANDIDATES - 1]]
+    first = listed[0].id if query and listed else (ranked[0].person.id if ranked else None)
     events = await uow.requests.events(claims.workspace_id, request.id)
+
+    def candidate(p: Person) -> Candidate:
+        return Candidate(p.id, p.name, p.headline, p.id in rank)
+
     return replace(
         page,
-        candidates=tuple(
-            Candidate(p.id, p.name, p.headline, p.id in suggested) for p in candidates
-        ),
+        candidates=tuple(candidate(p) for p in listed),
+        unlisted=len({p.id for p in ordered} - {p.id for p in listed}),
+        query=query,
+        chosen=candidate(chosen) if chosen else None,
+        preselected=chosen.id if chosen else first,
         expert_declined=why_the_expert_said_no(events),
     )
+
+
+def _matches(person: Person, query: str) -> bool:
+    """Every word of the search appears in the person's name, headline or expertise,
+    whatever the case."""
+    text = " ".join((person.name, person.headline, *person.expertise)).casefold()
+    return all(word in text for word in query.casefold().split())
