@@ -90,8 +90,9 @@ class Sent:
 
     @property
     def action_path(self) -> str:
-        """The path of the decision link in the text body."""
-        found = ACTION_PATH.findall(self.email.text)
+        """The path of the decision link in the text body (a connector's suggestions
+        each link to the same path, opened on one person by `?expert=`)."""
+        found = sorted(set(ACTION_PATH.findall(self.email.text)))
         assert len(found) == 1, f"{self.template}: expected one action link, found {found}"
         return str(found[0])
 

@@ -124,7 +124,7 @@ async def test_with_fallbacks_the_expired_ask_goes_to_the_next_connector_instead
     assert [str(s.row.recipient_id) for s in asks] == [first, second, third]
 
 
-async def test_the_expert_is_reminded_after_four_days_and_the_ask_expires_after_seven(
+async def test_the_expert_is_reminded_after_four_days_and_the_ask_returns_after_seven(
     world: World, mailroom: Mailroom, clock: FakeClock
 ) -> None:
     party = await world.party()
@@ -146,16 +146,15 @@ async def test_the_expert_is_reminded_after_four_days_and_the_ask_expires_after_
     await twice(mailroom)
     assert (await world.view(party.request))["state"] == "awaiting_expert"
 
+    # Silence is a no: the ask goes back to the connector (tests/e2e/email/test_expert_silence.py).
     clock.advance(2 * MINUTE)
     await twice(mailroom)
-    assert (await world.view(party.request))["state"] == "expired"
-    [neutral] = await mailroom.sent("asker_not_this_time")
-    assert str(neutral.row.recipient_id) == party.asker
-    expert = (await world.api.get(f"/v1/people/{party.expert}")).json()
-    for secret in (expert["email"], expert["name"], party.expert):
-        assert secret not in neutral.email.text + neutral.email.html, "the asker never learns who"
+    assert (await world.view(party.request))["state"] == "awaiting_connector"
+    [back] = await mailroom.sent("connector_expert_declined")
+    assert str(back.row.recipient_id) == party.connector
+    assert await mailroom.sent("asker_not_this_time") == []
     assert len(await mailroom.rows(party.request, "expert_reminder")) == 1
-    assert len(await mailroom.events(party.request, EXPIRED)) == 1
+    assert await mailroom.events(party.request, EXPIRED) == []
 
 
 async def test_the_asker_is_asked_whether_it_helped_three_days_after_the_introduction(

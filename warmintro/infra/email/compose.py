@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,15 @@ LINKS: dict[str, Purpose] = {
     "expert_reminder": Purpose.EXPERT,
     "asker_feedback_ask": Purpose.ASKER,
 }
+CONNECTOR_CHOOSES = frozenset(
+    {
+        "connector_ask",
+        "connector_reminder",
+        "connector_expert_declined",
+        "connector_expert_unreachable",
+    }
+)
+"""Emails after which the connector chooses whom to ask: they carry suggestions."""
 REPLY_TO: dict[str, str] = {
     "connector_ask": "asker",
     "connector_reminder": "asker",
@@ -186,15 +196,25 @@ class Composer:
             "suggestions": [],
             "action_url": "",
         }
-        if item.template in ("connector_ask", "connector_reminder"):
+        if item.template in CONNECTOR_CHOOSES:
+            # Each suggestion links to the connector's page opened on that person (the
+            # same link with `?expert=`): from the email to asked in two clicks.
             connections = await SqlConnections(conn).all_of(item.workspace_id, request.connector_id)
             candidates = await SqlPeople(conn).get_many(
                 item.workspace_id, {c.other_id for c in connections}
             )
             ranked = rank_suggestions(request, connections, candidates, self._clock.now(), 3)
             ctx["suggestions"] = [
-                {"name": s.person.name, "headline": s.person.headline} for s in ranked
+                {
+                    "id": s.person.id,
+                    "name": s.person.name,
+                    "first_name": s.person.name.split()[0] if s.person.name.strip() else "them",
+                    "headline": s.person.headline,
+                }
+                for s in ranked
             ]
+            ctx["answer_by"] = _moment(request.deadline_at)
+            ctx["no_answer"] = data.get("reason") == "no_answer"
         purpose = LINKS.get(item.template)
         if purpose is not None:
             ctx["action_url"] = await self._links.mint(
@@ -204,6 +224,14 @@ class Composer:
             conn, Purpose.UNSUBSCRIBE, item.workspace_id, item.recipient_id, None
         )
         return ctx
+
+
+def _moment(when: datetime | None) -> str:
+    """A deadline as people read it: "Saturday 10 January at 09:00 UTC"."""
+    if when is None:
+        return ""
+    when = when.astimezone(UTC)
+    return f"{when:%A} {when.day} {when:%B} at {when:%H:%M} UTC"
 
 
 async def _event(
