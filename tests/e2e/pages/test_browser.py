@@ -90,8 +90,9 @@ async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
         await asyncio.sleep(0.05)
 
 
-async def open_from_mailbox(page: Page, base_url: str, to_email: str) -> None:
-    """Open /dev/mailbox, wait for the email to this address, and click its action link."""
+async def open_from_mailbox(page: Page, base_url: str, to_email: str, link: str = "") -> None:
+    """Open /dev/mailbox, wait for the email to this address, and click its general
+    action link, or the first whose address contains `link` (a suggestion's own)."""
 
     async def arrived() -> bool:
         await page.goto(f"{base_url}/dev/mailbox")
@@ -99,7 +100,8 @@ async def open_from_mailbox(page: Page, base_url: str, to_email: str) -> None:
 
     await eventually(arrived, f"an email to {to_email} in /dev/mailbox")
     email = page.locator("article", has_text=to_email).first
-    await email.locator(f'a[href^="{base_url}/a/"]').first.click()
+    which = f'[href*="{link}"]' if link else ':not([href*="?expert="])'
+    await email.locator(f'a[href^="{base_url}/a/"]{which}').first.click()
     await page.wait_for_load_state()
 
 
@@ -181,17 +183,19 @@ async def test_connector_and_expert_walk_an_introduction_through_the_browser(
     await page.screenshot(path=str(SCREENSHOT), full_page=True)
     await check_small_screen(browser, page.url)
 
-    await page.get_by_label("Someone you know").select_option(expert["id"])
-    await page.get_by_label("A note for them (optional)").first.fill(
-        "Erin priced three SaaS tools."
-    )
-    await page.get_by_role("button", name="Ask them").click()
+    # The general link preselects the top suggestion; forwarding starts on nobody.
+    await expect(page.get_by_label("Someone you know")).to_have_value(expert["id"])
+    await expect(page.get_by_label("Who should answer instead")).to_have_value("")
+
+    # Two clicks and no typing: the suggestion's own link in the email, then its button.
+    await open_from_mailbox(page, base, connector["email"], link=f"?expert={expert['id']}")
+    await page.get_by_role("button", name="Ask Erin Expert").click()
     await expect(page.locator("h1")).to_have_text("Done")
     await expect(page.locator("main")).to_contain_text("We have asked them")
 
     # The expert reads who asks and why, and agrees with one click.
     await open_from_mailbox(page, base, expert["email"])
-    await expect(page.locator("main")).to_contain_text("Erin priced three SaaS tools.")
+    await expect(page.locator("main")).to_contain_text("learn how to price it")
     await check_small_screen(browser, page.url)
     await page.get_by_role("button", name="Yes, introduce us").click()
     await expect(page.locator("main")).to_contain_text("We have introduced you by email")
