@@ -9,6 +9,7 @@ import uuid
 from tests.unit.world import Cast, World, unchanged
 from warmintro.domain.action_links import MAX_CANDIDATES, DecisionPage, Purpose
 from warmintro.domain.commands import AddConnection, ShowActionLink
+from warmintro.domain.people import Connection
 
 
 async def page_of(
@@ -20,8 +21,14 @@ async def page_of(
 
 
 async def connect(w: World, connector: uuid.UUID, *others: uuid.UUID) -> None:
-    for other in others:
+    for other in others[:3]:
         await w.run(AddConnection(connector, other, 3), w.operator())
+    # Large networks straight into the store: a use case per connection would copy
+    # the whole fake store each time.
+    ws = w.workspace.id
+    for other in others[3:]:
+        known = Connection(ws, connector, other, 3, "", w.clock.now())
+        w.store.data.connections[(ws, connector, other)] = known
 
 
 async def ask(w: World, cast: Cast) -> str:
