@@ -9,8 +9,8 @@ from typing import Any
 
 from tests.clock import FakeClock
 from tests.e2e.mail import Mailroom
-from tests.e2e.smtp import SmtpCatcher, smtp_server, smtp_transport
 from tests.e2e.world import World
+from tests.smtp import SmtpCatcher, smtp_server, smtp_transport
 from warmintro.infra.tables import people
 
 smtp_port, settings, catcher = smtp_transport()

@@ -14,8 +14,8 @@ import pytest
 
 from tests.clock import FakeClock
 from tests.e2e.mail import ACTION_PATH, Mailroom
-from tests.e2e.smtp import Received, SmtpCatcher, smtp_transport
 from tests.e2e.world import World, as_, assert_problem
+from tests.smtp import Received, SmtpCatcher, smtp_transport
 from warmintro.infra.tables import people
 
 smtp_port, settings, catcher = smtp_transport()
