@@ -16,6 +16,8 @@ from tests.clock import FakeClock
 from tests.e2e.mail import ACTION_PATH, Mailroom
 from tests.e2e.world import World, as_, assert_problem
 from tests.smtp import Received, SmtpCatcher, smtp_transport
+from warmintro.domain.ports import Address, OutgoingEmail
+from warmintro.infra.email.senders import SendGridMailer, SmtpMailer
 from warmintro.infra.tables import people
 
 smtp_port, settings, catcher = smtp_transport()
@@ -188,3 +190,48 @@ async def test_an_address_stored_before_validation_is_never_put_on_the_wire(
     assert row.status == "failed", "refused for good: retrying would not change the address"
     assert row.last_error and "root" not in row.last_error
     assert catcher.attempts == 0
+
+
+async def test_everyone_in_to_and_cc_is_in_the_envelope_once_and_no_one_else(
+    catcher: SmtpCatcher, smtp_port: int, clock: FakeClock
+) -> None:
+    email = OutgoingEmail(
+        message_id=f"<{uuid.uuid4()}@example.net>",
+        sender=Address("intros@example.net", "Alumni, via warmintro"),
+        to=Address("ada@example.com", 'Ada "the asker" Lovelace'),
+        also_to=(Address("eve@example.org", "Ève Expert"), Address("ADA@example.com", "Ada")),
+        cc=(Address("carl@example.com", "Carl, Connector"),),
+        subject="Ada, meet Ève",
+        text="Hello\n",
+        html="<p>Hello</p>\n",
+    )
+    await SmtpMailer("127.0.0.1", smtp_port, 5, clock.now).send(email)
+
+    [got] = catcher.received
+    assert got.mail_from == "intros@example.net"
+    assert got.rcpt_tos == ["ada@example.com", "eve@example.org", "carl@example.com"]
+    to = [(a.display_name, a.addr_spec) for a in got.message["To"].addresses]
+    assert to == [
+        ('Ada "the asker" Lovelace', "ada@example.com"),
+        ("Ève Expert", "eve@example.org"),
+        ("Ada", "ADA@example.com"),
+    ]
+    assert addresses(got, "Cc") == ["carl@example.com"]
+    assert "List-Unsubscribe" not in got.message, "none given, none added"
+    assert_wire_is_sound(got, clock)
+
+
+def test_sendgrid_sends_one_message_to_everyone_in_to() -> None:
+    email = OutgoingEmail(
+        message_id="<1@example.net>",
+        sender=Address("intros@example.net"),
+        to=Address("ada@example.com", "Ada"),
+        also_to=(Address("eve@example.org", "Eve"),),
+        cc=(Address("carl@example.com", "Carl"),),
+        subject="Ada, meet Eve",
+        text="Hello\n",
+        html="<p>Hello</p>\n",
+    )
+    [personalization] = SendGridMailer.build(email).get()["personalizations"]
+    assert [t["email"] for t in personalization["to"]] == ["ada@example.com", "eve@example.org"]
+    assert [c["email"] for c in personalization["cc"]] == ["carl@example.com"]

@@ -62,7 +62,7 @@ class SqlOutbox:
                 outbox.c.created_at,
                 outbox.c.last_error,
             )
-            .join(workspaces, workspaces.c.workspace_id == outbox.c.workspace_id)
+            .join(workspaces, workspaces.c.workspace_id == outbox.c.workspace_id, isouter=True)
             .order_by(outbox.c.created_at.desc(), outbox.c.id.desc())
             .limit(limit)
         )
@@ -74,7 +74,7 @@ class SqlOutbox:
             OutboxEntry(
                 id=r.id,
                 workspace_id=r.workspace_id,
-                workspace_name=r.name,
+                workspace_name=r.name or "",
                 template=r.template,
                 status=r.status,
                 attempts=r.attempts,
