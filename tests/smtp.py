@@ -44,11 +44,21 @@ class Received:
 
 @dataclass
 class SmtpCatcher:
-    """Collects what it accepts; answers DATA with `reply`."""
+    """Collects what it accepts; answers DATA with `reply`, and RCPT with 550 for
+    the addresses in `refuse`."""
 
     reply: str = "250 2.0.0 Ok: queued"
     received: list[Received] = field(default_factory=list)
     attempts: int = 0
+    refuse: set[str] = field(default_factory=set)
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.attempts += 1

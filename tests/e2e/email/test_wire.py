@@ -235,3 +235,26 @@ def test_sendgrid_sends_one_message_to_everyone_in_to() -> None:
     [personalization] = SendGridMailer.build(email).get()["personalizations"]
     assert [t["email"] for t in personalization["to"]] == ["ada@example.com", "eve@example.org"]
     assert [c["email"] for c in personalization["cc"]] == ["carl@example.com"]
+
+
+async def test_one_refused_recipient_leaves_the_others_their_single_copy(
+    catcher: SmtpCatcher, smtp_port: int, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    catcher.refuse = {"gone@example.org"}
+    email = OutgoingEmail(
+        message_id=f"<{uuid.uuid4()}@example.net>",
+        sender=Address("intros@example.net"),
+        to=Address("ada@example.com", "Ada"),
+        also_to=(Address("gone@example.org", "Gone"),),
+        cc=(Address("carl@example.com", "Carl"),),
+        subject="Ada, meet Gone",
+        text="Hello\n",
+        html="<p>Hello</p>\n",
+    )
+    await SmtpMailer("127.0.0.1", smtp_port, 5, clock.now).send(email)
+
+    [got] = catcher.received
+    assert got.rcpt_tos == ["ada@example.com", "carl@example.com"]
+    [warning] = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert "1 of 3 recipients" in warning and "550" in warning
+    assert not re.search(r"\b(ada|gone|carl)@", warning), "no address in the log"

@@ -155,10 +155,10 @@ class SmtpMailer:
         try:
             message = wire_bytes(email, self._now())
             recipients = envelope_recipients(email)
-        except (BadAddress, ValueError) as exc:
+        except ValueError as exc:  # a BadAddress, or a header the email library refuses
             raise SendFailed(f"not sent: {exc}", permanent=True) from None
         try:
-            await aiosmtplib.send(
+            refused, _ = await aiosmtplib.send(
                 message,
                 sender=_addr(email.sender).addr_spec,
                 recipients=recipients,
@@ -176,6 +176,15 @@ class SmtpMailer:
             raise SendFailed(f"SMTP {exc.code}: {exc.message}", permanent=exc.code >= 500) from exc
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             raise SendFailed(f"SMTP unavailable: {exc}", permanent=False) from exc
+        if refused:
+            # The others have it; one refused recipient must not resend it to them all.
+            log.warning(
+                "email %s not accepted for %d of %d recipients (codes %s)",
+                email.message_id,
+                len(refused),
+                len(recipients),
+                sorted(r.code for r in refused.values()),
+            )
         return None
 
 
