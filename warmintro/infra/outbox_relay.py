@@ -7,10 +7,10 @@ transport accepted but before the mark leaves the lease to run out; the row is
 sent once more, with the same Message-ID and outbox id, so the duplicate is
 recognisable.
 
-A transient failure (the server is down or times out, SMTP 4xx, HTTP 429 or 5xx)
-is retried with capped exponential backoff and full jitter for as long as the
+A transient failure (the server is down or times out, SMTP 4xx, HTTP 408, 429 or
+5xx) is retried with capped exponential backoff and full jitter for as long as the
 workspace's `Timing.email_retry` (3 days by default) from when the row was
-queued; only then, or at once on a permanent refusal (SMTP 5xx, HTTP 4xx), does
+queued; only then, or at once on a permanent refusal (SMTP 5xx, another HTTP 4xx), does
 the row become `failed`, to be seen with `warmintro outbox list` and sent again
 with `warmintro outbox retry`. Errors are stored and logged without addresses
 or link tokens.
