@@ -15,6 +15,7 @@ from warmintro.domain.intro_request import IntroRequest
 from warmintro.domain.people import Person, Timing
 from warmintro.domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from warmintro.domain.use_cases import UseCases
+from warmintro.infra.email.addresses import ValidatedEmailAddresses
 from warmintro.infra.tokens import ActionTokens, MemberTokens
 from warmintro.infra.url_guard import UrlGuard
 
@@ -35,6 +36,7 @@ def use_cases_on(uows: UnitOfWorkFactory, clock: Clock) -> UseCases:
         MemberTokens(secret, [], clock),
         ActionTokens(secret, [], clock),
         UrlGuard(allow_private=True),
+        ValidatedEmailAddresses(),
     )
     return UseCases(env)
 

@@ -12,6 +12,7 @@ from tests.clock import FakeClock
 from tests.unit.fakes import (
     FakeActionTokenCodec,
     FakeAddressCheck,
+    FakeEmailAddresses,
     FakeMemberTokenCodec,
     FakeStore,
     FakeUnitOfWork,
@@ -45,7 +46,14 @@ class World:
         self.link_tokens = FakeActionTokenCodec(self.clock)
         self.addresses = FakeAddressCheck()
         self.use_cases = UseCases(
-            Env(self.uows, self.clock, self.member_tokens, self.link_tokens, self.addresses)
+            Env(
+                self.uows,
+                self.clock,
+                self.member_tokens,
+                self.link_tokens,
+                self.addresses,
+                FakeEmailAddresses(),
+            )
         )
         self.workspace = Workspace(
             id=new_id(), name="Alumni", created_at=self.clock.now(), budgets=budgets or Budgets()

@@ -1,4 +1,5 @@
-"""The `warmintro` command line: serve, migrate, workspace create, openapi."""
+"""The `warmintro` command line: serve, worker, migrate, workspace create, outbox
+list|retry, openapi."""
 
 from __future__ import annotations
 
@@ -7,11 +8,19 @@ import asyncio
 import json
 import logging
 import sys
+import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from warmintro.infra.settings import Settings
 
+if TYPE_CHECKING:
+    from warmintro.api.container import Container
+
 SPEC_PATH = Path("openapi/openapi.json")
+
+T = TypeVar("T")
 
 
 def _settings() -> Settings:
@@ -130,6 +139,70 @@ def cmd_workspace_create(args: argparse.Namespace) -> None:
     print(f"API key (shown once, store it now): {key}")
 
 
+def _use_case(settings: Settings, run: Callable[[Container], Awaitable[T]]) -> T:
+    """Run `run(container)` against the configured database, and close it; a domain
+    error ends the command with its message."""
+    from warmintro.api.container import bootstrap
+    from warmintro.domain.errors import DomainError
+
+    if settings.is_sqlite:
+        _migrate(settings)
+
+    async def go() -> T:
+        container = bootstrap(settings)
+        try:
+            return await run(container)
+        finally:
+            await container.close()
+
+    try:
+        return asyncio.run(go())
+    except DomainError as exc:
+        sys.exit(f"warmintro: {exc.detail}")
+
+
+def cmd_outbox_list(args: argparse.Namespace) -> None:
+    from warmintro.domain.commands import ListOutbox
+    from warmintro.domain.errors import DomainError
+
+    try:
+        query = ListOutbox(args.workspace, args.status, args.limit)
+    except DomainError as exc:
+        sys.exit(f"warmintro: {exc.detail}")
+    entries = _use_case(_settings(), lambda c: c.use_cases(query))
+    if not entries:
+        print("no emails" + (f" {args.status}" if args.status else ""))
+        return
+    print("id\tworkspace\ttemplate\tstatus\tattempts\tcreated\tlast error")
+    for e in entries:
+        error = " ".join((e.last_error or "").split()) or "-"
+        print(
+            f"{e.id}\t{e.workspace_name}\t{e.template}\t{e.status}\t{e.attempts}\t"
+            f"{e.created_at.isoformat(timespec='seconds')}\t{error}"
+        )
+
+
+def cmd_outbox_retry(args: argparse.Namespace) -> None:
+    from warmintro.domain.commands import RetryFailedEmails
+
+    if bool(args.ids) == args.all_failed:
+        sys.exit("warmintro: name the emails to retry by id, or give --all-failed")
+    try:
+        ids = tuple(uuid.UUID(i) for i in args.ids)
+    except ValueError:
+        sys.exit("warmintro: an email id is a UUID (see `warmintro outbox list`)")
+    retry = RetryFailedEmails(ids, args.workspace)
+    queued = _use_case(_settings(), lambda c: c.use_cases(retry))
+    for outbox_id in queued:
+        print(f"queued again: {outbox_id}")
+    missing = set(ids) - set(queued)
+    for outbox_id in sorted(missing, key=str):
+        print(f"not failed, or no such email (left alone): {outbox_id}", file=sys.stderr)
+    print(f"{len(queued)} email(s) queued again; the worker sends them now")
+    if missing:
+        sys.exit(1)
+
+
 def cmd_openapi(args: argparse.Namespace) -> None:
     from warmintro.api.app import create_app
 
@@ -187,6 +260,23 @@ def main(argv: list[str] | None = None) -> None:
     create.add_argument("name")
     create.add_argument("--quiet", action="store_true", help="print only the API key")
     create.set_defaults(func=cmd_workspace_create)
+
+    box = sub.add_parser("outbox", help="see queued email and send failed email again")
+    box_sub = box.add_subparsers(dest="outbox_command", required=True)
+    listing = box_sub.add_parser("list", help="queued emails, newest first (no addresses)")
+    listing.add_argument("--workspace", metavar="NAME", help="only this workspace (name or id)")
+    listing.add_argument(
+        "--status", choices=("pending", "sending", "sent", "failed", "skipped"), default=None
+    )
+    listing.add_argument("--limit", type=int, default=100)
+    listing.set_defaults(func=cmd_outbox_list)
+    again = box_sub.add_parser(
+        "retry", help="queue failed emails again, due now, with a fresh retry window"
+    )
+    again.add_argument("ids", nargs="*", metavar="ID", help="outbox ids from `outbox list`")
+    again.add_argument("--all-failed", action="store_true", help="every failed email")
+    again.add_argument("--workspace", metavar="NAME", help="only this workspace (name or id)")
+    again.set_defaults(func=cmd_outbox_retry)
 
     spec = sub.add_parser("openapi", help="write the OpenAPI spec")
     spec.add_argument("--out", type=Path, default=SPEC_PATH)

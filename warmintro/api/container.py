@@ -15,10 +15,12 @@ from warmintro.domain.use_cases import UseCases
 from warmintro.infra.action_links import LinkIssuer
 from warmintro.infra.clock import SystemClock
 from warmintro.infra.database import database_answers, make_engine
+from warmintro.infra.email.addresses import ValidatedEmailAddresses
 from warmintro.infra.email.compose import Composer
 from warmintro.infra.email.senders import ConsoleMailer, DevMailbox, SendGridMailer, SmtpMailer
 from warmintro.infra.idempotency import IdempotencyStore
 from warmintro.infra.outbox_relay import OutboxRelay
+from warmintro.infra.repositories.outbox import outbox_health
 from warmintro.infra.sendgrid_events import SendGridEvents
 from warmintro.infra.settings import Settings
 from warmintro.infra.tokens import ActionTokens, MemberTokens
@@ -52,14 +54,16 @@ class Container:
         await self.engine.dispose()
 
 
-def make_mailer(settings: Settings, mailbox: DevMailbox) -> Mailer:
+def make_mailer(settings: Settings, mailbox: DevMailbox, clock: Clock) -> Mailer:
     if settings.email_backend == "smtp":
-        return SmtpMailer(settings.smtp_host, settings.smtp_port, settings.send_timeout_seconds)
+        return SmtpMailer(
+            settings.smtp_host, settings.smtp_port, settings.send_timeout_seconds, clock.now
+        )
     if settings.email_backend == "sendgrid":
         return SendGridMailer(
             settings.sendgrid_api_key, settings.sendgrid_api_host, settings.send_timeout_seconds
         )
-    return ConsoleMailer(mailbox, log_bodies=settings.is_development)
+    return ConsoleMailer(mailbox)
 
 
 def bootstrap(
@@ -72,10 +76,12 @@ def bootstrap(
     member_tokens = MemberTokens(*secrets, clock)
     link_tokens = ActionTokens(*secrets, clock)
     url_guard = UrlGuard(allow_private=settings.is_development)
-    use_cases = UseCases(Env(uow, clock, member_tokens, link_tokens, url_guard))
+    use_cases = UseCases(
+        Env(uow, clock, member_tokens, link_tokens, url_guard, ValidatedEmailAddresses())
+    )
     links = LinkIssuer(link_tokens, clock, settings.public_base_url)
     mailbox = DevMailbox()
-    mailer = mailer or make_mailer(settings, mailbox)
+    mailer = mailer or make_mailer(settings, mailbox, clock)
     worker = Worker(
         OutboxRelay(engine, Composer(links, clock, settings.email_from), mailer, clock),
         WebhookRelay(engine, clock, url_guard),
@@ -91,7 +97,7 @@ def bootstrap(
         use_cases=use_cases,
         auth=Authenticator(uow, member_tokens, ttl_seconds=settings.api_key_cache_seconds),
         idempotency=IdempotencyStore(engine, clock),
-        metrics=Metrics(),
+        metrics=Metrics(lambda: outbox_health(engine, clock.now())),
         links=links,
         mailbox=mailbox,
         mailer=mailer,

@@ -1,23 +1,47 @@
-"""A minimal Prometheus exposition: counts and latency sums per route and status.
+"""A minimal Prometheus exposition: counts and latency sums per route and status,
+and the state of the email queue.
 
 Kept in-process and dependency-free; the route template (not the raw path) is
-the label so ids never become label values.
+the label so ids never become label values. The queue is read at scrape time
+with one query, so every process reports the same (shared) queue.
 """
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from warmintro.api.problems import route_of
+from warmintro.infra.repositories.outbox import OutboxHealth
 
 
 class Metrics:
-    def __init__(self) -> None:
+    def __init__(self, outbox: Callable[[], Awaitable[OutboxHealth]] | None = None) -> None:
         self.count: dict[tuple[str, str, int], int] = defaultdict(int)
         self.seconds: dict[tuple[str, str, int], float] = defaultdict(float)
+        self._outbox = outbox
+
+    async def scrape(self) -> str:
+        """Everything, the email queue read now."""
+        if self._outbox is None:
+            return self.render()
+        health = await self._outbox()
+        lines = [
+            "# HELP warmintro_outbox_pending Emails waiting to be sent (pending or sending).",
+            "# TYPE warmintro_outbox_pending gauge",
+            f"warmintro_outbox_pending {health.pending}",
+            "# HELP warmintro_outbox_failed Emails that failed for good (see `outbox list`).",
+            "# TYPE warmintro_outbox_failed gauge",
+            f"warmintro_outbox_failed {health.failed}",
+            "# HELP warmintro_outbox_oldest_pending_seconds Age of the oldest waiting email.",
+            "# TYPE warmintro_outbox_oldest_pending_seconds gauge",
+            "warmintro_outbox_oldest_pending_seconds "
+            f"{health.oldest_pending_age.total_seconds():.3f}",
+        ]
+        return self.render() + "\n".join(lines) + "\n"
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         key = (method, route, status)

@@ -18,7 +18,7 @@ from warmintro.domain.action_links import UNSUBSCRIBE, LinkOutcome, LinkPage
 from warmintro.domain.errors import InvalidInput
 from warmintro.domain.intro_request import Action, DeclineReason, Rating, Role, State
 from warmintro.domain.people import Connection, Person, Preferences, Workspace
-from warmintro.domain.ports import Page, WebhookDelivery
+from warmintro.domain.ports import OutboxEntry, Page, WebhookDelivery
 from warmintro.domain.suggestions import Suggestion
 from warmintro.domain.views import EventView, RequestView
 from warmintro.domain.webhooks import WebhookEndpoint
@@ -386,3 +386,30 @@ class RecordProviderEvents(SystemCommand[int]):
     """Act on delivery events (bounces, spam reports, …); answers how many were new."""
 
     events: tuple[ProviderEvent, ...]
+
+
+# ---- mail that failed, for operators -----------------------------------------------------
+
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "skipped")
+
+
+@dataclass(frozen=True, slots=True)
+class ListOutbox(SystemCommand[list[OutboxEntry]]):
+    """Queued emails, newest first: of one workspace (named, or by id) or of all."""
+
+    workspace: str | None = None
+    status: str | None = None
+    limit: int = 100
+
+    def __post_init__(self) -> None:
+        if self.status is not None and self.status not in OUTBOX_STATUSES:
+            raise InvalidInput(f"status must be one of {', '.join(OUTBOX_STATUSES)}")
+
+
+@dataclass(frozen=True, slots=True)
+class RetryFailedEmails(SystemCommand[list[uuid.UUID]]):
+    """Send failed emails again: these `ids`, or with none, every failed one (of
+    `workspace`, if given); answers the ids queued again."""
+
+    ids: tuple[uuid.UUID, ...] = ()
+    workspace: str | None = None

@@ -16,7 +16,9 @@ MAX_BIO = 5000
 MAX_TAGS = 30
 MAX_TAG = 64
 MAX_CONTEXT = 500
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+# One mailbox and nothing a header or an SMTP envelope could read as another.
+_PLAIN = r"[^@\s<>,;:\"()\[\]\\\x00-\x1f\x7f]"
+_EMAIL = re.compile(rf"^{_PLAIN}{{1,64}}@{_PLAIN}+\.{_PLAIN}+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,8 @@ def require_one_line(value: str, field: str) -> None:
 
 
 def normalize_email(email: str) -> str:
+    """A last line of defence behind the `EmailAddresses` port, which validates and
+    normalises: one plain address, the domain in lower case."""
     email = email.strip()
     if len(email) > 254 or not _EMAIL.match(email):
         raise InvalidInput("not a valid email address", field="email")

@@ -58,6 +58,16 @@ class ActionTokenCodec(Protocol):
         ...
 
 
+class EmailAddresses(Protocol):
+    """What counts as an email address: one mailbox, nothing a header or an SMTP
+    envelope could read as a second recipient."""
+
+    def normalise(self, raw: str) -> str:
+        """The address in the one form it is stored and compared in; raises
+        InvalidInput(field="email") for anything that is not one plain address."""
+        ...
+
+
 class AddressCheck(Protocol):
     """Where webhooks may go (the SSRF guard)."""
 
@@ -73,6 +83,9 @@ class WorkspaceRepository(Protocol):
     async def add(self, workspace: Workspace) -> None: ...
     async def get(self, workspace_id: uuid.UUID) -> Workspace | None: ...
     async def update(self, workspace: Workspace) -> None: ...
+    async def named(self, name: str) -> list[Workspace]:
+        """Workspaces called `name` (names need not be unique), oldest first."""
+        ...
 
 
 class ApiKeyRepository(Protocol):
@@ -187,10 +200,37 @@ class ActionLinkRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """One queued email as an operator sees it: no address, no body, no link."""
+
+    id: uuid.UUID
+    workspace_id: uuid.UUID
+    workspace_name: str
+    template: str
+    status: str
+    attempts: int
+    created_at: datetime
+    last_error: str | None
+
+
 class Outbox(Protocol):
     async def add_emails(
         self, workspace_id: uuid.UUID, intents: list[EmailIntent], now: datetime
     ) -> None: ...
+
+    async def entries(
+        self, *, workspace_id: uuid.UUID | None, status: str | None, limit: int
+    ) -> list[OutboxEntry]:
+        """Queued emails of every workspace (or one), newest first."""
+        ...
+
+    async def retry_failed(
+        self, *, workspace_id: uuid.UUID | None, ids: list[uuid.UUID] | None, now: datetime
+    ) -> list[uuid.UUID]:
+        """Put failed emails (these `ids`, or all of them) back in the queue, due `now`
+        with their attempts reset; returns the ids queued again."""
+        ...
 
 
 class UnitOfWork(Protocol):
@@ -247,6 +287,8 @@ class OutgoingEmail:
     text: str
     html: str
     cc: tuple[Address, ...] = ()
+    also_to: tuple[Address, ...] = ()
+    """Further people in To beside `to` (an introduction goes To both sides)."""
     reply_to: Address | None = None
     headers: tuple[tuple[str, str], ...] = ()
     tags: tuple[tuple[str, str], ...] = ()

@@ -16,6 +16,7 @@ from warmintro.domain.handlers import (
     decisions,
     deliverability,
     erasure,
+    outbox,
     people,
     queries,
     timers,
@@ -62,6 +63,8 @@ FOR_THE_SYSTEM: dict[type[c.SystemCommand[Any]], SystemHandler] = {
     c.CreateWorkspace: workspaces.create_workspace,
     c.FireDueTimers: timers.fire_due_timers,
     c.RecordProviderEvents: deliverability.record_provider_events,
+    c.ListOutbox: outbox.list_outbox,
+    c.RetryFailedEmails: outbox.retry_failed_emails,
 }
 
 

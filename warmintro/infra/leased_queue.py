@@ -11,7 +11,8 @@ once, with the same Message-ID or webhook-id so the duplicate is recognisable.
 
 A relay sees each row as a `Claim` of its own item type and keeps only what is
 its own (composing, signing, sending); the queue's `RetryPolicy` decides when a
-failed row goes again and when it is given up.
+failed row goes again and when it is given up: after a number of tries (webhooks)
+or once a deadline the relay gives per row has passed (email).
 """
 
 from __future__ import annotations
@@ -31,10 +32,16 @@ from warmintro.domain.ports import Clock
 T = TypeVar("T")
 
 _ADDRESS = re.compile(r"[^\s<>\"'(),;:]+@[^\s<>\"'(),;:]+")
+_LINK = re.compile(r"/a/[^\s<>\"']+")
+_JWT = re.compile(r"\beyJ[\w-]*\.[\w-]+\.[\w-]+")
 
 
 def redact(text: str) -> str:
-    """Provider errors may quote addresses; none is stored (erasure could not find it)."""
+    """Provider errors may quote addresses, and an error that quotes a message may
+    quote a link: neither is stored or logged (erasure could not find an address;
+    a link token is a credential)."""
+    text = _LINK.sub("/a/[token]", text)
+    text = _JWT.sub("[token]", text)
     return _ADDRESS.sub("[address]", text)[:2000]
 
 
@@ -42,36 +49,46 @@ def redact(text: str) -> str:
 class RetryPolicy:
     """When a failed row goes again. After attempt n (counting from 1) fails, the
     next one waits `wait(n)`, or longer if the receiver asked for longer
-    (Retry-After); a row that has had `attempts` tries is given up."""
+    (Retry-After). A row is given up once it has had `attempts` tries (None: no
+    limit), or once it fails at or after the deadline (`until`) its relay gives it;
+    the last wait before a deadline is cut short so that one try falls on it."""
 
-    attempts: int
+    attempts: int | None
     wait: Callable[[int], timedelta]
 
     def __post_init__(self) -> None:
-        if self.attempts < 1:
+        if self.attempts is not None and self.attempts < 1:
             raise ValueError(f"a retry policy allows at least one attempt, not {self.attempts}")
 
     def next_try(
-        self, attempt: int, failed_at: datetime, retry_after: float | None = None
+        self,
+        attempt: int,
+        failed_at: datetime,
+        retry_after: float | None = None,
+        until: datetime | None = None,
     ) -> datetime | None:
         """When attempt `attempt + 1` is due, or None: give up."""
-        if attempt >= self.attempts:
+        if self.attempts is not None and attempt >= self.attempts:
             return None
-        return failed_at + max(self.wait(attempt), timedelta(seconds=retry_after or 0))
+        if until is not None and failed_at >= until:
+            return None
+        due = failed_at + max(self.wait(attempt), timedelta(seconds=retry_after or 0))
+        return min(due, until) if until is not None else due
 
 
 class Claim(Generic[T]):
     """One claimed row: the relay's `item`, which try this is (`attempts`, this one
-    counted) and our lease, shown as proof that the row is still ours each time
-    the claim is renewed or settled."""
+    counted), when the row was queued (`created_at`) and our lease, shown as proof
+    that the row is still ours each time the claim is renewed or settled."""
 
-    __slots__ = ("_key", "_lease", "_queue", "attempts", "item")
+    __slots__ = ("_key", "_lease", "_queue", "attempts", "created_at", "item")
 
     def __init__(self, queue: LeasedQueue[T], row: sa.Row[Any], item: T) -> None:
         self._queue = queue
         self._key: tuple[uuid.UUID, uuid.UUID] = (row.workspace_id, row.id)
         self._lease: datetime | None = row.locked_until
         self.attempts: int = row.attempts
+        self.created_at: datetime = row.created_at
         self.item = item
 
     async def renew(self) -> bool:
@@ -89,13 +106,18 @@ class Claim(Generic[T]):
         await self._queue._settle(self._key, self._lease, values)
 
     async def retry(
-        self, reason: str, *, retry_after: float | None = None, failed_at: datetime | None = None
+        self,
+        reason: str,
+        *,
+        retry_after: float | None = None,
+        failed_at: datetime | None = None,
+        until: datetime | None = None,
     ) -> bool:
         """This attempt failed for `reason`: the row goes back to `pending` at the
-        policy's next try (True), or, with the tries used up, fails for good with
-        "gave up: <reason>" (False)."""
+        policy's next try (True), or, with the tries used up or the deadline `until`
+        passed, fails for good with "gave up: <reason>" (False)."""
         failed_at = failed_at or self._queue.clock.now()
-        next_try = self._queue.retry.next_try(self.attempts, failed_at, retry_after)
+        next_try = self._queue.retry.next_try(self.attempts, failed_at, retry_after, until)
         if next_try is None:
             await self.finish(status="failed", last_error=f"gave up: {reason}")
             return False

@@ -5,8 +5,15 @@ number of relays can run; SQLite's write lock serialises the claim), composed,
 handed to the transport, then marked sent. A relay that dies after the
 transport accepted but before the mark leaves the lease to run out; the row is
 sent once more, with the same Message-ID and outbox id, so the duplicate is
-recognisable. Transient failures retry with exponential backoff and jitter;
-permanent ones are recorded and not retried.
+recognisable.
+
+A transient failure (the server is down or times out, SMTP 4xx, HTTP 408, 429 or
+5xx) is retried with capped exponential backoff and full jitter for as long as the
+workspace's `Timing.email_retry` (3 days by default) from when the row was
+queued; only then, or at once on a permanent refusal (SMTP 5xx, another HTTP 4xx), does
+the row become `failed`, to be seen with `warmintro outbox list` and sent again
+with `warmintro outbox retry`. Errors are stored and logged without addresses
+or link tokens.
 """
 
 from __future__ import annotations
@@ -21,23 +28,26 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from warmintro.domain.errors import SendFailed
+from warmintro.domain.people import Timing
 from warmintro.domain.ports import Clock, Mailer
 from warmintro.infra.email.compose import Composer, OutboxItem, Undeliverable
-from warmintro.infra.leased_queue import Claim, LeasedQueue, RetryPolicy
-from warmintro.infra.tables import outbox
+from warmintro.infra.leased_queue import Claim, LeasedQueue, RetryPolicy, redact
+from warmintro.infra.tables import outbox, workspaces
 
 log = logging.getLogger("warmintro.relay")
 
 LEASE = timedelta(minutes=2)
-MAX_ATTEMPTS = 8
 BASE_BACKOFF = 5.0
 MAX_BACKOFF = 3600.0
+DEFAULT_RETRY_WINDOW = Timing().email_retry
 
 
 def backoff(attempt: int, rng: random.Random) -> float:
-    """Seconds before try `attempt + 1`: exponential with full jitter, capped."""
-    ceiling = min(MAX_BACKOFF, BASE_BACKOFF * 2.0 ** (attempt - 1))
-    return ceiling / 2 + rng.uniform(0, ceiling / 2)
+    """Seconds before try `attempt + 1`: full jitter under an exponential ceiling
+    capped at an hour, never sooner than the base (a retry in the same pass would
+    only meet the same outage)."""
+    ceiling = min(MAX_BACKOFF, BASE_BACKOFF * 2.0 ** min(attempt - 1, 64))
+    return rng.uniform(BASE_BACKOFF, max(BASE_BACKOFF, ceiling))
 
 
 def _outbox_item(row: sa.Row[Any]) -> OutboxItem:
@@ -75,7 +85,8 @@ class OutboxRelay:
             outbox.c.available_at,
             clock,
             item=_outbox_item,
-            retry=RetryPolicy(MAX_ATTEMPTS, lambda n: timedelta(seconds=backoff(n, rng))),
+            # No limit on tries: each row gets until its workspace's retry window ends.
+            retry=RetryPolicy(None, lambda n: timedelta(seconds=backoff(n, rng))),
             lease=LEASE,
             batch=batch,
         )
@@ -94,7 +105,7 @@ class OutboxRelay:
             return
         except Exception as exc:  # a bug or an outage while composing: retry later
             log.exception("composing outbox row %s failed", item.id)
-            await claim.retry(f"compose failed: {exc!r}")
+            await self._retry(claim, f"compose failed: {exc!r}")
             return
         if not await claim.renew():
             log.warning("outbox row %s was claimed by another relay; not sending it", item.id)
@@ -103,14 +114,14 @@ class OutboxRelay:
             provider_id = await self._mailer.send(email)
         except SendFailed as exc:
             if exc.permanent:
-                log.warning("outbox row %s refused for good: %s", item.id, exc.reason)
+                log.warning("outbox row %s refused for good: %s", item.id, redact(exc.reason))
                 await claim.finish(status="failed", last_error=exc.reason)
             else:
-                await claim.retry(exc.reason, retry_after=exc.retry_after)
+                await self._retry(claim, exc.reason, retry_after=exc.retry_after)
             return
         except Exception as exc:  # a transport bug must not stall the batch behind it
-            log.exception("sending outbox row %s failed unexpectedly", item.id)
-            await claim.retry(f"send failed: {exc!r}")
+            log.error("sending outbox row %s failed unexpectedly: %s", item.id, redact(repr(exc)))
+            await self._retry(claim, f"send failed: {exc!r}")
             return
         await claim.finish(
             status="sent",
@@ -119,3 +130,31 @@ class OutboxRelay:
             provider_id=provider_id,
             last_error=None,
         )
+
+    async def _retry(
+        self, claim: Claim[OutboxItem], reason: str, *, retry_after: float | None = None
+    ) -> None:
+        """Again later, unless the row is older than its workspace's retry window."""
+        window = await self._retry_window(claim.item.workspace_id)
+        if not await claim.retry(reason, retry_after=retry_after, until=claim.created_at + window):
+            log.warning(
+                "outbox row %s failed for good after %d attempts: %s",
+                claim.item.id,
+                claim.attempts,
+                redact(reason),
+            )
+
+    async def _retry_window(self, workspace_id: uuid.UUID) -> timedelta:
+        """The workspace's `Timing.email_retry`; the default if it cannot be read (the
+        database may be what is failing), or if the workspace is gone."""
+        try:
+            async with self._engine.connect() as conn:
+                seconds = await conn.scalar(
+                    sa.select(workspaces.c.email_retry_s).where(
+                        workspaces.c.workspace_id == workspace_id
+                    )
+                )
+        except Exception:  # the row is settled below or left to its lease either way
+            log.warning("could not read the email retry window of workspace %s", workspace_id)
+            return DEFAULT_RETRY_WINDOW
+        return timedelta(seconds=seconds) if seconds else DEFAULT_RETRY_WINDOW

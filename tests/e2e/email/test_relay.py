@@ -28,7 +28,6 @@ from warmintro.infra.email.compose import Composer
 from warmintro.infra.outbox_relay import (
     BASE_BACKOFF,
     LEASE,
-    MAX_ATTEMPTS,
     MAX_BACKOFF,
     OutboxRelay,
     backoff,
@@ -245,42 +244,50 @@ async def test_a_relay_that_dies_after_sending_is_repeated_once_after_the_lease(
 # ---- backoff and giving up -----------------------------------------------------
 
 
-def test_backoff_grows_with_each_attempt_and_stays_capped() -> None:
+def test_backoff_is_full_jitter_under_an_exponential_ceiling_capped_at_an_hour() -> None:
     rng = random.Random(7)
-    samples = {n: [backoff(n, rng) for _ in range(200)] for n in range(1, 40)}
+    samples = {n: [backoff(n, rng) for _ in range(300)] for n in range(1, 40)}
     for n, delays in samples.items():
-        ceiling = min(MAX_BACKOFF, BASE_BACKOFF * 2 ** (n - 1))
-        assert all(ceiling / 2 <= d <= ceiling for d in delays), n
-        assert len(set(delays)) > 1, "jittered"
-        if BASE_BACKOFF * 2**n <= MAX_BACKOFF:
-            # below the cap, the next try always waits at least as long as this one
-            assert min(samples[n + 1]) >= max(delays), n
+        ceiling = max(BASE_BACKOFF, min(MAX_BACKOFF, BASE_BACKOFF * 2 ** (n - 1)))
+        assert all(BASE_BACKOFF <= d <= ceiling for d in delays), n
+        if ceiling > BASE_BACKOFF:
+            assert len(set(delays)) > 1, "jittered"
+            # full jitter: anywhere from the base up to the ceiling
+            quarter = (ceiling - BASE_BACKOFF) / 4
+            assert min(delays) < BASE_BACKOFF + quarter and max(delays) > ceiling - quarter, n
     assert max(samples[1]) <= BASE_BACKOFF
-    assert max(samples[MAX_ATTEMPTS]) > 100 * min(samples[1]), "it grows exponentially"
+    assert max(samples[10]) > 100 * min(samples[1]), "it grows exponentially"
     capped = [d for n in range(30, 40) for d in samples[n]]
-    assert max(capped) <= MAX_BACKOFF and min(capped) >= MAX_BACKOFF / 2
-    assert backoff(200, rng) <= MAX_BACKOFF
+    assert max(capped) <= MAX_BACKOFF
+    assert backoff(10_000, rng) <= MAX_BACKOFF
 
 
-async def test_transient_failures_give_up_after_max_attempts(
+async def test_transient_failures_retry_until_the_workspaces_retry_window_ends(
     world: World, mailroom: Mailroom, container: Container, clock: FakeClock
 ) -> None:
+    r = await world.api.patch("/v1/workspace", json={"timing": {"email_retry_days": 0.5}})
+    assert r.status_code == 200, r.text
     party = await world.party()
+    [row] = await mailroom.rows(party.request)
+    window_ends = row.created_at + timedelta(hours=12)
     mailer = AlwaysBusy()
     busy = relay(container, mailer)
-    for attempt in range(1, MAX_ATTEMPTS + 1):
+    while True:
         assert await busy.run_once() == 1
         [row] = await mailroom.rows(party.request)
-        assert row.attempts == attempt
+        assert row.attempts == len(mailer.sent)
         assert row.last_error and "421 try again later" in row.last_error
-        if attempt < MAX_ATTEMPTS:
-            assert row.status == "pending"
-            assert row.available_at > clock.now()
-            clock.current = row.available_at
+        if row.status != "pending":
+            break
+        assert clock.now() < row.available_at <= window_ends
+        assert row.available_at - clock.now() <= timedelta(seconds=MAX_BACKOFF)
+        clock.current = row.available_at
     assert row.status == "failed"
+    assert clock.now() == window_ends, "the last try falls on the end of the window"
     assert row.last_error.startswith("gave up")
-    assert len(mailer.sent) == MAX_ATTEMPTS
+    assert len(mailer.sent) > 12, "tried at least hourly all along"
 
     clock.advance(timedelta(days=7))
     assert await busy.run_once() == 0
-    assert len(mailer.sent) == MAX_ATTEMPTS
+    [row] = await mailroom.rows(party.request)
+    assert row.status == "failed"

@@ -207,3 +207,17 @@ async def test_202_sends_429_and_500_retry_later_and_400_fails_for_good(
         assert retried.status == "sent" and retried.attempts == 2
         assert retried.provider_id and retried.provider_id.startswith("sg-")
     assert (await mailroom.row(row[400].id)).status == "failed"
+
+
+async def test_429_and_5xx_are_later_and_every_other_4xx_is_a_refusal(
+    world: World, mailroom: Mailroom, stub: SendGridStub
+) -> None:
+    later, refusals = [408, 429, 502, 503, 504], [401, 403, 404, 409, 413, 422]
+    asker = await world.pid("Ada Asker")
+    for status in later + refusals:
+        await world.ask(asker, await world.pid(f"Connector {status}"))
+        stub.replies.append((status, {}))
+    await mailroom.run()
+
+    settled = {c.status: (await mailroom.row(c.outbox_id)).status for c in stub.calls}
+    assert settled == {s: "pending" for s in later} | {s: "failed" for s in refusals}

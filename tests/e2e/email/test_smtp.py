@@ -2,89 +2,18 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import re
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-import pytest
-from aiosmtpd.controller import Controller
-
 from tests.clock import FakeClock
 from tests.e2e.mail import Mailroom
-from tests.e2e.servers import free_port
 from tests.e2e.world import World
-from tests.settings import SettingsWithoutEnvFile
-from warmintro.infra.settings import Settings
+from tests.smtp import SmtpCatcher, smtp_server, smtp_transport
 from warmintro.infra.tables import people
 
-
-@dataclass
-class Received:
-    mail_from: str
-    rcpt_tos: list[str]
-    message: email.message.EmailMessage
-
-
-@dataclass
-class SmtpCatcher:
-    """Collects what it accepts; answers DATA with `reply`."""
-
-    reply: str = "250 2.0.0 Ok: queued"
-    received: list[Received] = field(default_factory=list)
-    attempts: int = 0
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.attempts += 1
-        if self.reply.startswith("250"):
-            message = email.message_from_bytes(
-                envelope.original_content or envelope.content, policy=email.policy.default
-            )
-            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
-        return self.reply
-
-    def by_message_id(self, message_id: str) -> Received:
-        found = [r for r in self.received if r.message["Message-ID"] == message_id]
-        assert len(found) == 1, (message_id, len(found))
-        return found[0]
-
-
-@contextmanager
-def smtp_server(port: int, catcher: SmtpCatcher) -> Iterator[SmtpCatcher]:
-    controller = Controller(catcher, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield catcher
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-def smtp_port() -> int:
-    return free_port()
-
-
-@pytest.fixture
-def settings(settings: Settings, smtp_port: int) -> Settings:
-    """The SMTP transport, pointed at the catcher's port."""
-    return SettingsWithoutEnvFile(
-        database_url=settings.database_url,
-        email_backend="smtp",
-        smtp_host="127.0.0.1",
-        smtp_port=smtp_port,
-        send_timeout_seconds=5,
-    )
-
-
-@pytest.fixture
-def catcher(smtp_port: int) -> Iterator[SmtpCatcher]:
-    with smtp_server(smtp_port, SmtpCatcher()) as catcher:
-        yield catcher
+smtp_port, settings, catcher = smtp_transport()
 
 
 def addr(person: dict[str, Any]) -> str:

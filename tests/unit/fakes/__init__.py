@@ -12,7 +12,12 @@ from tests.unit.fakes.links import FakeActionLinks
 from tests.unit.fakes.messages import FakeOutbox, FakeProviderEvents, FakeWebhooks
 from tests.unit.fakes.people import FakeApiKeys, FakeConnections, FakePeople, FakeWorkspaces
 from tests.unit.fakes.store import Counters, FakeStore, ProviderEvent, QueuedEmail, StoredData
-from tests.unit.fakes.tokens import FakeActionTokenCodec, FakeAddressCheck, FakeMemberTokenCodec
+from tests.unit.fakes.tokens import (
+    FakeActionTokenCodec,
+    FakeAddressCheck,
+    FakeEmailAddresses,
+    FakeMemberTokenCodec,
+)
 from tests.unit.fakes.uow import FakeUnitOfWork, FakeUnitOfWorkFactory
 
 __all__ = [
@@ -22,6 +27,7 @@ __all__ = [
     "FakeAddressCheck",
     "FakeApiKeys",
     "FakeConnections",
+    "FakeEmailAddresses",
     "FakeIntroRequests",
     "FakeMemberTokenCodec",
     "FakeOutbox",

@@ -10,7 +10,7 @@ from datetime import datetime
 from tests.unit.fakes.store import FakeStore, ProviderEvent, QueuedEmail
 from warmintro.domain.ids import new_id
 from warmintro.domain.notifications import EmailIntent
-from warmintro.domain.ports import Page, WebhookDelivery, WebhookMessage
+from warmintro.domain.ports import OutboxEntry, Page, WebhookDelivery, WebhookMessage
 from warmintro.domain.webhooks import WebhookEndpoint
 
 
@@ -22,6 +22,46 @@ class FakeOutbox:
         self, workspace_id: uuid.UUID, intents: list[EmailIntent], now: datetime
     ) -> None:
         self._store.data.outbox.extend(QueuedEmail(workspace_id, i, now) for i in intents)
+
+    async def entries(
+        self, *, workspace_id: uuid.UUID | None, status: str | None, limit: int
+    ) -> list[OutboxEntry]:
+        """Queued emails of every workspace (or one), newest first."""
+        names = {w.id: w.name for w in self._store.data.workspaces.values()}
+        found = [
+            OutboxEntry(
+                id=row.id,
+                workspace_id=row.workspace_id,
+                workspace_name=names.get(row.workspace_id, ""),
+                template=row.intent.template,
+                status=row.status,
+                attempts=row.attempts,
+                created_at=row.available_at,
+                last_error=row.last_error,
+            )
+            for row in self._store.data.outbox
+            if (workspace_id is None or row.workspace_id == workspace_id)
+            and (status is None or row.status == status)
+        ]
+        return sorted(found, key=lambda e: (e.created_at, e.id), reverse=True)[:limit]
+
+    async def retry_failed(
+        self, *, workspace_id: uuid.UUID | None, ids: list[uuid.UUID] | None, now: datetime
+    ) -> list[uuid.UUID]:
+        """Put failed emails (these `ids`, or all of them) back in the queue, due `now`
+        with their attempts reset; returns the ids queued again."""
+        outbox, queued = self._store.data.outbox, []
+        for i, row in enumerate(outbox):
+            if (
+                row.status == "failed"
+                and (workspace_id is None or row.workspace_id == workspace_id)
+                and (ids is None or row.id in ids)
+            ):
+                outbox[i] = replace(
+                    row, status="pending", attempts=0, available_at=now, last_error=None
+                )
+                queued.append(row.id)
+        return queued
 
 
 class FakeWebhooks:

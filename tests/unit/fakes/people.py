@@ -28,6 +28,11 @@ class FakeWorkspaces:
         if workspace.id in self._store.data.workspaces:
             self._store.data.workspaces[workspace.id] = workspace
 
+    async def named(self, name: str) -> list[Workspace]:
+        """Workspaces called `name` (names need not be unique), oldest first."""
+        found = [w for w in self._store.data.workspaces.values() if w.name == name]
+        return sorted(found, key=lambda w: (w.created_at, w.id))
+
 
 class FakeApiKeys:
     def __init__(self, store: FakeStore) -> None:

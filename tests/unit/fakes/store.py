@@ -32,6 +32,10 @@ class QueuedEmail:
     intent: EmailIntent
     available_at: datetime
     id: uuid.UUID = field(default_factory=new_id)
+    status: str = "pending"
+    """The fake sends nothing: a row stays pending unless a test fails it."""
+    attempts: int = 0
+    last_error: str | None = None
     delivered_at: datetime | None = None
     opened_at: datetime | None = None
 

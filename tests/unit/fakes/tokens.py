@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from warmintro.domain.action_links import ActionClaims
 from warmintro.domain.errors import InvalidInput, TokenExpired, Unauthenticated
+from warmintro.domain.people import normalize_email
 from warmintro.domain.ports import Clock
 
 
@@ -75,3 +76,11 @@ class FakeAddressCheck:
         self.checked.append(url)
         if urlsplit(url).hostname in self.refused_hosts:
             raise InvalidInput("the host resolves to a private address", field="url")
+
+
+class FakeEmailAddresses:
+    """The domain's own check, standard library only: one plain address, with none of
+    `<>,;:"()[]\\`, whitespace or controls that could smuggle in a second one."""
+
+    def normalise(self, raw: str) -> str:
+        return normalize_email(raw)

@@ -26,5 +26,6 @@ async def readyz(c: ContainerDep, response: Response) -> dict[str, str]:
 
 @router.get("/metrics", response_class=Response)
 async def metrics(c: ContainerDep) -> Response:
-    """Prometheus text format: request counts and latencies by route and status."""
-    return Response(c.metrics.render(), media_type="text/plain; version=0.0.4")
+    """Prometheus text format: request counts and latencies by route and status; emails
+    waiting, failed for good, and the age of the oldest waiting one."""
+    return Response(await c.metrics.scrape(), media_type="text/plain; version=0.0.4")

@@ -43,7 +43,7 @@ from warmintro.domain.handlers.conflicts import retrying
 from warmintro.domain.handlers.decisions import apply_decision
 from warmintro.domain.handlers.effects import save_and_enqueue
 from warmintro.domain.handlers.env import Env
-from warmintro.domain.handlers.people import update_in
+from warmintro.domain.handlers.people import update_in, with_valid_addresses
 from warmintro.domain.intro_request import IntroRequest
 from warmintro.domain.people import Person
 from warmintro.domain.ports import UnitOfWork
@@ -102,9 +102,8 @@ async def use_action_link(cmd: UseActionLink, env: Env) -> LinkOutcome:
             else:
                 request = await _request(uow, claims)
                 try:
-                    if await apply_decision(
-                        uow, workspace, request, claims.person_id, decision, now
-                    ):
+                    named = with_valid_addresses(decision, env.email_addresses)
+                    if await apply_decision(uow, workspace, request, claims.person_id, named, now):
                         await save_and_enqueue(uow, request, now)
                 except NotPermitted:
                     # Links go only to the party a request waits on: refused now,

@@ -37,6 +37,7 @@ from warmintro.domain.handlers.effects import save_and_enqueue
 from warmintro.domain.handlers.env import Env
 from warmintro.domain.handlers.lookups import require_known
 from warmintro.domain.handlers.moving_on import available_fallbacks
+from warmintro.domain.handlers.people import with_valid_addresses
 from warmintro.domain.ids import new_id
 from warmintro.domain.intro_request import IntroRequest, Role, topic_key
 from warmintro.domain.people import Person, Workspace, normalize_email, require_one_line
@@ -48,13 +49,14 @@ async def decide(cmd: Decide, env: Env, principal: Principal) -> RequestView:
     """Take the caller's decision; a request they are no party to is not found."""
     actor = principal.actor()
     now = env.clock.now()
+    decision = with_valid_addresses(cmd.decision, env.email_addresses)
 
     async def attempt() -> IntroRequest:
         async with env.uows() as uow:
             request = await uow.requests.get(principal.workspace_id, cmd.request_id)
             if request is None or request.role_of(actor) is None:
                 raise NotFound("intro request", cmd.request_id)
-            if await apply_decision(uow, principal.workspace, request, actor, cmd.decision, now):
+            if await apply_decision(uow, principal.workspace, request, actor, decision, now):
                 await save_and_enqueue(uow, request, now)
                 await uow.commit()
         return request

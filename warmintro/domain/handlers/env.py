@@ -8,6 +8,7 @@ from warmintro.domain.ports import (
     ActionTokenCodec,
     AddressCheck,
     Clock,
+    EmailAddresses,
     MemberTokenCodec,
     UnitOfWorkFactory,
 )
@@ -21,3 +22,5 @@ class Env:
     member_tokens: MemberTokenCodec
     link_tokens: ActionTokenCodec
     webhook_addresses: AddressCheck
+    email_addresses: EmailAddresses
+    """Validates and normalises the email addresses people are stored under."""

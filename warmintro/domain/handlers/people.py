@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from warmintro.domain.access import Principal
 from warmintro.domain.commands import (
@@ -15,6 +16,7 @@ from warmintro.domain.commands import (
     ListPeople,
     MemberToken,
     MintMemberToken,
+    NewPerson,
     UpdatePerson,
 )
 from warmintro.domain.errors import AlreadyExists, InvalidInput, NotPermitted, UnknownPerson
@@ -29,10 +31,23 @@ from warmintro.domain.people import (
     normalize_tags,
     require_one_line,
 )
-from warmintro.domain.ports import Page, UnitOfWork
+from warmintro.domain.ports import EmailAddresses, Page, UnitOfWork
 
 MAX_TOKEN_TTL = timedelta(hours=24)
 MIN_TOKEN_TTL = timedelta(seconds=60)
+
+D = TypeVar("D")
+
+
+def with_valid_addresses(decision: D, addresses: EmailAddresses) -> D:
+    """The decision with the email of every new person it names (a new expert, a new
+    connector) validated and normalised, before anything is looked up by it."""
+    named = {
+        f.name: replace(value, email=addresses.normalise(value.email))
+        for f in fields(decision)  # type: ignore[arg-type]
+        if isinstance(value := getattr(decision, f.name), NewPerson)
+    }
+    return replace(decision, **named) if named else decision  # type: ignore[type-var]
 
 
 async def create_person(cmd: CreatePerson, env: Env, principal: Principal) -> Person:
@@ -43,7 +58,7 @@ async def create_person(cmd: CreatePerson, env: Env, principal: Principal) -> Pe
     person = Person(
         id=new_id(),
         workspace_id=principal.workspace_id,
-        email=normalize_email(cmd.email),
+        email=normalize_email(env.email_addresses.normalise(cmd.email)),
         name=cmd.name.strip(),
         headline=cmd.headline.strip(),
         expertise=normalize_tags(cmd.expertise),
@@ -81,6 +96,9 @@ async def list_people(cmd: ListPeople, env: Env, principal: Principal) -> Page[P
 
 async def update_person(cmd: UpdatePerson, env: Env, principal: Principal) -> Person:
     """People edit their own profile and preferences; an API key may edit anyone's."""
+    if cmd.email is not None and principal.operator:
+        # A member may not change an email at all: update_in says so, whatever it is.
+        cmd = replace(cmd, email=env.email_addresses.normalise(cmd.email))
     async with env.uows() as uow:
         updated = await update_in(uow, principal, cmd, env.clock.now())
         await uow.commit()

@@ -1,15 +1,25 @@
-"""The transports behind the Mailer port: console (with the dev mailbox), SMTP, SendGrid."""
+"""The transports behind the Mailer port: console (with the dev mailbox), SMTP, SendGrid.
+
+What goes on the wire is built from `email.headerregistry.Address` objects (a
+display name with commas, quotes or accents stays one name), and the SMTP
+envelope names exactly the To and Cc addresses, each checked again as one plain
+address: nothing in a name or an address can add a recipient.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import email.policy
 import logging
+import re
 import urllib.error
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email import headerregistry
 from email.message import EmailMessage
-from email.utils import formataddr
+from email.utils import format_datetime
 
 import aiosmtplib
 from python_http_client.exceptions import HTTPError
@@ -31,33 +41,65 @@ from warmintro.domain.ports import Address, OutgoingEmail
 
 log = logging.getLogger("warmintro.email")
 
-PERMANENT_HTTP = {400, 401, 403, 404, 413}
+TRANSIENT_HTTP = {408, 429}
+"""Client errors that mean "later": a timeout, too many requests."""
+
+# RFC 5322 allows lines of 998 characters; folding at 78 would make Python
+# RFC 2047-encode a long List-Unsubscribe URL, which mail clients cannot use.
+WIRE = email.policy.SMTP.clone(max_line_length=998, cte_type="7bit")
+_PLAIN_ADDRESS = re.compile(r"[^@\s<>,;:\"()\[\]\\]+@[^@\s<>,;:\"()\[\]\\]+")
+
+
+class BadAddress(ValueError):
+    """An address that is not one plain mailbox reached the transport."""
+
+
+def _system_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _fmt(address: Address) -> str:
-    return formataddr((_one_line(address.name), address.email))
+def _addr(address: Address) -> headerregistry.Address:
+    if not _PLAIN_ADDRESS.fullmatch(address.email):
+        raise BadAddress("an address is not one plain mailbox")
+    return headerregistry.Address(display_name=_one_line(address.name), addr_spec=address.email)
 
 
-def to_mime(email: OutgoingEmail) -> EmailMessage:
-    """The message as RFC 5322 MIME: plain text first, HTML as the alternative."""
-    msg = EmailMessage()
+def envelope_recipients(email: OutgoingEmail) -> list[str]:
+    """Everyone in To and Cc, once each, and no one else."""
+    seen: dict[str, str] = {}
+    for a in (email.to, *email.also_to, *email.cc):
+        seen.setdefault(_addr(a).addr_spec.casefold(), a.email)
+    return list(seen.values())
+
+
+def to_mime(email: OutgoingEmail, sent_at: datetime | None = None) -> EmailMessage:
+    """The message as RFC 5322 MIME: plain text first, HTML as the alternative.
+    Raises BadAddress if an address is not one plain mailbox."""
+    msg = EmailMessage(policy=WIRE)
     msg["Message-ID"] = email.message_id
-    msg["From"] = _fmt(email.sender)
-    msg["To"] = _fmt(email.to)
+    msg["Date"] = format_datetime((sent_at or _system_now()).astimezone(UTC))
+    msg["From"] = _addr(email.sender)
+    msg["To"] = [_addr(a) for a in (email.to, *email.also_to)]
     if email.cc:
-        msg["Cc"] = ", ".join(_fmt(a) for a in email.cc)
+        msg["Cc"] = [_addr(a) for a in email.cc]
     if email.reply_to:
-        msg["Reply-To"] = _fmt(email.reply_to)
+        msg["Reply-To"] = _addr(email.reply_to)
     msg["Subject"] = _one_line(email.subject)
     for name, value in email.headers:
-        msg[name] = value
+        msg[name] = _one_line(value)
     msg.set_content(email.text)
     msg.add_alternative(email.html, subtype="html")
     return msg
+
+
+def wire_bytes(email: OutgoingEmail, sent_at: datetime) -> bytes:
+    """The message exactly as it goes on the wire (aiosmtplib would flatten it again
+    under a 78-column policy)."""
+    return to_mime(email, sent_at).as_bytes(policy=WIRE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,32 +122,49 @@ class DevMailbox:
 
 
 class ConsoleMailer:
-    """Development default: logs each email and keeps it in the dev mailbox. Bodies
-    carry action links, which are credentials: only development logs them."""
+    """Development default: keeps each email whole in the dev mailbox (/dev/mailbox)
+    and logs only that it was sent: the recipient's domain, the subject, the outbox
+    row. Bodies and headers carry link tokens, which are credentials: no log gets
+    them, in development either."""
 
-    def __init__(self, mailbox: DevMailbox, *, log_bodies: bool = True) -> None:
+    def __init__(self, mailbox: DevMailbox) -> None:
         self.mailbox = mailbox
-        self._log_bodies = log_bodies
 
     async def send(self, email: OutgoingEmail) -> str | None:
-        if self._log_bodies:
-            log.info("email to %s: %s\n%s", _fmt(email.to), email.subject, email.text)
-        else:
-            log.info("email to %s: %s", _fmt(email.to), email.subject)
+        domain = email.to.email.rpartition("@")[2]
+        outbox_id = dict(email.tags).get("outbox_id", "-")
+        log.info("email to someone at %s: %s (outbox %s)", domain, email.subject, outbox_id)
         self.mailbox.add(email)
         return None
 
 
 class SmtpMailer:
-    def __init__(self, host: str, port: int, timeout: float = 15.0) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        timeout: float = 15.0,
+        now: Callable[[], datetime] = _system_now,
+    ) -> None:
         self._host = host
         self._port = port
         self._timeout = timeout
+        self._now = now
 
     async def send(self, email: OutgoingEmail) -> str | None:
         try:
-            await aiosmtplib.send(
-                to_mime(email), hostname=self._host, port=self._port, timeout=self._timeout
+            message = wire_bytes(email, self._now())
+            recipients = envelope_recipients(email)
+        except ValueError as exc:  # a BadAddress, or a header the email library refuses
+            raise SendFailed(f"not sent: {exc}", permanent=True) from None
+        try:
+            refused, _ = await aiosmtplib.send(
+                message,
+                sender=_addr(email.sender).addr_spec,
+                recipients=recipients,
+                hostname=self._host,
+                port=self._port,
+                timeout=self._timeout,
             )
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [r.code for r in exc.recipients]
@@ -117,6 +176,15 @@ class SmtpMailer:
             raise SendFailed(f"SMTP {exc.code}: {exc.message}", permanent=exc.code >= 500) from exc
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             raise SendFailed(f"SMTP unavailable: {exc}", permanent=False) from exc
+        if refused:
+            # The others have it; one refused recipient must not resend it to them all.
+            log.warning(
+                "email %s not accepted for %d of %d recipients (codes %s)",
+                email.message_id,
+                len(refused),
+                len(recipients),
+                sorted(r.code for r in refused.values()),
+            )
         return None
 
 
@@ -135,7 +203,7 @@ class SendGridMailer:
     def build(email: OutgoingEmail) -> Mail:
         mail = Mail(
             from_email=From(email.sender.email, email.sender.name or None),
-            to_emails=To(email.to.email, email.to.name or None),
+            to_emails=[To(a.email, a.name or None) for a in (email.to, *email.also_to)],
             subject=email.subject,
         )
         mail.add_content(Content(MimeType.text, email.text))
@@ -161,7 +229,8 @@ class SendGridMailer:
             retry = exc.headers.get("Retry-After") if exc.headers else None
             raise SendFailed(
                 f"SendGrid {status}: {exc.body!r:.300}",
-                permanent=status in PERMANENT_HTTP,
+                # 429 and 5xx are "later"; any other 4xx is a refusal of this email.
+                permanent=400 <= status < 500 and status not in TRANSIENT_HTTP,
                 retry_after=float(retry) if retry and retry.isdigit() else None,
             ) from None
         except (urllib.error.URLError, TimeoutError, OSError) as exc:

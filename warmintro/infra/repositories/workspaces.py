@@ -51,23 +51,34 @@ class SqlWorkspaces:
                 sa.select(workspaces).where(workspaces.c.workspace_id == workspace_id)
             )
         ).first()
-        if row is None:
-            return None
-        return Workspace(
-            id=row.workspace_id,
-            name=row.name,
-            created_at=row.created_at,
-            timing=Timing(
-                connector_deadline=timedelta(seconds=row.connector_deadline_s),
-                connector_reminder=timedelta(seconds=row.connector_reminder_s),
-                expert_deadline=timedelta(seconds=row.expert_deadline_s),
-                expert_reminder=timedelta(seconds=row.expert_reminder_s),
-                feedback_delay=timedelta(seconds=row.feedback_delay_s),
-                ask_lifetime=timedelta(seconds=row.ask_lifetime_s),
-                email_retry=timedelta(seconds=row.email_retry_s),
-            ),
-            budgets=Budgets(connector_open=row.connector_budget, expert_pending=row.expert_budget),
+        return None if row is None else _workspace(row)
+
+    async def named(self, name: str) -> list[Workspace]:
+        """Workspaces called `name` (names need not be unique), oldest first."""
+        query = (
+            sa.select(workspaces)
+            .where(workspaces.c.name == name)
+            .order_by(workspaces.c.created_at, workspaces.c.workspace_id)
         )
+        return [_workspace(row) for row in await self._conn.execute(query)]
+
+
+def _workspace(row: sa.Row[Any]) -> Workspace:
+    return Workspace(
+        id=row.workspace_id,
+        name=row.name,
+        created_at=row.created_at,
+        timing=Timing(
+            connector_deadline=timedelta(seconds=row.connector_deadline_s),
+            connector_reminder=timedelta(seconds=row.connector_reminder_s),
+            expert_deadline=timedelta(seconds=row.expert_deadline_s),
+            expert_reminder=timedelta(seconds=row.expert_reminder_s),
+            feedback_delay=timedelta(seconds=row.feedback_delay_s),
+            ask_lifetime=timedelta(seconds=row.ask_lifetime_s),
+            email_retry=timedelta(seconds=row.email_retry_s),
+        ),
+        budgets=Budgets(connector_open=row.connector_budget, expert_pending=row.expert_budget),
+    )
 
 
 class SqlApiKeys:
