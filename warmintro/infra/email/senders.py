@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import urllib.error
 from collections import deque
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from warmintro.domain.ports import Address, OutgoingEmail
 log = logging.getLogger("warmintro.email")
 
 PERMANENT_HTTP = {400, 401, 403, 404, 413}
+_LINK_TOKEN = re.compile(r"/a/[^\s<>\"']+")
 
 
 def _one_line(text: str) -> str:
@@ -80,8 +82,9 @@ class DevMailbox:
 
 
 class ConsoleMailer:
-    """Development default: logs each email and keeps it in the dev mailbox. Bodies
-    carry action links, which are credentials: only development logs them."""
+    """Development default: logs each email and keeps it in the dev mailbox. Only
+    development logs bodies, and never their links' tokens (credentials): the links
+    themselves are in /dev/mailbox."""
 
     def __init__(self, mailbox: DevMailbox, *, log_bodies: bool = True) -> None:
         self.mailbox = mailbox
@@ -89,7 +92,8 @@ class ConsoleMailer:
 
     async def send(self, email: OutgoingEmail) -> str | None:
         if self._log_bodies:
-            log.info("email to %s: %s\n%s", _fmt(email.to), email.subject, email.text)
+            text = _LINK_TOKEN.sub("/a/… (see /dev/mailbox)", email.text)
+            log.info("email to %s: %s\n%s", _fmt(email.to), email.subject, text)
         else:
             log.info("email to %s: %s", _fmt(email.to), email.subject)
         self.mailbox.add(email)
