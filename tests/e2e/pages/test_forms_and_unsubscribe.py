@@ -240,6 +240,7 @@ async def test_the_dev_mailbox_shows_mail_in_development_only(
         database_url=database_url,
         environment="production",
         secret_key=secrets.token_urlsafe(30)[:40],
+        public_base_url="https://intros.example.org",
     )
     production = bootstrap(settings, clock)
     try:
