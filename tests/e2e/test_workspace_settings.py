@@ -15,9 +15,11 @@ async def test_defaults_are_those_of_the_design(api: httpx.AsyncClient) -> None:
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["timing"] == {
+        "ask_lifetime_days": 30.0,
         "connector_deadline_hours": 120.0,
         "connector_reminder_hours": 72.0,
         "expert_deadline_hours": 168.0,
+        "email_retry_days": 3.0,
         "expert_reminder_hours": 96.0,
         "feedback_delay_hours": 72.0,
     }
