@@ -104,9 +104,12 @@ def test_serve_on_another_port_writes_links_to_that_port_and_logs_no_token(
         assert all(link.startswith(f"{address}/a/") for link in links), links
         page = httpx.get(links[0])
         assert page.status_code == 200 and "pricing" in page.text
+        token = links[0].rsplit("/a/", 1)[1]
+        for mistyped in (f"{address}//a/{token}", f"{address}/a/{token}?utm=x"):
+            httpx.get(mistyped)
 
-    token = links[0].rsplit("/a/", 1)[1]
     logged = log.read_text()
     assert f"links in emails point to {address}" in logged
     assert '"GET /a/… HTTP/1.1" 200' in logged, logged
+    assert '"GET //a/… HTTP/1.1"' in logged and '"GET /a/…?utm=x HTTP/1.1"' in logged, logged
     assert token not in logged

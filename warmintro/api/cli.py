@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 
@@ -42,12 +43,15 @@ def cmd_migrate(args: argparse.Namespace) -> None:
 
 
 class _HideLinkTokens(logging.Filter):
-    """Access logs show /a/… for email-link pages: the token is a credential."""
+    """Access logs show /a/… for email-link pages: the token is a credential. (Any
+    path: a mistyped //a/{token} carries a live token as well.)"""
+
+    _TOKEN = re.compile(r"/a/[^/?#\s]+")
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
-        if isinstance(args, tuple) and len(args) >= 3 and str(args[2]).startswith("/a/"):
-            record.args = (*args[:2], "/a/…", *args[3:])
+        if isinstance(args, tuple) and len(args) >= 3 and "/a/" in str(args[2]):
+            record.args = (*args[:2], self._TOKEN.sub("/a/…", str(args[2])), *args[3:])
         return True
 
 
