@@ -35,12 +35,12 @@ DONE_TEXT: dict[str, str] = {
 def what_happens_next(outcome: LinkOutcome) -> Said:
     asker = outcome.asker or "the person who asked"
     connector = outcome.connector or "the person who named you"
-    expert = outcome.expert or "them"
     match outcome.action:
         case Action.PROPOSE:
-            return f"Thank you. We have asked {expert}", (
-                f"If {expert} agrees, we will introduce them to {asker} by email and copy "
-                f"you. If not, we will come back to you so you can name someone else; "
+            agrees = f"If {outcome.expert} agrees" if outcome.expert else "If they agree"
+            return f"Thank you. We have asked {outcome.expert or 'them'}", (
+                f"{agrees}, we will introduce them to {asker} by email and copy you. "
+                f"If not, we will come back to you so you can name someone else; "
                 f"{asker} is never told who said no.",
             )
         case Action.FORWARD:
@@ -63,7 +63,8 @@ def what_happens_next(outcome: LinkOutcome) -> Said:
             )
         case Action.FEEDBACK:
             return "Thank you", (
-                f"We have passed your answer on to {connector} as a thank-you. "
+                f"We have passed your answer on to {outcome.connector or 'your connector'} "
+                "as a thank-you. "
                 "That closes this request.",
             )
         case Action.CANCEL:

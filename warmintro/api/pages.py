@@ -272,9 +272,16 @@ def _refused(exc: errors.DomainError, workspace: str = "") -> HTMLResponse:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    token = request.path_params.get("token")
+    workspace = await _workspace_of(_use_cases(request), token) if token else ""
     if exc.status_code == 413:
-        return message(413, "That was too much text")
-    return message(exc.status_code, "That did not work", str(exc.detail))
+        return message(
+            413,
+            "That was too much text",
+            "Please shorten your note and send it again.",
+            workspace=workspace,
+        )
+    return message(exc.status_code, "That did not work", str(exc.detail), workspace=workspace)
 
 
 async def _crash(request: Request, exc: Exception) -> Response:

@@ -147,6 +147,8 @@ async def test_garbled_or_hostile_form_input_is_a_page_never_a_500(
         except AssertionError as exc:
             failures.append(f"[{name}] {exc}")
     assert not failures, "\n".join(failures)
+    too_much = await visitor.post(path, data=_form(note="x" * 300_000))
+    assert_page(too_much, 413, "That was too much text", world.workspace.name)
     assert await state(world, rid) == before
     token = path.removeprefix("/a/")
     # What the service logs (the test client logs its own requests, URL and all).
