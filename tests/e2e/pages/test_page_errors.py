@@ -160,3 +160,9 @@ async def test_garbled_or_hostile_form_input_is_a_page_never_a_500(
     assert_page(await visitor.post(path, data=_form()), 200, world.workspace.name)
     r = await visitor.post(path, data={"action": "propose", "expert_id": cast.expert.id})
     assert_page(r, 409, "This link was used to decline already", world.workspace.name)
+
+
+@pytest.mark.parametrize("path", ["/a/%00", "/a/%ff%fe", "/a/" + "x" * 5_000, "/a/a.b.c"])
+async def test_a_garbled_link_is_a_404_page(visitor: httpx.AsyncClient, path: str) -> None:
+    assert_page(await visitor.get(path), 404, "This link does not work")
+    assert_page(await visitor.post(path, data={"action": "accept"}), 404)
