@@ -141,6 +141,7 @@ def _done(outcome: LinkOutcome) -> HTMLResponse:
             workspace=outcome.workspace,
             unsubscribed=outcome.action == UNSUBSCRIBE,
             changed=True,
+            error="",
         )
     heading, paragraphs = what_happens_next(outcome)
     if outcome.repeated:
@@ -221,10 +222,12 @@ def _render(view: LinkPage, status: int = 200, error: str = "") -> HTMLResponse:
         case UnsubscribePage(email=email, workspace=workspace, unsubscribed=unsubscribed):
             return page(
                 "unsubscribe.html",
+                status,
                 email=email,
                 workspace=workspace,
                 unsubscribed=unsubscribed,
                 changed=False,
+                error=error,
             )
         case Answered(action=action, workspace=workspace):
             return message(

@@ -166,3 +166,17 @@ async def test_garbled_or_hostile_form_input_is_a_page_never_a_500(
 async def test_a_garbled_link_is_a_404_page(visitor: httpx.AsyncClient, path: str) -> None:
     assert_page(await visitor.get(path), 404, "This link does not work")
     assert_page(await visitor.post(path, data={"action": "accept"}), 404)
+
+
+async def test_a_nul_sent_to_an_unsubscribe_link_changes_nothing_and_says_why(
+    world: World, mailroom: Mailroom, visitor: httpx.AsyncClient
+) -> None:
+    cast = await ONE_SUGGESTION.cast(world)
+    await cast.ask(world)
+    path = (await mailroom.latest("connector_ask", cast.connector.id)).unsubscribe_path
+
+    r = await visitor.post(path, content=b"List-Unsubscribe=One%00Click", headers=URLENCODED)
+
+    assert_page(r, 422, "NUL", "Stop all emails to")
+    person = (await world.api.get(f"/v1/people/{cast.connector.id}")).json()
+    assert person["preferences"]["never_contact"] is False
