@@ -7,13 +7,14 @@ import argparse
 import asyncio
 import json
 import logging
+import re
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from warmintro.infra.settings import Settings
+from warmintro.infra.settings import DEFAULT_HOST, DEFAULT_PORT, Settings, listening_address
 
 if TYPE_CHECKING:
     from warmintro.api.container import Container
@@ -51,12 +52,15 @@ def cmd_migrate(args: argparse.Namespace) -> None:
 
 
 class _HideLinkTokens(logging.Filter):
-    """Access logs show /a/… for email-link pages: the token is a credential."""
+    """Access logs show /a/… for email-link pages: the token is a credential. (Any
+    path: a mistyped //a/{token} carries a live token as well.)"""
+
+    _TOKEN = re.compile(r"/a/[^/?#\s]+")
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
-        if isinstance(args, tuple) and len(args) >= 3 and str(args[2]).startswith("/a/"):
-            record.args = (*args[:2], "/a/…", *args[3:])
+        if isinstance(args, tuple) and len(args) >= 3 and "/a/" in str(args[2]):
+            record.args = (*args[:2], self._TOKEN.sub("/a/…", str(args[2])), *args[3:])
         return True
 
 
@@ -65,23 +69,14 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
     from warmintro.api.app import create_app
 
-    settings = _settings()
+    settings = _settings().serving_at(args.host, args.port)
     logging.getLogger("uvicorn.access").addFilter(_HideLinkTokens())
-    if settings.environment == "production" and settings.public_base_url.startswith(
-        "http://127.0.0.1"
-    ):
-        logging.getLogger("warmintro").warning(
-            "PUBLIC_BASE_URL is %s: links in emails will not work for anyone else",
-            settings.public_base_url,
-        )
     if settings.is_sqlite:
         _migrate(settings)  # the embedded database migrates itself
     app = create_app(settings, migrate_on_start=False, run_worker=args.worker)
-    print(
-        f"warmintro serving on http://{args.host}:{args.port} "
-        f"(docs at http://{args.host}:{args.port}/docs)",
-        flush=True,
-    )
+    here = listening_address(args.host, args.port)
+    print(f"warmintro serving on {here} (docs at {here}/docs)", flush=True)
+    print(f"links in emails point to {settings.public_base_url}", flush=True)
     uvicorn.run(
         app, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log
     )
@@ -236,8 +231,13 @@ def main(argv: list[str] | None = None) -> None:
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the API (migrates an embedded SQLite database)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default=DEFAULT_HOST)
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help="links in emails point here unless PUBLIC_BASE_URL is set",
+    )
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--no-access-log", dest="access_log", action="store_false")
     serve.add_argument(

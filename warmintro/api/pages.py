@@ -21,19 +21,23 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from warmintro.api.body_limit import refuse_declared_too_large
+from warmintro.api.link_forms import GarbledForm, read_form
+from warmintro.api.link_messages import DONE_TEXT, STATE_TEXT, what_happens_next, why_not
 from warmintro.api.problems import status_of
 from warmintro.domain import commands as cmd
 from warmintro.domain import errors
 from warmintro.domain.action_links import (
+    RESUBSCRIBE,
     UNSUBSCRIBE,
     Answered,
     DecisionPage,
+    LinkOutcome,
     LinkPage,
     NothingToDecide,
     Purpose,
     UnsubscribePage,
 )
-from warmintro.domain.intro_request import Action, DeclineReason, Rating, State
+from warmintro.domain.intro_request import Action, DeclineReason, Rating
 from warmintro.domain.use_cases import UseCases
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -60,23 +64,6 @@ REASON_TEXT = {
     DeclineReason.OTHER: "another reason",
     DeclineReason.NO_ANSWER: "no answer in time",
 }
-STATE_TEXT = {
-    State.AWAITING_CONNECTOR: "waiting for the connector",
-    State.AWAITING_EXPERT: "waiting for the expert's answer",
-    State.INTRODUCED: "introduced",
-    State.COMPLETED: "completed",
-    State.DECLINED: "closed: the connector declined",
-    State.EXPIRED: "closed: nobody answered in time",
-    State.CANCELLED: "withdrawn by the asker",
-}
-DONE_TEXT = {
-    Action.PROPOSE: "Thank you. We have asked them; you will hear back either way.",
-    Action.FORWARD: "Thank you. We have passed the request on.",
-    Action.DECLINE: "Thank you for letting us know.",
-    Action.ACCEPT: "Thank you! We have introduced you by email.",
-    Action.FEEDBACK: "Thank you. We have passed your answer on.",
-    UNSUBSCRIBE: "Done. You will receive no more emails from us.",
-}
 TEMPLATE = {Purpose.CONNECTOR: "connector.html", Purpose.EXPERT: "expert.html"}
 # Refusals the person can fix on the same page; anything else is a page of its own.
 FIXABLE = {
@@ -91,8 +78,9 @@ def page(name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
     return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
 
 
-def message(status: int, heading: str, *paragraphs: str) -> HTMLResponse:
-    return page("message.html", status, heading=heading, paragraphs=paragraphs)
+def message(status: int, heading: str, *paragraphs: str, workspace: str = "") -> HTMLResponse:
+    """A page that only says something; `workspace` names the community it comes from."""
+    return page("message.html", status, heading=heading, paragraphs=paragraphs, workspace=workspace)
 
 
 # ---- the link pages -------------------------------------------------------------
@@ -139,34 +127,57 @@ def _showing(token: str, request: Request) -> cmd.ShowActionLink:
 
 
 async def act(token: str, request: Request) -> Response:
-    try:
-        form = await request.form()
-    except StarletteHTTPException:
-        raise  # a body over the limit: answered by the handler below
-    except Exception:  # a body no browser form sends: garbled multipart and the like
-        return message(400, "That did not come from our form")
-    fields = {k: v for k, v in form.items() if isinstance(v, str)}
     use_cases = _use_cases(request)
     try:
-        decision = _decision(fields)
+        decision = _decision(await read_form(request))
         outcome = await use_cases(cmd.UseActionLink(token, decision))
+    except GarbledForm:
+        return message(
+            400,
+            "That did not come from our form",
+            "Please open the link in the email again and use the buttons on its page.",
+        )
     except (errors.InvalidInput, errors.AskBudgetExceeded, errors.RecipientUnavailable) as exc:
         text = FIXABLE.get(type(exc), exc.detail)
         showing = _showing(token, request)
         return await _again(use_cases, showing, status_of(exc), text, request.url.path)
     except errors.DomainError as exc:
-        return _refused(exc)
+        return _refused(exc, await _workspace_of(use_cases, token))
+    return _done(outcome)
+
+
+def _done(outcome: LinkOutcome) -> HTMLResponse:
+    if outcome.action in (UNSUBSCRIBE, RESUBSCRIBE):
+        return page(
+            "unsubscribe.html",
+            email="",
+            workspace=outcome.workspace,
+            unsubscribed=outcome.action == UNSUBSCRIBE,
+            changed=True,
+            error="",
+        )
+    heading, paragraphs = what_happens_next(outcome)
     if outcome.repeated:
-        return message(200, "You have already answered", DONE_TEXT[outcome.action])
-    return message(200, "Done", DONE_TEXT[outcome.action])
+        heading = "You have already answered"
+    return message(200, heading, *paragraphs, workspace=outcome.workspace)
 
 
-def _decision(fields: dict[str, str]) -> cmd.Decision | cmd.Unsubscribe | None:
+async def _workspace_of(use_cases: UseCases, token: str) -> str:
+    """The workspace a refused link belongs to, when the link itself is sound."""
+    try:
+        return (await use_cases(cmd.ShowActionLink(token))).workspace
+    except errors.DomainError:
+        return ""
+
+
+def _decision(fields: dict[str, str]) -> cmd.Decision | cmd.Unsubscribe | cmd.Resubscribe | None:
     """The form as a decision; None when it asks for nothing a link can do. RFC 8058
     one-click unsubscribe posts only "List-Unsubscribe=One-Click"."""
     action = fields.get("action") or (UNSUBSCRIBE if "List-Unsubscribe" in fields else "")
     if action == UNSUBSCRIBE:
         return cmd.Unsubscribe()
+    if action == RESUBSCRIBE:
+        return cmd.Resubscribe()
     note = fields.get("note", "")
     match action:
         case Action.PROPOSE:
@@ -228,17 +239,29 @@ def _render(view: LinkPage, status: int = 200, error: str = "", address: str = "
     # Shown again after a refused form, a link whose turn has passed says so (409).
     refused = status_of(errors.WrongState("decide", "")) if status >= 400 else 200
     match view:
-        case UnsubscribePage(email=email, workspace=workspace):
-            return page("unsubscribe.html", email=email, workspace=workspace)
-        case Answered(action=action):
-            return message(
-                refused, "You have already answered", DONE_TEXT.get(action, "Thank you.")
+        case UnsubscribePage(email=email, workspace=workspace, unsubscribed=unsubscribed):
+            return page(
+                "unsubscribe.html",
+                status,
+                email=email,
+                workspace=workspace,
+                unsubscribed=unsubscribed,
+                changed=False,
+                error=error,
             )
-        case NothingToDecide(state=state):
+        case Answered(action=action, workspace=workspace):
+            return message(
+                refused,
+                "You have already answered",
+                DONE_TEXT.get(action, "Thank you."),
+                workspace=workspace,
+            )
+        case NothingToDecide(state=state, workspace=workspace):
             return message(
                 refused,
                 "Nothing to decide here any more",
                 f"This request is {STATE_TEXT[state]}. Thank you for your time.",
+                workspace=workspace,
             )
         case DecisionPage():
             return _decision_page(view, status, error, address)
@@ -265,55 +288,29 @@ def _decision_page(view: DecisionPage, status: int, error: str, address: str) ->
         query=view.query,
         unlisted=view.unlisted,
         address=address,
+        workspace=view.workspace,
     )
 
 
-def _refused(exc: errors.DomainError) -> HTMLResponse:
-    """A link that cannot do what was asked, in words for the person holding it."""
-    status = status_of(exc)
-    match exc:
-        case errors.LinkExpired():
-            return message(
-                status,
-                "This link has expired",
-                "Links in our emails work for a limited time. If you still want to help, "
-                "reply to the email you received.",
-            )
-        case errors.NotFound():
-            return message(
-                status,
-                "This link does not work",
-                "Check that the whole link was copied from the email.",
-            )
-        case errors.LinkAlreadyUsed(used_for=used, asked=asked):
-            return message(
-                status,
-                "You have already answered",
-                f"This link was used to {used} already, so it cannot also {asked}.",
-            )
-        case errors.MovedOn():
-            return message(
-                status,
-                "This request has moved on",
-                "It is no longer waiting for your answer, so there is nothing more to decide here.",
-            )
-        case errors.WrongState(current_state=state):
-            return message(
-                status,
-                "This request has moved on",
-                f"It is now {STATE_TEXT.get(State(state), state)}, "
-                "so there is nothing more to decide here.",
-            )
-        case errors.NotOffered():
-            return message(status, "That is not something this link can do")
-    return message(status, "That did not work", exc.detail)
+def _refused(exc: errors.DomainError, workspace: str = "") -> HTMLResponse:
+    """A link that cannot do what was asked, in words for the person holding it (and
+    the community it comes from, when the link is sound enough to say)."""
+    heading, paragraphs = why_not(exc)
+    return message(status_of(exc), heading, *paragraphs, workspace=workspace)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    token = request.path_params.get("token")
+    workspace = await _workspace_of(_use_cases(request), token) if token else ""
     if exc.status_code == 413:
-        return message(413, "That was too much text")
-    return message(exc.status_code, "That did not work", str(exc.detail))
+        return message(
+            413,
+            "That was too much text",
+            "Please shorten your note and send it again.",
+            workspace=workspace,
+        )
+    return message(exc.status_code, "That did not work", str(exc.detail), workspace=workspace)
 
 
 async def _crash(request: Request, exc: Exception) -> Response:

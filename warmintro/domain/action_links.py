@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from warmintro.domain.intro_request import Action, DeclineReason, State
 
 UNSUBSCRIBE = "unsubscribe"
-"""The one thing an unsubscribe link does; not a decision on a request."""
+"""What an unsubscribe link does; not a decision on a request."""
+RESUBSCRIBE = "resubscribe"
+"""Its undo: the person takes back "never contact me"."""
 
 
 class Purpose(StrEnum):
@@ -34,7 +36,7 @@ class Purpose(StrEnum):
 
     @property
     def single_use(self) -> bool:
-        """A decision is taken once; unsubscribing may be repeated."""
+        """A decision is taken once; unsubscribing (and its undo) may be repeated."""
         return self is not Purpose.UNSUBSCRIBE
 
     @property
@@ -46,7 +48,7 @@ _OFFERS: dict[Purpose, frozenset[str]] = {
     Purpose.CONNECTOR: frozenset({Action.PROPOSE, Action.FORWARD, Action.DECLINE}),
     Purpose.EXPERT: frozenset({Action.ACCEPT, Action.DECLINE}),
     Purpose.ASKER: frozenset({Action.FEEDBACK}),
-    Purpose.UNSUBSCRIBE: frozenset({UNSUBSCRIBE}),
+    Purpose.UNSUBSCRIBE: frozenset({UNSUBSCRIBE, RESUBSCRIBE}),
 }
 _LIFETIME: dict[Purpose, timedelta] = {
     Purpose.CONNECTOR: timedelta(days=14),
@@ -138,6 +140,8 @@ class DecisionPage:
     """For the connector: why the expert they proposed said no."""
     proposal_note: str = ""
     """For the expert: what the connector wrote when proposing them."""
+    workspace: str = ""
+    """The community the request belongs to, named on every page."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +149,7 @@ class NothingToDecide:
     """The link's turn has passed: the request moved on or closed."""
 
     state: State
+    workspace: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,12 +157,15 @@ class Answered:
     """The link has taken its decision already."""
 
     action: str
+    workspace: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class UnsubscribePage:
     email: str
     workspace: str
+    unsubscribed: bool = False
+    """They have asked never to be contacted: the page offers the undo."""
 
 
 LinkPage = DecisionPage | NothingToDecide | Answered | UnsubscribePage
@@ -165,7 +173,20 @@ LinkPage = DecisionPage | NothingToDecide | Answered | UnsubscribePage
 
 @dataclass(frozen=True, slots=True)
 class LinkOutcome:
-    """What using a link did: `repeated` when it had taken this decision before."""
+    """What using a link did: `repeated` when it had taken this decision before.
+
+    The rest is what the page says around it: the workspace, and the parties' names
+    and the state as the request stands after the decision (a name only where the
+    person holding the link may know it). Two outcomes of the same decision are
+    equal whatever they carry for the page.
+    """
 
     action: str
     repeated: bool = False
+    workspace: str = field(default="", compare=False)
+    purpose: Purpose | None = field(default=None, compare=False)
+    """Whose link it was: a connector's no and an expert's no lead to different things."""
+    asker: str = field(default="", compare=False)
+    connector: str = field(default="", compare=False)
+    expert: str = field(default="", compare=False)
+    state: State | None = field(default=None, compare=False)

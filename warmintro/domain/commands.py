@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import ClassVar, Generic, TypeVar
 
-from warmintro.domain.action_links import UNSUBSCRIBE, LinkOutcome, LinkPage
+from warmintro.domain.action_links import RESUBSCRIBE, UNSUBSCRIBE, LinkOutcome, LinkPage
 from warmintro.domain.errors import InvalidInput
 from warmintro.domain.intro_request import Action, DeclineReason, Rating, Role, State
 from warmintro.domain.people import Connection, Person, Preferences, Workspace
@@ -111,6 +111,14 @@ class Unsubscribe:
     action: ClassVar[str] = UNSUBSCRIBE
 
 
+@dataclass(frozen=True, slots=True)
+class Resubscribe:
+    """The undo of an unsubscribe: the person may be contacted again. It takes back
+    only their own "never contact me"; an address that bounced stays suppressed."""
+
+    action: ClassVar[str] = RESUBSCRIBE
+
+
 Decision = Propose | Forward | Decline | Accept | Cancel | GiveFeedback
 
 
@@ -181,7 +189,7 @@ class UseActionLink(SystemCommand[LinkOutcome]):
     """Take the link's decision: None when the form asked for nothing it knows."""
 
     token: str
-    decision: Decision | Unsubscribe | None
+    decision: Decision | Unsubscribe | Resubscribe | None
 
 
 # ---- people ----------------------------------------------------------------------

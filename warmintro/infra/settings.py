@@ -4,11 +4,25 @@ from __future__ import annotations
 
 from functools import cached_property
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+# A server bound to every interface is reached, from the same machine, on loopback.
+_SHOWN_AS = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "localhost", "[::]": "localhost"}
+
+
+def listening_address(host: str, port: int) -> str:
+    """The address at which a browser on this machine reaches a server bound to
+    host:port (a wildcard bind is shown as loopback)."""
+    shown = _SHOWN_AS.get(host, host)
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"  # an IPv6 literal
+    return f"http://{shown}:{port}"
 
 
 class Settings(BaseSettings):
@@ -16,7 +30,9 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "production"] = "development"
     database_url: str = "sqlite+aiosqlite:///./warmintro.db"
-    public_base_url: str = "http://127.0.0.1:8000"
+    public_base_url: str = ""
+    """Where links in emails point. Development: the address `serve` listens on unless
+    given (`serving_at`); production: required, and https."""
     secret_key: str = DEV_SECRET_KEY
     previous_secret_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """Keys that signed tokens before the last rotation: still accepted, never used to sign."""
@@ -31,6 +47,7 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = 0.1
     """How often an idle worker looks for due timers and mail."""
     send_timeout_seconds: float = 15.0
+    _base_url_given: bool = PrivateAttr(False)
 
     @model_validator(mode="before")
     @classmethod
@@ -50,6 +67,33 @@ class Settings(BaseSettings):
                 "production needs SECRET_KEY set to a random value of at least 32 characters"
             )
         return self
+
+    @model_validator(mode="after")
+    def _links_point_somewhere(self) -> Settings:
+        url = self.public_base_url.strip().rstrip("/")
+        parts = urlsplit(url)
+        if url and (parts.scheme not in ("http", "https") or not parts.hostname):
+            raise ValueError(f"PUBLIC_BASE_URL must be an http(s) address, not {url!r}")
+        if self.environment == "production" and parts.scheme != "https":
+            raise ValueError(
+                "production needs PUBLIC_BASE_URL set to the https:// address people reach "
+                "this service at: every link in every email points there"
+            )
+        self._base_url_given = bool(url)
+        self.public_base_url = url or listening_address(DEFAULT_HOST, DEFAULT_PORT)
+        return self
+
+    def serving_at(self, host: str, port: int) -> Settings:
+        """These settings for a server listening on host:port: unless PUBLIC_BASE_URL
+        was given, links in emails point at that server (development only; production
+        always names its address)."""
+        if self._base_url_given:
+            return self
+        return self.model_copy(update={"public_base_url": listening_address(host, port)})
+
+    @property
+    def public_base_url_given(self) -> bool:
+        return self._base_url_given
 
     @property
     def is_development(self) -> bool:

@@ -190,15 +190,15 @@ async def test_connector_and_expert_walk_an_introduction_through_the_browser(
     # Two clicks and no typing: the suggestion's own link in the email, then its button.
     await open_from_mailbox(page, base, connector["email"], link=f"?expert={expert['id']}")
     await page.get_by_role("button", name="Ask Erin Expert").click()
-    await expect(page.locator("h1")).to_have_text("Done")
-    await expect(page.locator("main")).to_contain_text("We have asked them")
+    await expect(page.locator("h1")).to_have_text(f"Thank you. We have asked {expert['name']}")
+    await expect(page.locator("main")).to_contain_text("we will introduce them to")
 
     # The expert reads who asks and why, and agrees with one click.
     await open_from_mailbox(page, base, expert["email"])
     await expect(page.locator("main")).to_contain_text("learn how to price it")
     await check_small_screen(browser, page.url)
     await page.get_by_role("button", name="Yes, introduce us").click()
-    await expect(page.locator("main")).to_contain_text("We have introduced you by email")
+    await expect(page.locator("main")).to_contain_text("We have emailed you both an introduction")
     await context.close()
 
     # Everyone is introduced: the asker's email names the expert.

@@ -71,7 +71,13 @@ async def test_a_whole_introduction_through_the_pages(
     r = await post(
         visitor, ask.action_path, action="propose", expert_id=cast.expert.id, note="Erin priced X"
     )
-    assert_page(r, 200, "Thank you. We have asked them")
+    assert_page(
+        r,
+        200,
+        world.workspace.name,
+        "Thank you. We have asked Erin Expert",
+        "If Erin Expert agrees, we will introduce them to Ada Asker by email and copy you",
+    )
     view = await world.view(rid)
     assert view["state"] == "awaiting_expert"
     assert view["expert_id"] == cast.expert.id
@@ -85,7 +91,13 @@ async def test_a_whole_introduction_through_the_pages(
     assert heading(page) == f"Would you talk to Ada Asker about “{TOPIC}”?"
 
     r = await post(visitor, consent.action_path, action="accept", note="Happy to help")
-    assert_page(r, 200, "We have introduced you by email")
+    assert_page(
+        r,
+        200,
+        world.workspace.name,
+        "You and Ada Asker are introduced",
+        "We have emailed you both an introduction, copying Carl Connector.",
+    )
     assert (await world.view(rid))["state"] == "introduced"
     intro = await mailroom.latest("introduction", cast.asker.id)
     assert "Erin Expert" in intro.email.text and "Happy to help" in intro.email.text
@@ -97,7 +109,7 @@ async def test_a_whole_introduction_through_the_pages(
     assert heading(page) == "Did your introduction to Erin Expert help?"
 
     r = await post(visitor, feedback.action_path, action="feedback", rating="yes", note="Great")
-    assert_page(r, 200, "We have passed your answer on")
+    assert_page(r, 200, "We have passed your answer on to Carl Connector")
     assert (await world.view(rid))["state"] == "completed"
     thanks = await mailroom.latest("connector_thank_you", cast.connector.id)
     assert "Great" in thanks.email.text
@@ -135,7 +147,7 @@ async def test_proposing_someone_new_by_name_and_email_asks_them(
         visitor, ask.action_path, action="propose", expert_name="Nina New", expert_email=email
     )
 
-    assert_page(r, 200, "Thank you. We have asked them")
+    assert_page(r, 200, "Thank you. We have asked Nina New")
     view = await world.view(rid)
     assert view["state"] == "awaiting_expert"
     person = (await world.api.get(f"/v1/people/{view['expert_id']}")).json()
@@ -155,7 +167,7 @@ async def test_the_connector_forwards_through_the_page(
         visitor, ask.action_path, action="forward", connector_id=cast.expert.id, note="Over to you"
     )
 
-    assert_page(r, 200, "We have passed the request on")
+    assert_page(r, 200, "We have passed it on to Erin Expert", "Ada Asker's request")
     view = await world.view(rid)
     assert (view["state"], view["connector_id"]) == ("awaiting_connector", cast.expert.id)
     passed = await mailroom.latest("connector_ask", cast.expert.id)
@@ -172,7 +184,13 @@ async def test_the_connector_declines_through_the_page(
 
     r = await post(visitor, ask.action_path, action="decline", reason="not_a_fit", note="sorry")
 
-    assert_page(r, 200, "Thank you for letting us know")
+    assert_page(
+        r,
+        200,
+        "Thank you for letting us know",
+        "We will tell Ada Asker that it did not work out this time.",
+        "Your reason and your note stay with us.",
+    )
     assert (await world.view(rid))["state"] == "declined"
     await mailroom.latest("asker_not_this_time", cast.asker.id)
     assert_page(await visitor.get(ask.action_path), 200, "You have already answered")
@@ -188,7 +206,13 @@ async def test_the_expert_declines_and_the_connector_hears_why(
 
     r = await post(visitor, consent.action_path, action="decline", reason="busy", note="Q3")
 
-    assert_page(r, 200, "Thank you for letting us know")
+    assert_page(
+        r,
+        200,
+        "Thank you for letting us know",
+        "We will tell Carl Connector, so they can ask someone else.",
+        "Ada Asker never learns that you were asked.",
+    )
     view = await world.view(rid)
     assert (view["state"], view["expert_id"]) == ("awaiting_connector", None)
     again = await mailroom.latest("connector_expert_declined", cast.connector.id)

@@ -1,10 +1,9 @@
 """Invalid form input is the decision page again with the problem said; the
-unsubscribe link (RFC 8058 one-click); the development mailbox; and every page
-forbids framing and referrers."""
+unsubscribe link (RFC 8058 one-click) and its undo; and every page forbids framing
+and referrers. The development mailbox: test_mailbox.py."""
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from datetime import timedelta
 
@@ -17,9 +16,6 @@ from tests.e2e.mail import Mailroom
 from tests.e2e.pages.reading import assert_page, options
 from tests.e2e.pages.visits import link_rows, post, state
 from tests.e2e.world import World, assert_problem
-from tests.settings import SettingsWithoutEnvFile
-from warmintro.api.app import create_app
-from warmintro.api.container import bootstrap
 
 BLURB = ONE_SUGGESTION.blurb
 
@@ -167,7 +163,9 @@ async def test_the_unsubscribe_link_shows_then_one_click_stops_all_asks(
         content=b"List-Unsubscribe=One-Click",
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
-    assert_page(r, 200, "You will receive no more emails from us")
+    assert_page(
+        r, 200, "You're unsubscribed", f"no more emails from {world.workspace.name}", "Undo"
+    )
     after = (await world.api.get(f"/v1/people/{cast.connector.id}")).json()
     assert after["preferences"]["never_contact"] is True
 
@@ -190,7 +188,7 @@ async def test_the_unsubscribe_link_shows_then_one_click_stops_all_asks(
     assert_problem(r, 409, "recipient_unavailable")
 
     # Unsubscribing again (the page's button, or a multipart one-click) stays a success.
-    assert_page(await post(visitor, path, action="unsubscribe"), 200, "Done")
+    assert_page(await post(visitor, path, action="unsubscribe"), 200, "You're unsubscribed")
     boundary = "b0undary"
     body = (
         f'--{boundary}\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\n'
@@ -199,7 +197,38 @@ async def test_the_unsubscribe_link_shows_then_one_click_stops_all_asks(
     r = await visitor.post(
         path, content=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}
     )
-    assert_page(r, 200, "Done")
+    assert_page(r, 200, "You're unsubscribed")
+
+
+async def test_the_unsubscribe_page_knows_you_are_unsubscribed_and_offers_undo(
+    world: World, mailroom: Mailroom, visitor: httpx.AsyncClient
+) -> None:
+    cast = await ONE_SUGGESTION.cast(world)
+    await cast.ask(world)
+    path = (await mailroom.latest("connector_ask", cast.connector.id)).unsubscribe_path
+    community = world.workspace.name
+
+    async def never_contact() -> bool:
+        person = (await world.api.get(f"/v1/people/{cast.connector.id}")).json()
+        return bool(person["preferences"]["never_contact"])
+
+    stopped = await post(visitor, path, action="unsubscribe")
+    assert_page(stopped, 200, community, "You're unsubscribed", "Undo: email me again")
+    assert 'value="resubscribe"' in stopped.text
+    page = await visitor.get(path)
+    assert_page(page, 200, f"You're not receiving emails from {community}", "Changed your mind?")
+    assert await never_contact()
+
+    undone = await post(visitor, path, action="resubscribe")
+    assert_page(undone, 200, f"You will receive emails from {community} again", "Undo")
+    assert 'value="unsubscribe"' in undone.text
+    assert not await never_contact()
+    assert_page(await visitor.get(path), 200, "Stop all emails to")
+
+    # The mail client's one click unsubscribes whatever the page offered last.
+    r = await visitor.post(path, data={"List-Unsubscribe": "One-Click"})
+    assert_page(r, 200, "You're unsubscribed")
+    assert await never_contact()
 
 
 async def test_unsubscribing_an_expert_refuses_later_proposals(
@@ -211,7 +240,7 @@ async def test_unsubscribing_an_expert_refuses_later_proposals(
     await world.do(first["id"], "propose", cast.connector.id, {"expert_id": cast.expert.id})
     consent = await mailroom.latest("expert_consent", cast.expert.id)
     r = await visitor.post(consent.unsubscribe_path, data={"List-Unsubscribe": "One-Click"})
-    assert_page(r, 200, "Done")
+    assert_page(r, 200, "You're unsubscribed")
 
     r = await world.act(rid, "propose", cast.connector.id, {"expert_id": cast.expert.id})
     assert_problem(r, 409, "recipient_unavailable")
@@ -220,39 +249,6 @@ async def test_unsubscribing_an_expert_refuses_later_proposals(
     page = await post(visitor, ask.action_path, action="propose", expert_id=cast.expert.id)
     assert_page(page, 409, "opted out")
     assert cast.expert.id not in [v for v, _ in options(page.text, "expert_id")]
-
-
-async def test_the_dev_mailbox_shows_mail_in_development_only(
-    world: World,
-    mailroom: Mailroom,
-    visitor: httpx.AsyncClient,
-    database_url: str,
-    clock: FakeClock,
-) -> None:
-    cast = await ONE_SUGGESTION.cast(world)
-    await cast.ask(world)
-    ask = await mailroom.latest("connector_ask", cast.connector.id)
-    r = await visitor.get("/dev/mailbox")
-    assert_page(r, 200, "Dev mailbox", ask.email.subject)
-    assert f'href="http://127.0.0.1:8000{ask.action_path}"' in r.text
-
-    settings = SettingsWithoutEnvFile(
-        database_url=database_url,
-        environment="production",
-        secret_key=secrets.token_urlsafe(30)[:40],
-    )
-    production = bootstrap(settings, clock)
-    try:
-        app = create_app(container=production, migrate_on_start=False)
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            r = await client.get("/dev/mailbox")
-            assert_page(r, 404)
-            assert ask.email.subject not in r.text
-            # Links signed with the development key mean nothing to production.
-            assert_page(await client.get(ask.action_path), 404)
-    finally:
-        await production.close()
 
 
 @pytest.mark.parametrize("path", ["/dev/mailbox", "/a/x"])

@@ -184,7 +184,7 @@ async def test_a_link_used_with_one_decision_refuses_another_with_a_409_page(
     r = await post(visitor, ask.action_path, action="propose", expert_id=cast.expert.id)
     assert_page(r, 409, "This link was used to decline already")
     again = await post(visitor, ask.action_path, action="decline", reason="busy")
-    assert_page(again, 200, "You have already answered", "Thank you for letting us know")
+    assert_page(again, 200, "You have already answered", "did not work out this time")
     assert await world.events(rid) == events
     await mailroom.run()
     assert len([m for m in await mailroom.sent() if m.template == "asker_not_this_time"]) == 1

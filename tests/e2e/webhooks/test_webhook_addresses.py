@@ -47,7 +47,10 @@ async def test_webhook_urls_in_development_are_https_or_http_to_loopback(
 async def production(database_url: str, clock: FakeClock) -> AsyncIterator[Container]:
     """A production container on the same database (its own API key via a workspace)."""
     settings = SettingsWithoutEnvFile(
-        database_url=database_url, environment="production", secret_key=secrets.token_urlsafe(30)
+        database_url=database_url,
+        environment="production",
+        secret_key=secrets.token_urlsafe(30),
+        public_base_url="https://intros.example.org",
     )
     assert len(settings.secret_key) == 40
     container = bootstrap(settings, clock)

@@ -141,7 +141,7 @@ async def test_the_expert_sees_what_the_connector_wrote_when_proposing(
 async def test_the_asker_is_offered_only_the_feedback_once_introduced(w: World, cast: Cast) -> None:
     request = await w.create(cast.asker, cast.connector)
     token = w.issue_link(Purpose.ASKER, cast.asker, request.id)
-    assert await show(w, token) == NothingToDecide(State.AWAITING_CONNECTOR)
+    assert await show(w, token) == NothingToDecide(State.AWAITING_CONNECTOR, "Alumni")
     await w.propose(request.id, cast.connector, expert_id=cast.expert)
     await w.accept(request.id, cast.expert)
 
@@ -155,10 +155,10 @@ async def test_once_the_turn_passed_there_is_nothing_to_decide(w: World, cast: C
     token = w.issue_link(Purpose.CONNECTOR, cast.connector, request.id)
 
     await w.forward(request.id, cast.connector, cast.fallback)
-    assert await show(w, token) == NothingToDecide(State.AWAITING_CONNECTOR)
+    assert await show(w, token) == NothingToDecide(State.AWAITING_CONNECTOR, "Alumni")
 
     await w.cancel(request.id, cast.asker)
-    assert await show(w, token) == NothingToDecide(State.CANCELLED)
+    assert await show(w, token) == NothingToDecide(State.CANCELLED, "Alumni")
 
 
 async def test_a_used_link_says_what_it_answered(w: World, cast: Cast) -> None:
@@ -166,7 +166,7 @@ async def test_a_used_link_says_what_it_answered(w: World, cast: Cast) -> None:
     token = w.issue_link(Purpose.CONNECTOR, cast.connector, request.id)
     await w.use_cases(UseActionLink(token, Propose(expert_id=cast.expert)))
 
-    assert await show(w, token) == Answered(Action.PROPOSE)
+    assert await show(w, token) == Answered(Action.PROPOSE, "Alumni")
 
 
 async def test_an_unsubscribe_link_names_the_address_and_the_workspace(

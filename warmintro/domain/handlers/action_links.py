@@ -27,7 +27,13 @@ from warmintro.domain.action_links import (
     UnsubscribePage,
     token_hash,
 )
-from warmintro.domain.commands import ShowActionLink, Unsubscribe, UpdatePerson, UseActionLink
+from warmintro.domain.commands import (
+    Resubscribe,
+    ShowActionLink,
+    Unsubscribe,
+    UpdatePerson,
+    UseActionLink,
+)
 from warmintro.domain.errors import (
     LinkAlreadyUsed,
     LinkExpired,
@@ -45,10 +51,10 @@ from warmintro.domain.handlers.effects import save_and_enqueue
 from warmintro.domain.handlers.env import Env
 from warmintro.domain.handlers.people import update_in, with_valid_addresses
 from warmintro.domain.intro_request import IntroRequest
-from warmintro.domain.people import Person
+from warmintro.domain.people import Person, Workspace
 from warmintro.domain.ports import UnitOfWork
 from warmintro.domain.suggestions import rank_suggestions
-from warmintro.domain.views import why_the_expert_said_no
+from warmintro.domain.views import project, viewer_of, why_the_expert_said_no
 
 SUGGESTED_ON_PAGE = 5
 MAX_QUERY = 200
@@ -60,25 +66,31 @@ async def show_action_link(cmd: ShowActionLink, env: Env) -> LinkPage:
     async with env.uows(write=False) as uow:
         link = await _issued(uow, claims, cmd.token)
         ws, person_id = claims.workspace_id, claims.person_id
+        workspace = await uow.workspaces.get(ws)
+        if workspace is None:
+            raise NotFound("link")
         if link.purpose is Purpose.UNSUBSCRIBE:
             person = await uow.people.get(ws, person_id)
-            workspace = await uow.workspaces.get(ws)
-            if person is None or workspace is None or person.erased_at is not None:
+            if person is None or person.erased_at is not None:
                 raise NotFound("link")
-            return UnsubscribePage(person.email, workspace.name)
+            return UnsubscribePage(
+                person.email, workspace.name, unsubscribed=person.preferences.never_contact
+            )
         if link.used_action:
-            return Answered(link.used_action)
+            return Answered(link.used_action, workspace.name)
         request = await _request(uow, claims)
         actions = request.actions_for(person_id) & link.purpose.offers
         if not actions:
-            return NothingToDecide(request.state)
-        return await _decision_page(uow, env, link.purpose, request, claims, actions, cmd)
+            return NothingToDecide(request.state, workspace.name)
+        page = await _decision_page(uow, env, link.purpose, request, claims, actions, cmd)
+        return replace(page, workspace=workspace.name)
 
 
 async def use_action_link(cmd: UseActionLink, env: Env) -> LinkOutcome:
     """Take the link's decision and mark the link used, in one transaction. A decision
     link works once: the same decision again is answered as already taken, another
-    one is refused. A link whose turn has passed says the request moved on."""
+    one is refused. A link whose turn has passed says the request moved on. An
+    unsubscribe link stops all email, or undoes that, as often as it is used."""
     claims = _verify(env, cmd.token)
     decision = cmd.decision
     now = env.clock.now()
@@ -88,17 +100,20 @@ async def use_action_link(cmd: UseActionLink, env: Env) -> LinkOutcome:
             link = await _issued(uow, claims, cmd.token)
             if decision is None or decision.action not in link.purpose.offers:
                 raise NotOffered("that is not something this link can do")
-            if link.used_action and link.purpose.single_use:
-                if link.used_action == decision.action:
-                    return LinkOutcome(decision.action, repeated=True)
-                raise LinkAlreadyUsed(link.used_action, decision.action)
             workspace = await uow.workspaces.get(claims.workspace_id)
             if workspace is None:
                 raise NotFound("link")
+            if link.used_action and link.purpose.single_use:
+                if link.used_action == decision.action:
+                    decided = await _request(uow, claims)
+                    return await _outcome(uow, workspace, link, decision.action, decided, True)
+                raise LinkAlreadyUsed(link.used_action, decision.action)
             principal = Principal(workspace, claims.person_id, operator=False)
-            if isinstance(decision, Unsubscribe):
-                stop = UpdatePerson(person_id=claims.person_id, never_contact=True)
-                await update_in(uow, principal, stop, now)
+            request: IntroRequest | None = None
+            if isinstance(decision, Unsubscribe | Resubscribe):
+                stop = isinstance(decision, Unsubscribe)
+                change = UpdatePerson(person_id=claims.person_id, never_contact=stop)
+                await update_in(uow, principal, change, now)
             else:
                 request = await _request(uow, claims)
                 try:
@@ -112,10 +127,46 @@ async def use_action_link(cmd: UseActionLink, env: Env) -> LinkOutcome:
             await uow.action_links.mark_used(
                 claims.workspace_id, link.token_hash, decision.action, now
             )
+            outcome = await _outcome(uow, workspace, link, decision.action, request)
             await uow.commit()
-        return LinkOutcome(decision.action)
+        return outcome
 
     return await retrying(attempt)
+
+
+async def _outcome(
+    uow: UnitOfWork,
+    workspace: Workspace,
+    link: ActionLink,
+    action: str,
+    request: IntroRequest | None,
+    repeated: bool = False,
+) -> LinkOutcome:
+    """The outcome with the names its page may give: the parties as the request
+    stands now, as the person holding the link sees it (the asker sees no expert
+    before the introduction)."""
+    if request is None:
+        return LinkOutcome(action, repeated, workspace.name, link.purpose)
+    viewer = viewer_of(request, link.claims.person_id)
+    if viewer is None:
+        raise NotFound("link")
+    view = project(request, viewer)
+    people = await uow.people.get_many(workspace.id, request.parties())
+
+    def name(person_id: uuid.UUID | None) -> str:
+        person = people.get(person_id) if person_id else None
+        return person.name if person else ""
+
+    return LinkOutcome(
+        action,
+        repeated,
+        workspace.name,
+        link.purpose,
+        asker=name(view.asker_id),
+        connector=name(view.connector_id),
+        expert=name(view.expert_id),
+        state=view.state,
+    )
 
 
 def _verify(env: Env, token: str) -> ActionClaims:

@@ -1,0 +1,115 @@
+"""The real `warmintro serve`, started as a developer starts it on a port of their
+choosing without PUBLIC_BASE_URL: the links in its emails point at that port, and
+its access log names no link token."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.servers import free_port
+
+START_SECONDS = 15.0
+WARMINTRO = [sys.executable, "-m", "warmintro.api.cli"]
+
+
+def _environment(directory: Path) -> dict[str, str]:
+    """A development configuration with no PUBLIC_BASE_URL, whatever the caller has set
+    (the command runs in an empty directory, so no `.env` is read either)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PUBLIC_BASE_URL", "ENVIRONMENT")}
+    env.update(
+        DATABASE_URL=f"sqlite+aiosqlite:///{directory / 'warmintro.db'}",
+        EMAIL_BACKEND="console",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
+    """`warmintro serve --port <free>` on 127.0.0.1: its address, an API key, its log."""
+    env = _environment(tmp_path)
+    key = subprocess.run(
+        [*WARMINTRO, "workspace", "create", "Northwind Alumni", "--quiet"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=START_SECONDS,
+        check=True,
+    ).stdout.strip()
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [*WARMINTRO, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    address = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_SECONDS
+        while not _answers(address):
+            assert server.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, f"serve did not start:\n{log.read_text()}"
+            time.sleep(0.05)
+        yield address, key, log
+    finally:
+        server.terminate()
+        server.wait(timeout=START_SECONDS)
+
+
+def _answers(address: str) -> bool:
+    try:
+        return httpx.get(f"{address}/healthz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def test_serve_on_another_port_writes_links_to_that_port_and_logs_no_token(
+    served: tuple[str, str, Path],
+) -> None:
+    address, key, log = served
+    with httpx.Client(base_url=address, headers={"Authorization": f"Bearer {key}"}) as api:
+        ids = [
+            api.post("/v1/people", json={"email": f"{n}@example.com", "name": n}).json()["id"]
+            for n in ("ann", "cat")
+        ]
+        r = api.post(
+            "/v1/intro-requests",
+            json={
+                "asker_id": ids[0],
+                "connector_id": ids[1],
+                "topic": "pricing",
+                "message": "How do I price a B2B product?",
+            },
+        )
+        assert r.status_code == 201, r.text
+        links: list[str] = []
+        deadline = time.monotonic() + 5
+        while not links and time.monotonic() < deadline:
+            links = re.findall(r'href="(https?://[^"]*/a/[^"]+)"', api.get("/dev/mailbox").text)
+            time.sleep(0.05)
+        assert links, "no email with a link reached the dev mailbox"
+        assert all(link.startswith(f"{address}/a/") for link in links), links
+        page = httpx.get(links[0])
+        assert page.status_code == 200 and "pricing" in page.text
+        token = links[0].rsplit("/a/", 1)[1]
+        for mistyped in (f"{address}//a/{token}", f"{address}/a/{token}?utm=x"):
+            httpx.get(mistyped)
+
+    logged = log.read_text()
+    assert f"links in emails point to {address}" in logged
+    assert '"GET /a/… HTTP/1.1" 200' in logged, logged
+    assert '"GET //a/… HTTP/1.1"' in logged and '"GET /a/…?utm=x HTTP/1.1"' in logged, logged
+    assert token not in logged
