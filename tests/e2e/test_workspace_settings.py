@@ -20,6 +20,8 @@ async def test_defaults_are_those_of_the_design(api: httpx.AsyncClient) -> None:
         "expert_deadline_hours": 168.0,
         "expert_reminder_hours": 96.0,
         "feedback_delay_hours": 72.0,
+        "ask_lifetime_days": 30.0,
+        "email_retry_days": 3.0,
     }
     assert body["budgets"] == {"connector_open": 5, "expert_pending": 3}
 

@@ -27,6 +27,7 @@ from warmintro.domain import errors
 from warmintro.domain.action_links import (
     UNSUBSCRIBE,
     Answered,
+    AskerStatus,
     DecisionPage,
     LinkPage,
     NothingToDecide,
@@ -74,8 +75,10 @@ DONE_TEXT = {
     Action.DECLINE: "Thank you for letting us know.",
     Action.ACCEPT: "Thank you! We have introduced you by email.",
     Action.FEEDBACK: "Thank you. We have passed your answer on.",
+    Action.CANCEL: "Your ask is withdrawn. Whoever still had it is told.",
     UNSUBSCRIBE: "Done. You will receive no more emails from us.",
 }
+VERB: dict[str, str] = {Action.CANCEL: "withdraw the ask", Action.FEEDBACK: "say whether it helped"}
 TEMPLATE = {Purpose.CONNECTOR: "connector.html", Purpose.EXPERT: "expert.html"}
 # Refusals the person can fix on the same page; anything else is a page of its own.
 FIXABLE = {
@@ -175,6 +178,8 @@ def _decision(fields: dict[str, str]) -> cmd.Decision | cmd.Unsubscribe | None:
             return cmd.Accept(note=note)
         case Action.FEEDBACK:
             return cmd.GiveFeedback(rating=_choice(Rating, fields.get("rating")), note=note)
+        case Action.CANCEL:
+            return cmd.Cancel()
     return None
 
 
@@ -222,6 +227,8 @@ def _render(view: LinkPage, status: int = 200, error: str = "") -> HTMLResponse:
             )
         case DecisionPage():
             return _decision_page(view, status, error)
+        case AskerStatus():  # the asker's words for each state and step are the template's
+            return page("asker.html", status, view=view, error=error, actions=view.actions)
 
 
 def _decision_page(view: DecisionPage, status: int, error: str) -> HTMLResponse:
@@ -263,7 +270,8 @@ def _refused(exc: errors.DomainError) -> HTMLResponse:
             return message(
                 status,
                 "You have already answered",
-                f"This link was used to {used} already, so it cannot also {asked}.",
+                f"This link was used to {VERB.get(used, used)} already, "
+                f"so it cannot also {VERB.get(asked, asked)}.",
             )
         case errors.MovedOn():
             return message(

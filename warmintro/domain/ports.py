@@ -247,6 +247,8 @@ class OutgoingEmail:
     text: str
     html: str
     cc: tuple[Address, ...] = ()
+    also_to: tuple[Address, ...] = ()
+    """Further people in To beside `to`: one message shared by several (the introduction)."""
     reply_to: Address | None = None
     headers: tuple[tuple[str, str], ...] = ()
     tags: tuple[tuple[str, str], ...] = ()

@@ -38,6 +38,7 @@ from warmintro.domain.errors import (
     Unauthenticated,
 )
 from warmintro.domain.events import EventType
+from warmintro.domain.handlers.asker_status import asker_status
 from warmintro.domain.handlers.conflicts import retrying
 from warmintro.domain.handlers.decisions import apply_decision
 from warmintro.domain.handlers.effects import save_and_enqueue
@@ -63,6 +64,8 @@ async def show_action_link(cmd: ShowActionLink, env: Env) -> LinkPage:
             if person is None or workspace is None or person.erased_at is not None:
                 raise NotFound("link")
             return UnsubscribePage(person.email, workspace.name)
+        if link.purpose.shows_status:
+            return await asker_status(uow, await _request(uow, claims), link)
         if link.used_action:
             return Answered(link.used_action)
         request = await _request(uow, claims)

@@ -47,7 +47,7 @@ def to_mime(email: OutgoingEmail) -> EmailMessage:
     msg = EmailMessage()
     msg["Message-ID"] = email.message_id
     msg["From"] = _fmt(email.sender)
-    msg["To"] = _fmt(email.to)
+    msg["To"] = ", ".join(_fmt(a) for a in (email.to, *email.also_to))
     if email.cc:
         msg["Cc"] = ", ".join(_fmt(a) for a in email.cc)
     if email.reply_to:
@@ -140,6 +140,8 @@ class SendGridMailer:
         )
         mail.add_content(Content(MimeType.text, email.text))
         mail.add_content(Content(MimeType.html, email.html))
+        for to in email.also_to:
+            mail.add_to(To(to.email, to.name or None))
         for cc in email.cc:
             mail.add_cc(Cc(cc.email, cc.name or None))
         if email.reply_to:
