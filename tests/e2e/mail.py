@@ -59,13 +59,9 @@ def action_tokens(text: str) -> list[str]:
 
 
 def addressed_to(emails: list[OutgoingEmail], address: str) -> list[OutgoingEmail]:
-    """Emails with this address as To or Cc."""
+    """Emails with this address in To or Cc."""
     key = address.casefold()
-    return [
-        e
-        for e in emails
-        if e.to.email.casefold() == key or any(c.email.casefold() == key for c in e.cc)
-    ]
+    return [e for e in emails if any(a.email.casefold() == key for a in (e.to, *e.also_to, *e.cc))]
 
 
 @dataclass(frozen=True)

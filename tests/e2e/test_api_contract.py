@@ -35,7 +35,7 @@ async def test_same_idempotency_key_and_body_replays_the_first_response(world: W
 
     assert [r["id"] for r in await world.requests()] == [first.json()["id"]]
     assert len(await world.events(first.json()["id"])) == 1
-    assert len(await world.mail.rows(first.json()["id"])) == 1
+    assert len(await world.mail.rows(first.json()["id"], "connector_ask")) == 1
 
     # Without the key, the same body is a new attempt (and here a duplicate ask).
     r = await world.api.post("/v1/intro-requests", json=body)

@@ -80,7 +80,7 @@ async def test_full_intro_create_propose_accept_feedback_completes(
     # Each step queued its email in the outbox, and nothing of the outbox is exposed.
     rows = await world.mail.rows(rid)
     assert sorted(r.template for r in rows) == sorted(
-        ["connector_ask", "expert_consent", "introduction", "introduction", "connector_thank_you"]
+        ["asker_ask_sent", "connector_ask", "expert_consent", "introduction", "connector_thank_you"]
     )
     for name in ("people", "intro-requests"):
         r = await world.api.get(f"/v1/{name}")

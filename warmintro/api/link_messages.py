@@ -29,7 +29,9 @@ DONE_TEXT: dict[str, str] = {
     Action.DECLINE: "Thank you for letting us know.",
     Action.ACCEPT: "Thank you! We have introduced you by email.",
     Action.FEEDBACK: "Thank you. We have passed your answer on.",
+    Action.CANCEL: "Your ask is withdrawn. Whoever still had it is told.",
 }
+VERB: dict[str, str] = {Action.CANCEL: "withdraw the ask", Action.FEEDBACK: "say whether it helped"}
 
 
 def what_happens_next(outcome: LinkOutcome) -> Said:
@@ -93,7 +95,8 @@ def why_not(exc: errors.DomainError) -> Said:
             )
         case errors.LinkAlreadyUsed(used_for=used, asked=asked):
             return "You have already answered", (
-                f"This link was used to {used} already, so it cannot also {asked}.",
+                f"This link was used to {VERB.get(used, used)} already, "
+                f"so it cannot also {VERB.get(asked, asked)}.",
             )
         case errors.MovedOn():
             return "This request has moved on", (

@@ -30,6 +30,7 @@ from warmintro.domain.action_links import (
     RESUBSCRIBE,
     UNSUBSCRIBE,
     Answered,
+    AskerStatus,
     DecisionPage,
     LinkOutcome,
     LinkPage,
@@ -204,6 +205,8 @@ def _decision(fields: dict[str, str]) -> cmd.Decision | cmd.Unsubscribe | cmd.Re
             return cmd.Accept(note=note)
         case Action.FEEDBACK:
             return cmd.GiveFeedback(rating=_choice(Rating, fields.get("rating")), note=note)
+        case Action.CANCEL:
+            return cmd.Cancel()
     return None
 
 
@@ -265,6 +268,8 @@ def _render(view: LinkPage, status: int = 200, error: str = "", address: str = "
             )
         case DecisionPage():
             return _decision_page(view, status, error, address)
+        case AskerStatus():  # the asker's words for each state and step are the template's
+            return page("asker.html", status, view=view, error=error, actions=view.actions)
 
 
 def _decision_page(view: DecisionPage, status: int, error: str, address: str) -> HTMLResponse:

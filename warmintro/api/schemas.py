@@ -329,7 +329,10 @@ class IntroRequestOut(BaseModel):
 
 class EventOut(BaseModel):
     id: uuid.UUID
-    seq: int
+    seq: int = Field(
+        description="The event's place in the caller's timeline, 1..n: no gap shows where "
+        "events the caller may not see were."
+    )
     type: str
     actor_id: uuid.UUID | None
     occurred_at: datetime

@@ -1,8 +1,9 @@
 """Action links: the signed, expiring, single-purpose tokens in emails.
 
 A link lets one person take one decision on one request, with no account: the
-connector answers an ask, the expert gives consent, the asker says whether it
-helped, anyone unsubscribes. The token is signed (by the token codec) and also
+connector answers an ask, the expert gives consent, the asker follows their ask
+on its status page (and cancels it, or says whether it helped), anyone
+unsubscribes. The token is signed (by the token codec) and also
 recorded, only as its SHA-256 hash, so a decision link works once and any link
 can be revoked; the plain token exists only in the email.
 """
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from warmintro.domain.events import EventType
 from warmintro.domain.intro_request import Action, DeclineReason, State
 
 UNSUBSCRIBE = "unsubscribe"
@@ -40,6 +42,12 @@ class Purpose(StrEnum):
         return self is not Purpose.UNSUBSCRIBE
 
     @property
+    def shows_status(self) -> bool:
+        """The asker's link is their status page: it keeps showing where the ask
+        stands after its one decision (cancel or feedback) has been taken."""
+        return self is Purpose.ASKER
+
+    @property
     def lifetime(self) -> timedelta:
         return _LIFETIME[self]
 
@@ -47,13 +55,15 @@ class Purpose(StrEnum):
 _OFFERS: dict[Purpose, frozenset[str]] = {
     Purpose.CONNECTOR: frozenset({Action.PROPOSE, Action.FORWARD, Action.DECLINE}),
     Purpose.EXPERT: frozenset({Action.ACCEPT, Action.DECLINE}),
-    Purpose.ASKER: frozenset({Action.FEEDBACK}),
+    Purpose.ASKER: frozenset({Action.CANCEL, Action.FEEDBACK}),
     Purpose.UNSUBSCRIBE: frozenset({UNSUBSCRIBE, RESUBSCRIBE}),
 }
 _LIFETIME: dict[Purpose, timedelta] = {
     Purpose.CONNECTOR: timedelta(days=14),
     Purpose.EXPERT: timedelta(days=14),
-    Purpose.ASKER: timedelta(days=30),
+    # The asker's status page: the ask's whole life (30 days by default), then the
+    # introduction, the "did it help?" ask some days later, and time to answer it.
+    Purpose.ASKER: timedelta(days=90),
     Purpose.UNSUBSCRIBE: timedelta(days=365),
 }
 
@@ -168,7 +178,39 @@ class UnsubscribePage:
     """They have asked never to be contacted: the page offers the undo."""
 
 
-LinkPage = DecisionPage | NothingToDecide | Answered | UnsubscribePage
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One entry of the asker's timeline, numbered 1..n for the asker."""
+
+    seq: int
+    type: EventType
+    occurred_at: datetime
+    who: str = ""
+    """Whom the step names: the connector the ask went to (or who was reminded),
+    the expert once introduced; empty when it names nobody."""
+
+
+@dataclass(frozen=True, slots=True)
+class AskerStatus:
+    """The asker's status page: where their ask stands, the timeline as the asker
+    sees it (no expert before the introduction), and what they may still do."""
+
+    state: State
+    actions: frozenset[str]
+    """Cancel while the ask is not final, feedback once introduced; nothing once
+    this link has taken its decision."""
+    workspace: str
+    topic: str
+    message: str
+    connector: Someone
+    expert: Someone | None
+    """Only once introduced."""
+    timeline: tuple[Step, ...]
+    answered: str | None = None
+    """What this link has decided already, if anything."""
+
+
+LinkPage = DecisionPage | NothingToDecide | Answered | UnsubscribePage | AskerStatus
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,10 @@
 """Which emails each change sends, and to whom.
 
+The asker hears of every turn their ask takes, never of experts: when it is sent
+(to whom), passed on (to whom), introduced, did not work out or expired. The
+introduction is one message To the asker and the expert with the connector in
+Cc, so that replying to all is the conversation.
+
 Outbox rows hold references (template, recipient, request, event), never the
 rendered text: the worker renders at send time from current data, so an erased
 person's details never sit in a queue.
@@ -33,8 +38,14 @@ def emails_for(event: Event, request: IntroRequest) -> list[EmailIntent]:
 
     data = event.data
     match event.type:
-        case EventType.CREATED | EventType.FORWARDED | EventType.HANDED_OFF:
-            return to("connector_ask", request.connector_id)
+        case EventType.CREATED:
+            return to("asker_ask_sent", request.asker_id) + to(
+                "connector_ask", request.connector_id
+            )
+        case EventType.FORWARDED | EventType.HANDED_OFF:
+            return to("asker_passed_on", request.asker_id) + to(
+                "connector_ask", request.connector_id
+            )
         case EventType.EXPERT_PROPOSED:
             return to("expert_consent", request.expert_id)
         case EventType.EXPERT_DECLINED:
@@ -42,11 +53,11 @@ def emails_for(event: Event, request: IntroRequest) -> list[EmailIntent]:
         case EventType.EXPERT_UNREACHABLE:
             return to("connector_expert_unreachable", request.connector_id)
         case EventType.INTRODUCED:
-            return to("introduction", request.asker_id, request.connector_id) + to(
-                "introduction", request.expert_id, request.connector_id
-            )
-        case EventType.DECLINED | EventType.EXPIRED:
+            return [introduction(event, request)]
+        case EventType.DECLINED:
             return to("asker_not_this_time", request.asker_id)
+        case EventType.EXPIRED:
+            return to("asker_expired", request.asker_id)
         case EventType.CANCELLED:
             if data.get("was") == "introduced":
                 return []  # nobody was waiting on anything
@@ -61,3 +72,17 @@ def emails_for(event: Event, request: IntroRequest) -> list[EmailIntent]:
         case EventType.COMPLETED:
             return to("connector_thank_you", request.connector_id)
     return []
+
+
+def introduction(event: Event, request: IntroRequest) -> EmailIntent:
+    """One message for the three of them: the asker and the expert in To, the
+    connector who made it in Cc."""
+    expert = uuid.UUID(str(event.data["expert_id"]))
+    return EmailIntent(
+        "introduction",
+        request.asker_id,
+        request.id,
+        event.id,
+        cc_ids=(request.connector_id,),
+        also_to_ids=(expert,),
+    )

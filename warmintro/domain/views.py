@@ -14,12 +14,15 @@ show requests and events through this module, so the rules live here only:
 - Everyone sees their own acts whole.
 - An expert sees the request from their own proposal on, and only their part.
 - Integrations see ids, states and reason codes, never the free text people wrote.
+- Each viewer's timeline is numbered 1..n for them, so no gap in the numbers tells
+  where hidden events were.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -142,6 +145,20 @@ def project_event(event: Event, request: IntroRequest, viewer: Viewer) -> EventV
     return EventView(
         event.id, event.request_id, event.seq, event.type, event.actor_id, event.occurred_at, data
     )
+
+
+def timeline(events: Iterable[Event], request: IntroRequest, viewer: Viewer) -> list[EventView]:
+    """The events this viewer may see, oldest first, numbered 1..n for them. Events
+    are only ever appended, and what the asker and an expert see depends on the
+    event alone, so a number once shown to them keeps naming the same event. (A
+    connector who passes the ask on sees less of it from then on: their timeline
+    is counted afresh.)"""
+    seen: list[EventView] = []
+    for event in events:
+        view = project_event(event, request, viewer)
+        if view is not None:
+            seen.append(replace(view, seq=len(seen) + 1))
+    return seen
 
 
 def _visible_data(event: Event, request: IntroRequest, viewer: Viewer) -> dict[str, Any] | None:

@@ -56,7 +56,7 @@ async def test_an_unanswered_ask_gets_exactly_one_connector_reminder_after_three
     assert (await world.view(party.request))["state"] == "awaiting_connector"
 
 
-async def test_an_unanswered_ask_expires_after_five_days_and_the_asker_hears_not_this_time(
+async def test_an_unanswered_ask_expires_after_five_days_and_the_asker_hears_it_expired(
     world: World, mailroom: Mailroom, clock: FakeClock
 ) -> None:
     party = await world.party()
@@ -64,18 +64,18 @@ async def test_an_unanswered_ask_expires_after_five_days_and_the_asker_hears_not
     clock.advance(5 * DAY - MINUTE)
     await twice(mailroom)
     assert (await world.view(party.request))["state"] == "awaiting_connector"
-    assert await mailroom.sent("asker_not_this_time") == []
+    assert await mailroom.sent("asker_expired") == []
 
     clock.advance(MINUTE)
     await twice(mailroom)
     assert (await world.view(party.request))["state"] == "expired"
-    [neutral] = await mailroom.sent("asker_not_this_time")
+    [neutral] = await mailroom.sent("asker_expired")
     assert str(neutral.row.recipient_id) == party.asker
     assert len(await mailroom.events(party.request, EXPIRED)) == 1
 
     clock.advance(10 * DAY)
     await twice(mailroom)
-    assert len(await mailroom.rows(party.request, "asker_not_this_time")) == 1
+    assert len(await mailroom.rows(party.request, "asker_expired")) == 1
     assert len(await mailroom.rows(party.request, "connector_reminder")) == 1
     assert len(await mailroom.events(party.request, EXPIRED)) == 1
 
@@ -98,7 +98,7 @@ async def test_with_fallbacks_the_expired_ask_goes_to_the_next_connector_instead
     assert view["connector_id"] == second
     asks = await mailroom.sent("connector_ask")
     assert [str(s.row.recipient_id) for s in asks] == [first, second], "one at a time"
-    assert await mailroom.sent("asker_not_this_time") == []
+    assert await mailroom.sent("asker_expired") == []
     assert len(await mailroom.events(rid, HANDED_OFF)) == 1
     assert await mailroom.events(rid, EXPIRED) == []
 
@@ -118,7 +118,7 @@ async def test_with_fallbacks_the_expired_ask_goes_to_the_next_connector_instead
     clock.advance(5 * DAY)
     await twice(mailroom)
     assert (await world.view(rid))["state"] == "expired"
-    [neutral] = await mailroom.sent("asker_not_this_time")
+    [neutral] = await mailroom.sent("asker_expired")
     assert str(neutral.row.recipient_id) == asker
     asks = await mailroom.sent("connector_ask")
     assert [str(s.row.recipient_id) for s in asks] == [first, second, third]
@@ -180,7 +180,7 @@ async def test_the_asker_is_asked_whether_it_helped_three_days_after_the_introdu
     assert len(await mailroom.rows(party.request, "asker_feedback_ask")) == 1
     assert len(await mailroom.events(party.request, FEEDBACK_ASKED)) == 1
     assert (await world.view(party.request))["state"] == "introduced"
-    for template in ("asker_not_this_time", "connector_reminder", "expert_reminder"):
+    for template in ("asker_expired", "connector_reminder", "expert_reminder"):
         assert await mailroom.rows(party.request, template) == [], template
 
 
@@ -235,7 +235,7 @@ async def test_concurrent_workers_remind_once_and_expire_once(
     await race()
     for rid in requests:
         assert len(await mailroom.events(rid, EXPIRED)) == 1, rid
-        [row] = await mailroom.rows(rid, "asker_not_this_time")
+        [row] = await mailroom.rows(rid, "asker_expired")
         assert row.status == "sent" and row.attempts == 1
         assert (await world.view(rid))["state"] == "expired"
 
@@ -245,4 +245,5 @@ async def test_concurrent_workers_remind_once_and_expire_once(
         for e in c.mailbox.entries()
         if dict(e.email.tags)["workspace_id"] == str(mailroom.workspace_id)
     ]
-    assert len(mailboxes) == len(set(mailboxes)) == 3 * len(requests)
+    # "your ask went", the ask, the reminder, "it expired"
+    assert len(mailboxes) == len(set(mailboxes)) == 4 * len(requests)

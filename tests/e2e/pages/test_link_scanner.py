@@ -27,6 +27,7 @@ EVERY_TEMPLATE = {
     "introduction",
     "asker_feedback_ask",
     "connector_thank_you",
+    "asker_ask_sent",
     "asker_not_this_time",
     "party_cancelled",
 }

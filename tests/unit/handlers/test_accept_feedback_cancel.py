@@ -27,7 +27,7 @@ from warmintro.domain.intro_request import (
 )
 
 
-async def test_accept_introduces_both_sides_with_the_connector_in_copy(
+async def test_accept_introduces_both_in_one_message_with_the_connector_in_copy(
     w: World, cast: Cast
 ) -> None:
     request = await w.create(cast.asker, cast.connector)
@@ -36,13 +36,11 @@ async def test_accept_introduces_both_sides_with_the_connector_in_copy(
     await w.accept(request.id, cast.expert)
 
     assert w.stored(request.id).state is State.INTRODUCED
-    assert w.emails()[-2:] == [
-        ("introduction", cast.asker, (cast.connector,)),
-        ("introduction", cast.expert, (cast.connector,)),
-    ]
-    assert {e.event_id for e in w.store.emails[-2:]} == {
-        w.store.stored_events(w.workspace.id, request.id)[-1].id
-    }
+    intro = w.store.emails[-1]
+    assert (intro.template, intro.recipient_id) == ("introduction", cast.asker)
+    assert (intro.also_to_ids, intro.cc_ids) == ((cast.expert,), (cast.connector,))
+    assert intro.event_id == w.store.stored_events(w.workspace.id, request.id)[-1].id
+    assert [t for t, _, _ in w.emails()].count("introduction") == 1
 
 
 async def test_accepting_twice_sends_the_introduction_once(w: World, cast: Cast) -> None:
@@ -52,7 +50,7 @@ async def test_accepting_twice_sends_the_introduction_once(w: World, cast: Cast)
 
     await w.accept(request.id, cast.expert)
 
-    assert [t for t, _, _ in w.emails()].count("introduction") == 2
+    assert [t for t, _, _ in w.emails()].count("introduction") == 1
 
 
 async def test_feedback_thanks_the_connector(w: World, cast: Cast) -> None:
@@ -84,9 +82,9 @@ async def test_a_whole_lifecycle_sends_each_email_once(w: World, cast: Cast) -> 
     await w.feedback(request.id, cast.asker, Rating.SOMEWHAT)
 
     assert [t for t, _, _ in w.emails()] == [
+        "asker_ask_sent",
         "connector_ask",
         "expert_consent",
-        "introduction",
         "introduction",
         "connector_thank_you",
     ]

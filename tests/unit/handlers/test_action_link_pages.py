@@ -138,18 +138,6 @@ async def test_the_expert_sees_what_the_connector_wrote_when_proposing(
     assert (page.asker.name, page.expert.name) == ("Ada", "Eve")
 
 
-async def test_the_asker_is_offered_only_the_feedback_once_introduced(w: World, cast: Cast) -> None:
-    request = await w.create(cast.asker, cast.connector)
-    token = w.issue_link(Purpose.ASKER, cast.asker, request.id)
-    assert await show(w, token) == NothingToDecide(State.AWAITING_CONNECTOR, "Alumni")
-    await w.propose(request.id, cast.connector, expert_id=cast.expert)
-    await w.accept(request.id, cast.expert)
-
-    page = await decision_page(w, token)
-
-    assert page.actions == {Action.FEEDBACK}  # not the cancel the asker could also do
-
-
 async def test_once_the_turn_passed_there_is_nothing_to_decide(w: World, cast: Cast) -> None:
     request = await w.create(cast.asker, cast.connector)
     token = w.issue_link(Purpose.CONNECTOR, cast.connector, request.id)

@@ -73,9 +73,9 @@ async def test_each_link_takes_its_decision_and_is_marked_in_one_commit(
         assert (link.used_action, link.used_at) == (decision.action, w.clock.now()), role
         assert w.commits == commits + 1, role
     assert [t for t, *_ in w.emails()] == [
+        "asker_ask_sent",
         "connector_ask",
         "expert_consent",
-        "introduction",
         "introduction",
         "connector_thank_you",
     ]

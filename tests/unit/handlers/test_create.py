@@ -42,8 +42,8 @@ async def test_create_stores_the_request_and_asks_the_connector(w: World, cast: 
     assert [e.type for e in w.store.stored_events(w.workspace.id, stored.id)] == [
         "intro_request.created"
     ]
-    assert w.emails() == [("connector_ask", cast.connector, ())]
-    assert w.store.emails[0].request_id == stored.id
+    assert w.emails() == [("asker_ask_sent", cast.asker, ()), ("connector_ask", cast.connector, ())]
+    assert {e.request_id for e in w.store.emails} == {stored.id}
     assert w.commits == commits + 1
     assert seen.viewer_role is None  # the operator
 

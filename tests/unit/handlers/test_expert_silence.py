@@ -81,4 +81,4 @@ async def test_an_ask_past_its_lifetime_expires_at_the_experts_deadline(
     await w.fire_timers()
 
     assert w.stored(request.id).state is State.EXPIRED
-    assert w.emails()[-1] == ("asker_not_this_time", cast.asker, ())
+    assert w.emails()[-1] == ("asker_expired", cast.asker, ())

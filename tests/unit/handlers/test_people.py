@@ -210,7 +210,7 @@ async def test_opting_out_as_connector_without_fallback_expires_the_ask(
     await w.run(UpdatePerson(cast.connector, never_contact=True), w.operator())
 
     assert w.stored(request.id).state is State.EXPIRED
-    assert w.emails()[-1] == ("asker_not_this_time", cast.asker, ())
+    assert w.emails()[-1] == ("asker_expired", cast.asker, ())
 
 
 async def test_opting_out_as_expert_returns_the_ask_to_the_connector(w: World, cast: Cast) -> None:
@@ -239,4 +239,4 @@ async def test_only_a_new_opt_out_moves_asks_on(w: World, cast: Cast) -> None:
 
     assert stored(w, cast.connector).headline == "Busy"
     assert w.stored(request.id).state is State.AWAITING_CONNECTOR
-    assert w.emails() == [("connector_ask", cast.connector, ())]
+    assert w.emails() == [("asker_ask_sent", cast.asker, ()), ("connector_ask", cast.connector, ())]

@@ -22,7 +22,7 @@ async def test_nothing_fires_before_its_time(w: World, cast: Cast) -> None:
     await w.create(cast.asker, cast.connector)
     w.clock.advance(timedelta(days=3) - timedelta(seconds=1))
     assert await fire(w) == 0
-    assert templates(w) == ["connector_ask"]
+    assert templates(w) == ["asker_ask_sent", "connector_ask"]
 
 
 async def test_the_connector_is_reminded_once_then_the_request_expires(
@@ -32,13 +32,13 @@ async def test_the_connector_is_reminded_once_then_the_request_expires(
     w.clock.advance(timedelta(days=3))
     assert await fire(w) == 1
     assert await fire(w) == 0  # the reminder is not sent twice
-    assert templates(w) == ["connector_ask", "connector_reminder"]
+    assert templates(w) == ["asker_ask_sent", "connector_ask", "connector_reminder"]
     assert w.stored(request.id).state is State.AWAITING_CONNECTOR
 
     w.clock.advance(timedelta(days=2))
     assert await fire(w) == 1
     assert w.stored(request.id).state is State.EXPIRED
-    assert templates(w)[-1] == "asker_not_this_time"
+    assert templates(w)[-1] == "asker_expired"
     assert await fire(w) == 0
     assert w.stored(request.id).next_due() is None
 

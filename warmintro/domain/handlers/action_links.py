@@ -45,6 +45,7 @@ from warmintro.domain.errors import (
     Unauthenticated,
 )
 from warmintro.domain.events import EventType
+from warmintro.domain.handlers.asker_status import asker_status
 from warmintro.domain.handlers.conflicts import retrying
 from warmintro.domain.handlers.decisions import apply_decision
 from warmintro.domain.handlers.effects import save_and_enqueue
@@ -76,6 +77,8 @@ async def show_action_link(cmd: ShowActionLink, env: Env) -> LinkPage:
             return UnsubscribePage(
                 person.email, workspace.name, unsubscribed=person.preferences.never_contact
             )
+        if link.purpose.shows_status:
+            return await asker_status(uow, await _request(uow, claims), link)
         if link.used_action:
             return Answered(link.used_action, workspace.name)
         request = await _request(uow, claims)

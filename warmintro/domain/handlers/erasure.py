@@ -13,7 +13,7 @@ from warmintro.domain.handlers.lookups import visible_person
 from warmintro.domain.handlers.moving_on import move_on_from
 from warmintro.domain.intro_request import IntroRequest, Role, State
 from warmintro.domain.ports import UnitOfWork, WebhookMessage
-from warmintro.domain.views import EventView, project, project_event, viewer_of
+from warmintro.domain.views import EventView, project, timeline, viewer_of
 from warmintro.domain.webhooks import payload
 
 _PAGE = 100
@@ -64,10 +64,8 @@ async def export_person(cmd: ExportPerson, env: Env, principal: Principal) -> Pe
             viewer = viewer_of(request, person.id)
             assert viewer is not None  # the search returns only requests they are party to
             views.append(project(request, viewer))
-            for event in await uow.requests.events(ws, request.id):
-                seen = project_event(event, request, viewer)
-                if event.actor_id == person.id and seen is not None:
-                    caused.append(seen)
+            events = await uow.requests.events(ws, request.id)
+            caused += [e for e in timeline(events, request, viewer) if e.actor_id == person.id]
     return PersonExport(person, connections, known_by, views, caused)
 
 

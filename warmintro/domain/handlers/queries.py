@@ -18,7 +18,7 @@ from warmintro.domain.views import (
     EventView,
     RequestView,
     project,
-    project_event,
+    timeline,
     viewer_of,
 )
 
@@ -56,23 +56,16 @@ async def list_intro_requests(
 
 
 async def list_events(cmd: ListEvents, env: Env, principal: Principal) -> Page[EventView]:
-    """The timeline oldest first, as this viewer may see it. A request's timeline is
-    short (one event per decision), so it is read whole and filtered here."""
+    """The timeline oldest first, as this viewer may see it, numbered 1..n for them. A
+    request's timeline is short (one event per decision), so it is read whole and
+    filtered here; the cursor is a number of the viewer's timeline."""
     async with env.uows(write=False) as uow:
         request, viewer = await visible_request(uow, principal, cmd.request_id)
         events = await uow.requests.events(principal.workspace_id, request.id)
-    out: list[EventView] = []
-    last_seq = None
-    for event in events:
-        if cmd.after_seq is not None and event.seq <= cmd.after_seq:
-            continue
-        if len(out) == cmd.limit:
-            return Page(out, last_seq)
-        seen = project_event(event, request, viewer)
-        last_seq = event.seq
-        if seen is not None:
-            out.append(seen)
-    return Page(out, None)
+    seen = timeline(events, request, viewer)
+    rest = [e for e in seen if cmd.after_seq is None or e.seq > cmd.after_seq]
+    page = rest[: cmd.limit]
+    return Page(page, page[-1].seq if len(rest) > len(page) else None)
 
 
 async def suggest_experts(cmd: SuggestExperts, env: Env, principal: Principal) -> list[Suggestion]:

@@ -38,7 +38,8 @@ REASONS = {
 }
 RATINGS = {"yes": "yes, it helped", "somewhat": "it helped somewhat", "no": "it did not help"}
 
-# Which link an email carries, and whose email its replies go to.
+# Which link an email carries, and whose email its replies go to. Every email to the
+# asker alone links to their status page; a message to several carries nobody's link.
 LINKS: dict[str, Purpose] = {
     "connector_ask": Purpose.CONNECTOR,
     "connector_reminder": Purpose.CONNECTOR,
@@ -46,6 +47,10 @@ LINKS: dict[str, Purpose] = {
     "connector_expert_unreachable": Purpose.CONNECTOR,
     "expert_consent": Purpose.EXPERT,
     "expert_reminder": Purpose.EXPERT,
+    "asker_ask_sent": Purpose.ASKER,
+    "asker_passed_on": Purpose.ASKER,
+    "asker_not_this_time": Purpose.ASKER,
+    "asker_expired": Purpose.ASKER,
     "asker_feedback_ask": Purpose.ASKER,
 }
 CONNECTOR_CHOOSES = frozenset(
@@ -102,6 +107,10 @@ class Composer:
         return f"<{item.id}@{self.domain}>"
 
     async def compose(self, conn: AsyncConnection, item: OutboxItem) -> OutgoingEmail:
+        """The email of one outbox row. Whoever opted out, bounced or was erased is
+        left out of its recipients; with nobody left in To there is nothing to send.
+        Only a message to one person carries that person's unsubscribe link and the
+        RFC 8058 headers: in a shared message anyone could press it for them."""
         people_repo = SqlPeople(conn)
         requests = SqlIntroRequests(conn)
         workspace = await SqlWorkspaces(conn).get(item.workspace_id)
@@ -110,32 +119,48 @@ class Composer:
         )
         if workspace is None or request is None:
             raise Undeliverable("the request no longer exists")
-        wanted = {item.recipient_id, *item.cc_ids, *request.parties()}
+        wanted = {item.recipient_id, *item.also_to_ids, *item.cc_ids, *request.parties()}
         people = await people_repo.get_many(item.workspace_id, wanted)
-        recipient = people.get(item.recipient_id)
-        if recipient is None or not recipient.reachable():
+        to = [
+            p
+            for i in (item.recipient_id, *item.also_to_ids)
+            if (p := people.get(i)) is not None and p.reachable()
+        ]
+        if not to:
             raise Undeliverable("the recipient opted out, bounced or was erased")
-        event = await _event(requests, request, item.event_id)
+        history = await requests.events(request.workspace_id, request.id)
+        event = next((e for e in history if e.id == item.event_id), None)
         ctx = await self._context(conn, item, workspace.name, request, people, event)
+        ctx["to_people"] = [_who(p) for p in to]
+        ctx["recipient"] = _who(to[0])
+        ctx["connector_note"] = _connector_note(history, request)
+        ctx["introduced_ago"] = ago(request.introduced_at, self._clock.now())
+        went_to = _went_to(event, people)
+        ctx["went_to"] = _who(went_to) if went_to else ctx["connector"]
+        shared = len(to) + len(ctx["copied"]) > 1
+        ctx["unsubscribe_url"] = "" if shared else await self._unsubscribe_url(conn, item, to[0])
         subject, text = self.render_text(item.template, ctx)
         html = self._env.get_template(f"{item.template}.html").render(ctx)
-        unsubscribe = ctx["unsubscribe_url"]
         reply_role = REPLY_TO.get(item.template)
-        if item.template == "introduction":
-            reply_role = "expert" if recipient.id == request.asker_id else "asker"
         reply = ctx.get(reply_role) if reply_role else None
+        unsubscribe = ctx["unsubscribe_url"]
         return OutgoingEmail(
             message_id=self.message_id(item),
             sender=self.sender,
-            to=Address(recipient.email, recipient.name),
+            to=Address(to[0].email, to[0].name),
+            also_to=tuple(Address(p.email, p.name) for p in to[1:]),
             cc=tuple(Address(p.email, p.name) for p in ctx["copied"]),
             reply_to=Address(reply["email"], reply["name"]) if reply else None,
             subject=subject,
             text=text,
             html=html,
             headers=(
-                ("List-Unsubscribe", f"<{unsubscribe}>"),
-                ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+                ()
+                if shared
+                else (
+                    ("List-Unsubscribe", f"<{unsubscribe}>"),
+                    ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+                )
             ),
             tags=(
                 ("outbox_id", str(item.id)),
@@ -143,6 +168,9 @@ class Composer:
                 ("workspace_id", str(item.workspace_id)),
             ),
         )
+
+    async def _unsubscribe_url(self, conn: AsyncConnection, item: OutboxItem, to: Person) -> str:
+        return await self._links.mint(conn, Purpose.UNSUBSCRIBE, item.workspace_id, to.id, None)
 
     def render_text(self, template: str, ctx: dict[str, Any]) -> tuple[str, str]:
         """(subject, body): the text template's first line is the subject."""
@@ -161,15 +189,7 @@ class Composer:
     ) -> dict[str, Any]:
         def who(person_id: uuid.UUID | None) -> dict[str, Any] | None:
             p = people.get(person_id) if person_id else None
-            if p is None:
-                return None
-            return {
-                "id": p.id,
-                "name": p.name or "someone",
-                "greeting": p.name.split()[0] if p.name.strip() else "there",
-                "email": p.email,
-                "headline": p.headline,
-            }
+            return _who(p) if p else None
 
         data = event.data if event else {}
         expert_id = request.expert_id
@@ -220,9 +240,6 @@ class Composer:
             ctx["action_url"] = await self._links.mint(
                 conn, purpose, item.workspace_id, item.recipient_id, request.id
             )
-        ctx["unsubscribe_url"] = await self._links.mint(
-            conn, Purpose.UNSUBSCRIBE, item.workspace_id, item.recipient_id, None
-        )
         return ctx
 
 
@@ -234,12 +251,50 @@ def _moment(when: datetime | None) -> str:
     return f"{when:%A} {when.day} {when:%B} at {when:%H:%M} UTC"
 
 
-async def _event(
-    requests: SqlIntroRequests, request: IntroRequest, event_id: uuid.UUID | None
-) -> Event | None:
-    if event_id is None:
+def _who(p: Person) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "name": p.name or "someone",
+        "greeting": p.name.split()[0] if p.name.strip() else "there",
+        "email": p.email,
+        "headline": p.headline,
+    }
+
+
+def _went_to(event: Event | None, people: dict[uuid.UUID, Person]) -> Person | None:
+    """The connector an ask, a forward or a hand-off gave the ask to: not whoever holds
+    it when the email is sent, which may be someone later."""
+    if event is None or event.type not in (
+        EventType.CREATED,
+        EventType.FORWARDED,
+        EventType.HANDED_OFF,
+    ):
         return None
-    return next(
-        (e for e in await requests.events(request.workspace_id, request.id) if e.id == event_id),
+    return people.get(uuid.UUID(str(event.data["connector_id"])))
+
+
+def _connector_note(history: list[Event], request: IntroRequest) -> str:
+    """What the connector wrote when naming the expert who is now introduced: why
+    this person."""
+    proposal = next(
+        (
+            e
+            for e in reversed(history)
+            if e.type is EventType.EXPERT_PROPOSED
+            and e.data.get("expert_id") == str(request.expert_id)
+        ),
         None,
     )
+    return str(proposal.data.get("note", "")) if proposal else ""
+
+
+def ago(then: datetime | None, now: datetime) -> str:
+    """How long ago, in the words of an email: "today", "yesterday", "3 days ago"."""
+    days = (now - then).days if then else 0
+    if days <= 0:
+        return "today"
+    if days == 1:
+        return "yesterday"
+    if days < 14:
+        return f"{days} days ago"
+    return f"{days // 7} weeks ago"

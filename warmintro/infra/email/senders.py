@@ -208,6 +208,8 @@ class SendGridMailer:
         )
         mail.add_content(Content(MimeType.text, email.text))
         mail.add_content(Content(MimeType.html, email.html))
+        for to in email.also_to:
+            mail.add_to(To(to.email, to.name or None))
         for cc in email.cc:
             mail.add_cc(Cc(cc.email, cc.name or None))
         if email.reply_to:
