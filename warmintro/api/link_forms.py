@@ -1,5 +1,5 @@
 """What a POST to an email link may carry: a form as our pages (or a mail client's
-one-click unsubscribe) send it, read as text.
+one-click unsubscribe) send it, read as text, and the decision it asks for.
 
 Browsers send these forms as UTF-8, URL-encoded or multipart, and never a file
 or a NUL character. A body that is anything else did not come from a form: it is
@@ -12,13 +12,18 @@ for the pages.
 from __future__ import annotations
 
 import re
+import uuid
+from typing import TypeVar
 from urllib.parse import parse_qsl
 
 from fastapi import Request
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from warmintro.domain import commands as cmd
 from warmintro.domain import errors
+from warmintro.domain.action_links import RESUBSCRIBE, UNSUBSCRIBE
+from warmintro.domain.intro_request import Action, DeclineReason, Rating
 
 URLENCODED = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
@@ -86,3 +91,59 @@ async def _multipart(request: Request) -> dict[str, str]:
             raise GarbledForm
         fields[name] = value
     return fields
+
+
+def decision(fields: dict[str, str]) -> cmd.Decision | cmd.Unsubscribe | cmd.Resubscribe | None:
+    """The form as a decision; None when it asks for nothing a link can do. RFC 8058
+    one-click unsubscribe posts only "List-Unsubscribe=One-Click"."""
+    action = fields.get("action") or (UNSUBSCRIBE if "List-Unsubscribe" in fields else "")
+    if action == UNSUBSCRIBE:
+        return cmd.Unsubscribe()
+    if action == RESUBSCRIBE:
+        return cmd.Resubscribe()
+    note = fields.get("note", "")
+    match action:
+        case Action.PROPOSE:
+            expert_id = _uuid(fields.get("expert_id"))
+            if expert_id is not None:
+                return cmd.Propose(expert_id=expert_id, note=note)
+            if not fields.get("expert_email") or not fields.get("expert_name"):
+                raise errors.InvalidInput("Choose someone you know, or give a name and an email.")
+            new = cmd.NewPerson(fields["expert_email"], fields["expert_name"])
+            return cmd.Propose(expert=new, note=note)
+        case Action.FORWARD:
+            connector_id = _uuid(fields.get("connector_id"))
+            if connector_id is not None:
+                return cmd.Forward(connector_id=connector_id, note=note)
+            if not fields.get("connector_email") or not fields.get("connector_name"):
+                raise errors.InvalidInput(
+                    "Choose who should answer instead, or give a name and an email."
+                )
+            new = cmd.NewPerson(fields["connector_email"], fields["connector_name"])
+            return cmd.Forward(connector=new, note=note)
+        case Action.DECLINE:
+            return cmd.Decline(reason=_choice(DeclineReason, fields.get("reason")), note=note)
+        case Action.ACCEPT:
+            return cmd.Accept(note=note)
+        case Action.FEEDBACK:
+            return cmd.GiveFeedback(rating=_choice(Rating, fields.get("rating")), note=note)
+        case Action.CANCEL:
+            return cmd.Cancel()
+    return None
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        raise errors.InvalidInput("That choice is not one we offered.") from None
+
+
+Choice = TypeVar("Choice", DeclineReason, Rating)
+
+
+def _choice(kind: type[Choice], value: str | None) -> Choice:
+    try:
+        return kind(value or "")
+    except ValueError:
+        raise errors.InvalidInput("Please choose one of the options.") from None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import jinja2
 from fastapi import Depends, FastAPI, Request
@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from warmintro.api.body_limit import refuse_declared_too_large
-from warmintro.api.link_forms import GarbledForm, read_form
+from warmintro.api.link_forms import GarbledForm, decision, read_form
 from warmintro.api.link_messages import DONE_TEXT, STATE_TEXT, what_happens_next, why_not
 from warmintro.api.problems import status_of
 from warmintro.domain import commands as cmd
@@ -38,7 +38,7 @@ from warmintro.domain.action_links import (
     Purpose,
     UnsubscribePage,
 )
-from warmintro.domain.intro_request import Action, DeclineReason, Rating
+from warmintro.domain.intro_request import Action, DeclineReason
 from warmintro.domain.use_cases import UseCases
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -130,8 +130,8 @@ def _showing(token: str, request: Request) -> cmd.ShowActionLink:
 async def act(token: str, request: Request) -> Response:
     use_cases = _use_cases(request)
     try:
-        decision = _decision(await read_form(request))
-        outcome = await use_cases(cmd.UseActionLink(token, decision))
+        chosen = decision(await read_form(request))
+        outcome = await use_cases(cmd.UseActionLink(token, chosen))
     except GarbledForm:
         return message(
             400,
@@ -169,62 +169,6 @@ async def _workspace_of(use_cases: UseCases, token: str) -> str:
         return (await use_cases(cmd.ShowActionLink(token))).workspace
     except errors.DomainError:
         return ""
-
-
-def _decision(fields: dict[str, str]) -> cmd.Decision | cmd.Unsubscribe | cmd.Resubscribe | None:
-    """The form as a decision; None when it asks for nothing a link can do. RFC 8058
-    one-click unsubscribe posts only "List-Unsubscribe=One-Click"."""
-    action = fields.get("action") or (UNSUBSCRIBE if "List-Unsubscribe" in fields else "")
-    if action == UNSUBSCRIBE:
-        return cmd.Unsubscribe()
-    if action == RESUBSCRIBE:
-        return cmd.Resubscribe()
-    note = fields.get("note", "")
-    match action:
-        case Action.PROPOSE:
-            expert_id = _uuid(fields.get("expert_id"))
-            if expert_id is not None:
-                return cmd.Propose(expert_id=expert_id, note=note)
-            if not fields.get("expert_email") or not fields.get("expert_name"):
-                raise errors.InvalidInput("Choose someone you know, or give a name and an email.")
-            new = cmd.NewPerson(fields["expert_email"], fields["expert_name"])
-            return cmd.Propose(expert=new, note=note)
-        case Action.FORWARD:
-            connector_id = _uuid(fields.get("connector_id"))
-            if connector_id is not None:
-                return cmd.Forward(connector_id=connector_id, note=note)
-            if not fields.get("connector_email") or not fields.get("connector_name"):
-                raise errors.InvalidInput(
-                    "Choose who should answer instead, or give a name and an email."
-                )
-            new = cmd.NewPerson(fields["connector_email"], fields["connector_name"])
-            return cmd.Forward(connector=new, note=note)
-        case Action.DECLINE:
-            return cmd.Decline(reason=_choice(DeclineReason, fields.get("reason")), note=note)
-        case Action.ACCEPT:
-            return cmd.Accept(note=note)
-        case Action.FEEDBACK:
-            return cmd.GiveFeedback(rating=_choice(Rating, fields.get("rating")), note=note)
-        case Action.CANCEL:
-            return cmd.Cancel()
-    return None
-
-
-def _uuid(value: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value) if value else None
-    except ValueError:
-        raise errors.InvalidInput("That choice is not one we offered.") from None
-
-
-Choice = TypeVar("Choice", DeclineReason, Rating)
-
-
-def _choice(kind: type[Choice], value: str | None) -> Choice:
-    try:
-        return kind(value or "")
-    except ValueError:
-        raise errors.InvalidInput("Please choose one of the options.") from None
 
 
 async def _again(

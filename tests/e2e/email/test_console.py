@@ -21,7 +21,7 @@ async def test_the_console_logs_that_mail_went_out_never_its_body_address_or_lin
         await mailroom.run()
 
     sent = await mailroom.sent()
-    assert {s.template for s in sent} == {"connector_ask", "expert_consent"}
+    assert {s.template for s in sent} == {"asker_ask_sent", "connector_ask", "expert_consent"}
     logged = "\n".join(r.getMessage() for r in caplog.records)
     for item in sent:
         email = item.email

@@ -46,7 +46,8 @@ async def test_a_silent_expert_returns_the_ask_and_the_connector_names_someone_e
         assert "did not answer in time" in body
         assert f"?expert={c.second_expert.id}" in body, "Kim is suggested instead"
         assert f"?expert={c.expert.id}" not in body, "Jane is not suggested again"
-    assert await mailroom.sent("asker_not_this_time") == []
+    told_asker = [s.template for s in await mailroom.sent() if s.recipient_id == c.asker.id]
+    assert told_asker == ["asker_ask_sent"], "the asker hears nothing of a silent expert"
 
     # The connector follows the suggestion's own link and asks Kim with one button.
     link = re.search(rf"(/a/[^\s?]+)\?expert={c.second_expert.id}", back.email.text)
@@ -57,7 +58,7 @@ async def test_a_silent_expert_returns_the_ask_and_the_connector_names_someone_e
         f"{link[1]}?expert={c.second_expert.id}",
         data={"action": "propose", "expert_id": c.second_expert.id},
     )
-    assert_page(done, 200, "We have asked them")
+    assert_page(done, 200, "Thank you. We have asked Kim Margins")
     view = await world.view(rid, c.connector.id)
     assert (view["state"], view["expert_id"]) == ("awaiting_expert", c.second_expert.id)
     await mailroom.run()
@@ -80,5 +81,8 @@ async def test_an_ask_past_its_lifetime_expires_at_the_experts_deadline(
 
     assert (await world.view(rid))["state"] == "expired"
     assert await mailroom.sent("connector_expert_declined") == []
-    [neutral] = await mailroom.sent("asker_not_this_time")
-    assert neutral.recipient_id == c.asker.id
+    [expired] = await mailroom.sent("asker_expired")
+    assert expired.recipient_id == c.asker.id
+    assert await mailroom.sent("asker_not_this_time") == []
+    for body in (expired.email.text, expired.email.html):
+        assert c.expert.name not in body and c.expert.email not in body

@@ -63,7 +63,7 @@ async def test_single_recipient_mail_carries_unencoded_rfc_8058_headers_a_date_a
     await mailroom.run()
 
     rows = {r.template: r for r in await mailroom.rows(party.request)}
-    assert rows.keys() == {"connector_ask", "expert_consent"}
+    assert rows.keys() == {"asker_ask_sent", "connector_ask", "expert_consent"}
     for row in rows.values():
         got = catcher.by_message_id(row.message_id)
         raw = got.raw_headers()
@@ -88,7 +88,10 @@ async def test_a_display_name_with_commas_quotes_or_accents_is_one_recipient(
     await world.ask(asker, connector["id"])
     await mailroom.run()
 
-    [got] = catcher.received
+    ada = (await world.api.get(f"/v1/people/{asker}")).json()["email"]
+    everyone = sorted(rcpt for r in catcher.received for rcpt in r.rcpt_tos)
+    assert everyone == sorted([ada, connector["email"]]), "the asker's news and the ask, no more"
+    [got] = [r for r in catcher.received if connector["email"] in r.rcpt_tos]
     assert got.rcpt_tos == [connector["email"]]
     [to] = got.message["To"].addresses
     assert (to.display_name, to.addr_spec) == (name, connector["email"])
@@ -186,10 +189,12 @@ async def test_an_address_stored_before_validation_is_never_put_on_the_wire(
     request = (await world.ask(asker, connector))["id"]
     await mailroom.run()
 
-    [row] = await mailroom.rows(request)
+    [row] = await mailroom.rows(request, "connector_ask")
     assert row.status == "failed", "refused for good: retrying would not change the address"
     assert row.last_error and "root" not in row.last_error
-    assert catcher.attempts == 0
+    ada = (await world.api.get(f"/v1/people/{asker}")).json()["email"]
+    assert [r.rcpt_tos for r in catcher.received] == [[ada]], "only the asker's news went out"
+    assert catcher.attempts == 1
 
 
 async def test_everyone_in_to_and_cc_is_in_the_envelope_once_and_no_one_else(

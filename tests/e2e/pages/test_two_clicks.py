@@ -49,7 +49,7 @@ async def test_each_suggestion_in_the_email_opens_the_page_on_that_person(
     fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form[1]))
     assert fields == {"action": "propose", "expert_id": cast.second_expert.id}
     done = await visitor.post(links[cast.second_expert.id], data=fields)
-    assert_page(done, 200, "We have asked them")
+    assert_page(done, 200, "Thank you. We have asked Kim Margins")
     view = await world.view(rid)
     assert (view["state"], view["expert_id"]) == ("awaiting_expert", cast.second_expert.id)
 
@@ -109,7 +109,7 @@ async def test_the_connector_forwards_to_someone_new_through_the_page(
         note="Nora knows everyone in pricing",
     )
 
-    assert_page(r, 200, "We have passed the request on")
+    assert_page(r, 200, "Thank you. We have passed it on to Nora New")
     view = await world.view(rid)
     person = (await world.api.get(f"/v1/people/{view['connector_id']}")).json()
     assert (view["state"], view["hops"]) == ("awaiting_connector", 1)
