@@ -70,7 +70,9 @@ def what_happens_next(outcome: LinkOutcome) -> Said:
                 "That closes this request.",
             )
         case Action.CANCEL:
-            return "Your request is withdrawn", ("Nobody will be asked about it any more.",)
+            return "Your ask is withdrawn", (
+                "Whoever still had it is told, and nobody will be asked about it any more.",
+            )
     return "Done", ("Thank you.",)
 
 

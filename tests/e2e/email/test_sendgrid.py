@@ -132,7 +132,10 @@ async def test_the_v3_mail_send_payload_carries_everything_the_email_needs(
     [personalization] = body["personalizations"]
     assert personalization["to"] == [contact(asker), contact(expert)]
     assert personalization["cc"] == [contact(connector)]
-    assert body["from"] == {"email": "intros@localhost", "name": "warmintro"}
+    assert body["from"] == {
+        "email": "intros@localhost",
+        "name": f"{world.workspace.name} via warmintro",
+    }
     assert body["subject"].startswith("Introduction: Ada Asker <> Jane Pricing")
     assert [c["type"] for c in body["content"]] == ["text/plain", "text/html"]
     text, html = (c["value"] for c in body["content"])

@@ -5,5 +5,7 @@ each test with an empty queue."""
 from __future__ import annotations
 
 from tests.databases import database_of_its_own
+from tests.e2e.pages import chromium
 
 database_url, container = database_of_its_own("pages")
+browser = chromium.browser

@@ -48,7 +48,7 @@ async def test_the_status_page_numbers_the_askers_timeline_and_cancel_works_from
 
     r = await post(visitor, status.action_path, action="cancel")
 
-    assert_page(r, 200, "Your request is withdrawn", "Nobody will be asked about it any more")
+    assert_page(r, 200, "Your ask is withdrawn", "nobody will be asked about it any more")
     assert (await world.view(rid))["state"] == "cancelled"
     told = await mailroom.latest("party_cancelled", cast.bystander.id)
     assert TOPIC in told.email.text

@@ -10,7 +10,6 @@ which turns the skip into a failure.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from tests.clock import FakeClock
 from tests.e2e.servers import base_url, loopback_socket, serving
@@ -29,18 +28,6 @@ from warmintro.api.container import bootstrap
 from warmintro.domain.ports import OutgoingEmail
 from warmintro.infra.settings import Settings
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-HAVE_CHROMIUM = CHROMIUM.exists()
 SCREENSHOT = Path("/tmp/connector-page.png")
 WAIT_SECONDS = 10.0
 
@@ -67,19 +54,6 @@ async def served(settings: Settings, clock: FakeClock) -> AsyncIterator[Served]:
                 yield Served(url, World(api, workspace, container))
     finally:
         await container.close()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if not HAVE_CHROMIUM:
-        reason = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-        if os.environ.get("WARMINTRO_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"WARMINTRO_REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        await browser.close()
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:

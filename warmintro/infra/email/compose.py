@@ -103,6 +103,11 @@ class Composer:
             keep_trailing_newline=True,
         )
 
+    def sender_for(self, workspace: str) -> Address:
+        """Our address, under the community's name: a person decides whether to open an
+        email by who it is from, and an unknown sender with links looks like phishing."""
+        return Address(self.sender.email, f"{workspace} via {self.sender.name or 'warmintro'}")
+
     def message_id(self, item: OutboxItem) -> str:
         return f"<{item.id}@{self.domain}>"
 
@@ -134,6 +139,11 @@ class Composer:
         ctx["to_people"] = [_who(p) for p in to]
         ctx["recipient"] = _who(to[0])
         ctx["connector_note"] = _connector_note(history, request)
+        ctx["how_they_know"] = (
+            await _how_they_know(conn, request)
+            if item.template == "introduction" and not ctx["connector_note"]
+            else ""
+        )
         ctx["introduced_ago"] = ago(request.introduced_at, self._clock.now())
         went_to = _went_to(event, people)
         ctx["went_to"] = _who(went_to) if went_to else ctx["connector"]
@@ -146,7 +156,7 @@ class Composer:
         unsubscribe = ctx["unsubscribe_url"]
         return OutgoingEmail(
             message_id=self.message_id(item),
-            sender=self.sender,
+            sender=self.sender_for(workspace.name),
             to=Address(to[0].email, to[0].name),
             also_to=tuple(Address(p.email, p.name) for p in to[1:]),
             cc=tuple(Address(p.email, p.name) for p in ctx["copied"]),
@@ -286,6 +296,16 @@ def _connector_note(history: list[Event], request: IntroRequest) -> str:
         None,
     )
     return str(proposal.data.get("note", "")) if proposal else ""
+
+
+async def _how_they_know(conn: AsyncConnection, request: IntroRequest) -> str:
+    """How the connector knows the expert, as their connection records it: said in
+    the introduction when the connector wrote no note of their own (two clicks from
+    the email leave none)."""
+    if request.expert_id is None:
+        return ""
+    known = await SqlConnections(conn).all_of(request.workspace_id, request.connector_id)
+    return next((c.context for c in known if c.other_id == request.expert_id), "")
 
 
 def ago(then: datetime | None, now: datetime) -> str:
