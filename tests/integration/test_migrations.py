@@ -4,7 +4,9 @@ and every key and index leads with workspace_id (DESIGN.md §6)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
 import pytest
@@ -17,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from warmintro.infra import migrate
 from warmintro.infra.database import make_engine
+from warmintro.infra.repositories.workspaces import SqlWorkspaces
 from warmintro.infra.tables import metadata
 
 WORKSPACE_KEYED = [t for t in metadata.sorted_tables if t.name != "workspaces"]
@@ -149,3 +152,43 @@ async def test_every_key_and_index_in_the_database_leads_with_workspace_id(
         if f[2] != "workspace_id" and f[1].removeprefix("index ") not in QUEUE_INDEXES
     ] == []
     assert {f[1].removeprefix("index ") for f in found} >= QUEUE_INDEXES
+
+
+async def test_a_workspace_with_deadlines_past_thirty_days_keeps_working_after_0006(
+    fresh_engine: AsyncEngine,
+) -> None:
+    """0006 gives asks a 30-day lifetime, which must cover every deadline: a workspace
+    that already waited longer for its experts gets a lifetime as long as that."""
+    await migrate.upgrade(fresh_engine, "0005")
+    long, short = uuid.uuid4(), uuid.uuid4()
+    days = 86_400
+    async with fresh_engine.begin() as conn:
+        for workspace_id, expert_deadline in ((long, 45 * days), (short, 7 * days)):
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO workspaces (workspace_id, name, connector_deadline_s,"
+                    " connector_reminder_s, expert_deadline_s, expert_reminder_s,"
+                    " connector_budget, expert_budget, created_at)"
+                    " VALUES (:id, 'w', :cd, :cr, :ed, :er, 5, 3, :at)"
+                ),
+                dict(
+                    id=workspace_id
+                    if fresh_engine.dialect.name == "postgresql"
+                    else workspace_id.hex,
+                    cd=5 * days,
+                    cr=3 * days,
+                    ed=expert_deadline,
+                    er=4 * days,
+                    at=datetime(2026, 1, 1, tzinfo=UTC)
+                    if fresh_engine.dialect.name == "postgresql"
+                    else "2026-01-01 00:00:00",
+                ),
+            )
+    await migrate.upgrade(fresh_engine)
+
+    async with fresh_engine.connect() as conn:
+        repo = SqlWorkspaces(conn)
+        loaded_long, loaded_short = await repo.get(long), await repo.get(short)
+    assert loaded_long is not None and loaded_short is not None
+    assert loaded_long.timing.ask_lifetime == timedelta(days=45)
+    assert loaded_short.timing.ask_lifetime == timedelta(days=30)

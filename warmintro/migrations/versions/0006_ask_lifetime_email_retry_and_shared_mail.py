@@ -30,6 +30,20 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("email_retry_s", sa.Integer, nullable=False, server_default="259200")
         )
+    # A workspace whose deadlines already run past 30 days keeps them: its asks
+    # live at least as long as its longest deadline, as the settings require.
+    workspaces = sa.table(
+        "workspaces",
+        sa.column("ask_lifetime_s", sa.Integer),
+        sa.column("connector_deadline_s", sa.Integer),
+        sa.column("expert_deadline_s", sa.Integer),
+    )
+    for deadline in (workspaces.c.connector_deadline_s, workspaces.c.expert_deadline_s):
+        op.execute(
+            workspaces.update()
+            .where(deadline > workspaces.c.ask_lifetime_s)
+            .values(ask_lifetime_s=deadline)
+        )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("also_to_ids", JSON, nullable=False, server_default=sa.text("'[]'"))
