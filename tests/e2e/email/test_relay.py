@@ -133,6 +133,28 @@ async def test_a_refused_decision_queues_no_email(
     assert await count_rows(container, workspace.id) == after_decline
 
 
+async def test_an_ask_sent_late_to_a_connector_it_has_moved_on_from_is_not_sent(
+    world: World, mailroom: Mailroom
+) -> None:
+    """Retries run for days: a connector's ask that goes out after they passed it on
+    would offer the next connector's contacts, on a link that can no longer decide."""
+    party = await world.party()
+    dan = await world.pid("Dan Next")
+    secret = await world.pid("Dans Contact", expertise=["pricing"])
+    await world.connect(dan, secret, strength=5)
+    await world.do(party.request, "forward", party.connector, {"connector_id": dan})
+
+    await mailroom.run()
+
+    [late] = await mailroom.rows(party.request, "connector_ask", recipient_id=party.connector)
+    assert (late.status, late.last_error) == (
+        "skipped",
+        "the ask has moved on to another connector",
+    )
+    [dans] = await mailroom.sent("connector_ask")
+    assert dans.recipient_id == dan and "Dans Contact" in dans.email.text
+
+
 class DatabaseGone(Exception):
     pass
 

@@ -133,6 +133,10 @@ class Composer:
         ]
         if not to:
             raise Undeliverable("the recipient opted out, bounced or was erased")
+        if item.template in CONNECTOR_CHOOSES and item.recipient_id != request.connector_id:
+            # Sent late (retries run for days), it would offer the next connector's
+            # contacts and deadline to someone whose link can no longer decide.
+            raise Undeliverable("the ask has moved on to another connector")
         history = await requests.events(request.workspace_id, request.id)
         event = next((e for e in history if e.id == item.event_id), None)
         ctx = await self._context(conn, item, workspace.name, request, people, event)
