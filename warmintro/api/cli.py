@@ -98,6 +98,14 @@ def cmd_worker(args: argparse.Namespace) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         print(f"warmintro worker running ({settings.email_backend} email)", flush=True)
+        print(f"links in emails point to {settings.public_base_url}", flush=True)
+        if not settings.public_base_url_given:
+            print(
+                "warning: PUBLIC_BASE_URL is not set, so links point to serve's default "
+                "address; set it to where people reach the API",
+                file=sys.stderr,
+                flush=True,
+            )
         try:
             await container.worker.run(stop)
         finally:

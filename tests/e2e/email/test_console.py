@@ -9,6 +9,9 @@ import pytest
 
 from tests.e2e.mail import ACTION_URL, URL, Mailroom
 from tests.e2e.world import World
+from warmintro.domain.errors import SendFailed
+from warmintro.domain.ports import Address, OutgoingEmail
+from warmintro.infra.email.senders import ConsoleMailer, DevMailbox
 
 
 async def test_the_console_logs_that_mail_went_out_never_its_body_address_or_links(
@@ -34,3 +37,21 @@ async def test_the_console_logs_that_mail_went_out_never_its_body_address_or_lin
         assert body_lines and not any(line in logged for line in body_lines)
     assert not ACTION_URL.search(logged) and "/a/" not in logged
     assert not URL.search(logged)
+
+
+async def test_an_address_that_is_not_one_mailbox_is_refused_not_kept_for_the_mailbox() -> None:
+    """An address stored before addresses were validated fails for good, as SMTP
+    would refuse it, instead of waiting in /dev/mailbox to break the page."""
+    mailbox = DevMailbox()
+    email = OutgoingEmail(
+        message_id="<1@localhost>",
+        sender=Address("intros@localhost", "warmintro"),
+        to=Address("x@example.com>,<root", "Old Row"),
+        subject="Hello",
+        text="hi",
+        html="<p>hi</p>",
+    )
+    with pytest.raises(SendFailed) as refused:
+        await ConsoleMailer(mailbox).send(email)
+    assert refused.value.permanent
+    assert mailbox.entries() == []

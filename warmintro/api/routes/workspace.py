@@ -26,7 +26,9 @@ async def update_workspace(
     body: WorkspacePatch, caller: CallerDep, c: ContainerDep
 ) -> WorkspaceOut:
     """Change them; requests already waiting keep their deadlines. A reminder must
-    fall before its deadline (422 otherwise). Other API processes see the change within 30 s."""
+    fall before its deadline, the ask lifetime must be at least the longest deadline,
+    and emails must be retried for at least an hour (422 otherwise). Other API
+    processes see the change within 30 s."""
     given = body.timing.model_dump(exclude_none=True) if body.timing else {}
     timing = {
         key.removesuffix("_hours").removesuffix("_days"): (

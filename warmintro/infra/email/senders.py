@@ -131,6 +131,10 @@ class ConsoleMailer:
         self.mailbox = mailbox
 
     async def send(self, email: OutgoingEmail) -> str | None:
+        try:
+            to_mime(email)  # refused as SMTP would refuse it, not kept to break the mailbox
+        except ValueError as exc:
+            raise SendFailed(f"not sent: {exc}", permanent=True) from None
         domain = email.to.email.rpartition("@")[2]
         outbox_id = dict(email.tags).get("outbox_id", "-")
         log.info("email to someone at %s: %s (outbox %s)", domain, email.subject, outbox_id)
