@@ -4,6 +4,7 @@ past the workspace's lifetime expires at its next deadline instead."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 from datetime import timedelta
 
@@ -82,3 +83,35 @@ async def test_an_ask_past_its_lifetime_expires_at_the_experts_deadline(
 
     assert w.stored(request.id).state is State.EXPIRED
     assert w.emails()[-1] == ("asker_expired", cast.asker, ())
+
+
+async def stop_emails(w: World, person: uuid.UUID) -> None:
+    await w.run(c.UpdatePerson(person, never_contact=True), w.member(person))
+
+
+async def test_an_ask_back_from_a_silent_expert_to_an_unreachable_connector_expires(
+    w: World, cast: Cast
+) -> None:
+    request = await w.create(cast.asker, cast.connector)
+    await w.propose(request.id, cast.connector, expert_id=cast.expert)
+    await stop_emails(w, cast.connector)
+    w.clock.advance(timedelta(days=7))
+
+    await w.fire_timers()
+
+    assert w.stored(request.id).state is State.EXPIRED, "not a connector deadline of waiting"
+    assert w.emails()[-1] == ("asker_expired", cast.asker, ())
+
+
+async def test_an_ask_back_from_a_no_to_an_unreachable_connector_goes_to_the_fallback(
+    w: World, cast: Cast
+) -> None:
+    request = await w.create(cast.asker, cast.connector, fallback_connector_ids=(cast.fallback,))
+    await w.propose(request.id, cast.connector, expert_id=cast.expert)
+    await stop_emails(w, cast.connector)
+
+    await w.decline(request.id, cast.expert)
+
+    stored = w.stored(request.id)
+    assert (stored.state, stored.connector_id) == (State.AWAITING_CONNECTOR, cast.fallback)
+    assert ("connector_ask", cast.fallback, ()) in w.emails()

@@ -36,7 +36,7 @@ from warmintro.domain.handlers.conflicts import retrying
 from warmintro.domain.handlers.effects import save_and_enqueue
 from warmintro.domain.handlers.env import Env
 from warmintro.domain.handlers.lookups import require_known
-from warmintro.domain.handlers.moving_on import available_fallbacks
+from warmintro.domain.handlers.moving_on import available_fallbacks, past_an_unreachable_connector
 from warmintro.domain.handlers.people import with_valid_addresses
 from warmintro.domain.ids import new_id
 from warmintro.domain.intro_request import IntroRequest, Role, topic_key
@@ -85,12 +85,17 @@ async def apply_decision(
             return await _forward(uow, workspace, request, actor, decision, now)
         case Decline(reason=reason, note=note):
             # Only a connector's no that will happen looks for the next fallback.
+            waiting = request.awaiting(actor)
             available = (
                 await available_fallbacks(uow, workspace, request, now)
-                if request.awaiting(actor) is Role.CONNECTOR
+                if waiting is Role.CONNECTOR
                 else frozenset()
             )
-            return request.decline(actor, reason, note, now, timing, available)
+            if not request.decline(actor, reason, note, now, timing, available):
+                return False
+            if waiting is Role.EXPERT:  # the ask is back with the connector
+                await past_an_unreachable_connector(uow, workspace, request, now)
+            return True
         case Accept(note=note):
             return request.accept(actor, note, now, timing)
         case Cancel():

@@ -51,4 +51,20 @@ async def move_on_from(
             else frozenset()
         )
         if request.party_unreachable(person_id, now, workspace.timing, available):
+            await past_an_unreachable_connector(uow, workspace, request, now)
             await save_and_enqueue(uow, request, now)
+
+
+async def past_an_unreachable_connector(
+    uow: UnitOfWork, workspace: Workspace, request: IntroRequest, now: datetime
+) -> None:
+    """An ask that came back from an expert (a no, silence, a bounce) to a connector
+    who meanwhile opted out, bounced or was erased moves on at once, to the next
+    fallback or to expiry, as it would have had they become unreachable holding it."""
+    if request.state is not State.AWAITING_CONNECTOR:
+        return
+    connector = await uow.people.get(workspace.id, request.connector_id)
+    if connector is None or connector.reachable():
+        return
+    available = await available_fallbacks(uow, workspace, request, now)
+    request.party_unreachable(request.connector_id, now, workspace.timing, available)

@@ -15,7 +15,7 @@ from warmintro.domain.commands import FireDueTimers
 from warmintro.domain.errors import ConcurrentUpdate
 from warmintro.domain.handlers.effects import save_and_enqueue
 from warmintro.domain.handlers.env import Env
-from warmintro.domain.handlers.moving_on import available_fallbacks
+from warmintro.domain.handlers.moving_on import available_fallbacks, past_an_unreachable_connector
 from warmintro.domain.intro_request import State
 from warmintro.domain.ports import UnitOfWork
 
@@ -51,7 +51,10 @@ async def _fire_one(uow: UnitOfWork, now: datetime) -> bool:
         if past_deadline and request.state is State.AWAITING_CONNECTOR
         else frozenset()
     )
+    was = request.state
     if request.tick(now, workspace.timing, available):
+        if was is State.AWAITING_EXPERT:  # a silent expert: the ask is back with the connector
+            await past_an_unreachable_connector(uow, workspace, request, now)
         await save_and_enqueue(uow, request, now)
     else:
         await uow.requests.reschedule(request)
