@@ -155,6 +155,7 @@ def _done(outcome: LinkOutcome) -> HTMLResponse:
             workspace=outcome.workspace,
             unsubscribed=outcome.action == UNSUBSCRIBE,
             changed=True,
+            deliverable=outcome.deliverable,
             error="",
         )
     heading, paragraphs = what_happens_next(outcome)
@@ -194,6 +195,7 @@ def _render(view: LinkPage, status: int = 200, error: str = "", address: str = "
                 workspace=workspace,
                 unsubscribed=unsubscribed,
                 changed=False,
+                deliverable=True,
                 error=error,
             )
         case Answered(action=action, workspace=workspace):

@@ -232,3 +232,6 @@ class LinkOutcome:
     connector: str = field(default="", compare=False)
     expert: str = field(default="", compare=False)
     state: State | None = field(default=None, compare=False)
+    deliverable: bool = field(default=True, compare=False)
+    """For an unsubscribe link: whether mail can reach them at all (a bounced or
+    suppressed address cannot, whatever they choose)."""

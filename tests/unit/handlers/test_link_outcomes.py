@@ -115,7 +115,7 @@ async def test_unsubscribing_then_undoing_it_flips_never_contact_both_ways(
     assert await w.use_cases(page) == UnsubscribePage("cyd@example.org", "Alumni", True)
 
     undone = await use(w, token, Resubscribe())
-    assert (undone.action, undone.workspace) == (RESUBSCRIBE, "Alumni")
+    assert (undone.action, undone.workspace, undone.deliverable) == (RESUBSCRIBE, "Alumni", True)
     person = w.store.person(w.workspace.id, cast.connector)
     assert person is not None and person.reachable()
     assert await w.use_cases(page) == UnsubscribePage("cyd@example.org", "Alumni", False)
@@ -131,8 +131,9 @@ async def test_undoing_an_unsubscribe_does_not_revive_a_bounced_address(
     bounced = w.person("Bo", email_status=EmailStatus.BOUNCED, never_contact=True)
     token = w.issue_link(Purpose.UNSUBSCRIBE, bounced)
 
-    await use(w, token, Resubscribe())
+    undone = await use(w, token, Resubscribe())
 
+    assert not undone.deliverable, "the page must not promise emails that cannot arrive"
     person = w.store.person(w.workspace.id, bounced)
     assert person is not None and not person.preferences.never_contact
     assert person.email_status is EmailStatus.BOUNCED and not person.reachable()

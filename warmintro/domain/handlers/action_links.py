@@ -52,7 +52,7 @@ from warmintro.domain.handlers.effects import save_and_enqueue
 from warmintro.domain.handlers.env import Env
 from warmintro.domain.handlers.people import update_in, with_valid_addresses
 from warmintro.domain.intro_request import IntroRequest
-from warmintro.domain.people import Person, Workspace
+from warmintro.domain.people import EmailStatus, Person, Workspace
 from warmintro.domain.ports import UnitOfWork
 from warmintro.domain.suggestions import rank_suggestions
 from warmintro.domain.views import project, viewer_of, why_the_expert_said_no
@@ -131,6 +131,10 @@ async def use_action_link(cmd: UseActionLink, env: Env) -> LinkOutcome:
                 claims.workspace_id, link.token_hash, decision.action, now
             )
             outcome = await _outcome(uow, workspace, link, decision.action, request)
+            if request is None:
+                person = await uow.people.get(claims.workspace_id, claims.person_id)
+                deliverable = person is not None and person.email_status is EmailStatus.OK
+                outcome = replace(outcome, deliverable=deliverable)
             await uow.commit()
         return outcome
 
