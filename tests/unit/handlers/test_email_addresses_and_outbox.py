@@ -45,8 +45,9 @@ async def test_an_address_that_could_name_another_recipient_is_refused_everywher
     assert info.value.facts == {"field": "email"}
     with pytest.raises(InvalidInput):
         await w.run(UpdatePerson(cast.stranger, email=bad), w.operator())
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput) as named:
         await w.propose(request.id, cast.connector, expert=NewPerson(bad, "Eve"))
+    assert named.value.facts == {"field": "expert.email"}, "the field as the body names it"
     assert w.store.contents() == before
 
 

@@ -42,11 +42,15 @@ D = TypeVar("D")
 def with_valid_addresses(decision: D, addresses: EmailAddresses) -> D:
     """The decision with the email of every new person it names (a new expert, a new
     connector) validated and normalised, before anything is looked up by it."""
-    named = {
-        f.name: replace(value, email=addresses.normalise(value.email))
-        for f in fields(decision)  # type: ignore[arg-type]
-        if isinstance(value := getattr(decision, f.name), NewPerson)
-    }
+    named = {}
+    for f in fields(decision):  # type: ignore[arg-type]
+        value = getattr(decision, f.name)
+        if not isinstance(value, NewPerson):
+            continue
+        try:
+            named[f.name] = replace(value, email=addresses.normalise(value.email))
+        except InvalidInput as exc:  # name the field as the body does: expert.email
+            raise InvalidInput(exc.detail, field=f"{f.name}.email") from None
     return replace(decision, **named) if named else decision  # type: ignore[type-var]
 
 
