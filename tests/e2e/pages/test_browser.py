@@ -15,16 +15,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.clock import FakeClock
-from tests.e2e.servers import base_url, loopback_socket, serving
+from tests.e2e.live import live
 from tests.e2e.world import World
-from tests.workspaces import new_workspace
-from warmintro.api.app import create_app
-from warmintro.api.container import bootstrap
 from warmintro.domain.ports import OutgoingEmail
 from warmintro.infra.settings import Settings
 
@@ -43,17 +39,8 @@ class Served:
 @pytest.fixture
 async def served(settings: Settings, clock: FakeClock) -> AsyncIterator[Served]:
     """The app on a free loopback port, its worker running, PUBLIC_BASE_URL pointing at it."""
-    sock = loopback_socket()
-    container = bootstrap(settings.model_copy(update={"public_base_url": base_url(sock)}), clock)
-    app = create_app(container=container, migrate_on_start=False, run_worker=True)
-    try:
-        async with serving(app, sock) as url:
-            workspace = await new_workspace(container, "browser")
-            headers = {"Authorization": f"Bearer {workspace.api_key}"}
-            async with httpx.AsyncClient(base_url=url, headers=headers, trust_env=False) as api:
-                yield Served(url, World(api, workspace, container))
-    finally:
-        await container.close()
+    async with live(settings, clock, "browser") as world:
+        yield Served(str(world.api.base_url).rstrip("/"), world)
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:

@@ -15,17 +15,13 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-import httpx
 import pytest
 from playwright.async_api import Browser, Locator, Page, expect
 
 from tests.clock import FakeClock
-from tests.e2e.servers import base_url, loopback_socket, serving
+from tests.e2e.live import live
 from tests.e2e.world import World
 from tests.smtp import Received, SmtpCatcher, smtp_transport
-from tests.workspaces import new_workspace
-from warmintro.api.app import create_app
-from warmintro.api.container import bootstrap
 from warmintro.infra.settings import Settings
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -49,17 +45,8 @@ async def served(
 ) -> AsyncIterator[Served]:
     """The app on a loopback port with its worker running, sending by SMTP to the
     catcher, its links pointing at itself."""
-    sock = loopback_socket()
-    container = bootstrap(settings.model_copy(update={"public_base_url": base_url(sock)}), clock)
-    app = create_app(container=container, migrate_on_start=False, run_worker=True)
-    try:
-        async with serving(app, sock) as url:
-            workspace = await new_workspace(container, "Northwind Alumni")
-            headers = {"Authorization": f"Bearer {workspace.api_key}"}
-            async with httpx.AsyncClient(base_url=url, headers=headers, trust_env=False) as api:
-                yield Served(url, World(api, workspace, container), catcher)
-    finally:
-        await container.close()
+    async with live(settings, clock, "Northwind Alumni") as world:
+        yield Served(str(world.api.base_url).rstrip("/"), world, catcher)
 
 
 @dataclass
