@@ -65,6 +65,10 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Closed (404) unless PUBLIC_DOCS: by default only in development.
+        docs_url="/docs" if settings.serves_docs else None,
+        redoc_url="/redoc" if settings.serves_docs else None,
+        openapi_url="/openapi.json" if settings.serves_docs else None,
         dependencies=[Depends(refuse_declared_too_large)],
     )
     app.state.container = container
@@ -75,6 +79,8 @@ def create_app(
     app.include_router(webhooks.router)
     app.include_router(inbound.router)
     app.include_router(health.router)
+    if settings.serves_metrics:
+        app.include_router(health.metrics_router)
     app.include_router(mailbox.router)
     app.mount("/a", pages.create_link_pages(container.use_cases))
     app.add_middleware(MetricsMiddleware, metrics=container.metrics)

@@ -14,13 +14,15 @@ from warmintro.domain.ports import Clock, Mailer
 from warmintro.domain.use_cases import UseCases
 from warmintro.infra.action_links import LinkIssuer
 from warmintro.infra.clock import SystemClock
-from warmintro.infra.database import database_answers, make_engine
+from warmintro.infra.database import make_engine
 from warmintro.infra.email.addresses import ValidatedEmailAddresses
 from warmintro.infra.email.compose import Composer
 from warmintro.infra.email.senders import ConsoleMailer, DevMailbox, SendGridMailer, SmtpMailer
 from warmintro.infra.idempotency import IdempotencyStore
+from warmintro.infra.migrate import schema_unready
 from warmintro.infra.outbox_relay import OutboxRelay
 from warmintro.infra.repositories.outbox import outbox_health
+from warmintro.infra.repositories.timers import timers_due
 from warmintro.infra.sendgrid_events import SendGridEvents
 from warmintro.infra.settings import Settings
 from warmintro.infra.tokens import ActionTokens, MemberTokens
@@ -46,8 +48,9 @@ class Container:
     worker: Worker
     sendgrid_events: SendGridEvents
 
-    async def database_ready(self) -> bool:
-        return await database_answers(self.engine)
+    async def unready_because(self) -> str | None:
+        """Why this process cannot serve yet (the database, its schema), or None."""
+        return await schema_unready(self.engine)
 
     async def close(self) -> None:
         await self.worker.close()
@@ -82,11 +85,28 @@ def bootstrap(
     links = LinkIssuer(link_tokens, clock, settings.public_base_url)
     mailbox = DevMailbox()
     mailer = mailer or make_mailer(settings, mailbox, clock)
+    metrics = Metrics(
+        outbox=lambda: outbox_health(engine, clock.now()),
+        timers_due=lambda: timers_due(engine, clock.now()),
+    )
+
+    async def fire_timers() -> int:
+        fired = await use_cases(FireDueTimers())
+        metrics.timers_fired.inc(fired)
+        return fired
+
     worker = Worker(
-        OutboxRelay(engine, Composer(links, clock, settings.email_from), mailer, clock),
-        WebhookRelay(engine, clock, url_guard),
-        lambda: use_cases(FireDueTimers()),
+        OutboxRelay(
+            engine,
+            Composer(links, clock, settings.email_from),
+            mailer,
+            clock,
+            on_outcome=metrics.email_outcome,
+        ),
+        WebhookRelay(engine, clock, url_guard, on_outcome=metrics.webhook_outcome),
+        fire_timers,
         poll_seconds=settings.worker_poll_seconds,
+        on_success=lambda stage: metrics.stage_succeeded(stage, clock.now()),
     )
     uow.on_mail_queued = worker.wake
     return Container(
@@ -97,7 +117,7 @@ def bootstrap(
         use_cases=use_cases,
         auth=Authenticator(uow, member_tokens, ttl_seconds=settings.api_key_cache_seconds),
         idempotency=IdempotencyStore(engine, clock),
-        metrics=Metrics(lambda: outbox_health(engine, clock.now())),
+        metrics=metrics,
         links=links,
         mailbox=mailbox,
         mailer=mailer,

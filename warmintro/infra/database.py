@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 
@@ -49,13 +49,3 @@ def _sqlite_tuning(engine: AsyncEngine) -> None:
         # got in between; taking the write lock up front makes it wait its turn.
         mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
         conn.exec_driver_sql(f"BEGIN {mode}")
-
-
-async def database_answers(engine: AsyncEngine) -> bool:
-    """Whether the database answers a trivial query now (readiness)."""
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-    except Exception:
-        return False
-    return True

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import random
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -73,8 +74,12 @@ class OutboxRelay:
         *,
         batch: int = 20,
         rng: random.Random | None = None,
+        on_outcome: Callable[[str], None] = lambda outcome: None,
     ) -> None:
+        """`on_outcome` hears how each claimed row ended: sent, retry, failed or skipped
+        (the metrics count them)."""
         self._engine = engine
+        self._outcome = on_outcome
         self._composer = composer
         self._mailer = mailer
         self._clock = clock
@@ -102,6 +107,7 @@ class OutboxRelay:
                 email = await self._composer.compose(conn, item)
         except Undeliverable as exc:
             await claim.finish(status="skipped", last_error=str(exc))
+            self._outcome("skipped")
             return
         except Exception as exc:  # a bug or an outage while composing: retry later
             log.exception("composing outbox row %s failed", item.id)
@@ -116,6 +122,7 @@ class OutboxRelay:
             if exc.permanent:
                 log.warning("outbox row %s refused for good: %s", item.id, redact(exc.reason))
                 await claim.finish(status="failed", last_error=exc.reason)
+                self._outcome("failed")
             else:
                 await self._retry(claim, exc.reason, retry_after=exc.retry_after)
             return
@@ -130,13 +137,16 @@ class OutboxRelay:
             provider_id=provider_id,
             last_error=None,
         )
+        self._outcome("sent")
 
     async def _retry(
         self, claim: Claim[OutboxItem], reason: str, *, retry_after: float | None = None
     ) -> None:
         """Again later, unless the row is older than its workspace's retry window."""
         window = await self._retry_window(claim.item.workspace_id)
-        if not await claim.retry(reason, retry_after=retry_after, until=claim.created_at + window):
+        again = await claim.retry(reason, retry_after=retry_after, until=claim.created_at + window)
+        self._outcome("retry" if again else "failed")
+        if not again:
             log.warning(
                 "outbox row %s failed for good after %d attempts: %s",
                 claim.item.id,

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = 0.1
     """How often an idle worker looks for due timers and mail."""
     send_timeout_seconds: float = 15.0
+    public_docs: bool | None = None
+    """Serve `/docs`, `/redoc` and `/openapi.json`; unset: in development only."""
+    public_metrics: bool | None = None
+    """Serve `/metrics`; unset: in development only (in production open it where a
+    proxy keeps it from the public)."""
     _base_url_given: bool = PrivateAttr(False)
 
     @model_validator(mode="before")
@@ -98,6 +103,14 @@ class Settings(BaseSettings):
     @property
     def is_development(self) -> bool:
         return self.environment == "development"
+
+    @property
+    def serves_docs(self) -> bool:
+        return self.is_development if self.public_docs is None else self.public_docs
+
+    @property
+    def serves_metrics(self) -> bool:
+        return self.is_development if self.public_metrics is None else self.public_metrics
 
     @cached_property
     def is_sqlite(self) -> bool:

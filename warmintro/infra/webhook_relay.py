@@ -17,6 +17,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -80,9 +81,13 @@ class WebhookRelay:
         *,
         client: httpx.AsyncClient | None = None,
         batch: int = 20,
+        on_outcome: Callable[[str], None] = lambda outcome: None,
     ) -> None:
+        """`on_outcome` hears how each claimed delivery ended: delivered, retry, failed
+        or held (the metrics count them)."""
         self._engine = engine
         self._clock = clock
+        self._outcome = on_outcome
         self._guard = guard
         self._client = client or httpx.AsyncClient(
             timeout=TIMEOUT, follow_redirects=False, trust_env=False
@@ -111,9 +116,11 @@ class WebhookRelay:
             endpoint = await SqlWebhooks(conn).get(item.workspace_id, item.endpoint_id)
         if endpoint is None:
             await claim.finish(status="failed", last_error="the endpoint was deleted")
+            self._outcome("failed")
             return
         if not endpoint.enabled:
             await claim.finish(status="held", last_error="the endpoint is disabled")
+            self._outcome("held")
             return
         body = json.dumps(item.payload, separators=(",", ":"), sort_keys=True).encode()
         msg_id = f"msg_{item.id.hex}"
@@ -153,12 +160,17 @@ class WebhookRelay:
 
         if status is not None and 200 <= status < 300:
             await claim.finish(status="delivered", delivered_at=now, last_error=None)
+            self._outcome("delivered")
             return
         reason = error or f"HTTP {status}"
         if status == 410:
             await claim.finish(status="failed", last_error=reason)
+            self._outcome("failed")
             await self._disable(item, "the endpoint answered 410 Gone")
-        elif not await claim.retry(reason, retry_after=retry_after, failed_at=now):
+        elif await claim.retry(reason, retry_after=retry_after, failed_at=now):
+            self._outcome("retry")
+        else:
+            self._outcome("failed")
             await self._disable(item, f"{len(SCHEDULE)} attempts failed; last: {reason}")
 
     async def _log(

@@ -48,8 +48,12 @@ class Worker:
         fire_timers: Callable[[], Awaitable[int]],
         *,
         poll_seconds: float = 0.1,
+        on_success: Callable[[str], None] = lambda stage: None,
     ) -> None:
+        """`on_success` hears the name of each stage (timers, email, webhooks) that
+        completes a pass: the metrics keep when, so a stuck worker shows."""
         self._webhooks = webhooks
+        self._on_success = on_success
         self._poll = poll_seconds
         self._wake = asyncio.Event()
         self._stages = (
@@ -112,6 +116,7 @@ class Worker:
                         exc_info=exc,
                     )
                 continue
+            self._on_success(stage.name)
             if stage.failures:
                 log.info(
                     "the %s stage of the worker recovered after %d failed passes",

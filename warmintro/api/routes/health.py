@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from warmintro.api.deps import ContainerDep
+from warmintro.api.metrics import CONTENT_TYPE
+from warmintro.api.problems import problem
+from warmintro.api.schemas import Problem
 
 router = APIRouter(tags=["operations"])
+metrics_router = APIRouter(tags=["operations"])
+"""Served only where `/metrics` is public (PUBLIC_METRICS; development by default)."""
 
 
 @router.get("/healthz")
@@ -15,17 +20,31 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={503: {"description": "The database is not reachable"}})
-async def readyz(c: ContainerDep, response: Response) -> dict[str, str]:
-    """The process can reach its database."""
-    if not await c.database_ready():
-        response.status_code = 503
-        return {"status": "unavailable"}
+@router.get(
+    "/readyz",
+    response_model=dict[str, str],
+    responses={
+        503: {
+            "model": Problem,
+            "description": "The database does not answer, or its schema is not at the "
+            "migration head this code expects (run `warmintro migrate`)",
+            "content": {"application/problem+json": {}},
+        }
+    },
+)
+async def readyz(c: ContainerDep, request: Request) -> Response | dict[str, str]:
+    """Ready to serve: the database answers and its schema is at this code's
+    migration head."""
+    reason = await c.unready_because()
+    if reason is not None:
+        return problem(503, "not_ready", "Not ready", reason, request)
     return {"status": "ok"}
 
 
-@router.get("/metrics", response_class=Response)
+@metrics_router.get("/metrics", response_class=Response)
 async def metrics(c: ContainerDep) -> Response:
-    """Prometheus text format: request counts and latencies by route and status; emails
-    waiting, failed for good, and the age of the oldest waiting one."""
-    return Response(await c.metrics.scrape(), media_type="text/plain; version=0.0.4")
+    """Prometheus text format: requests and their latency by route template, method
+    and status; the email queue (waiting, failed for good, the oldest's age) and
+    send outcomes; timers due and fired; webhook deliveries by outcome; when each
+    worker stage last completed a pass."""
+    return Response(await c.metrics.scrape(), media_type=CONTENT_TYPE)
