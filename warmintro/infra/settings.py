@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     sendgrid_api_host: str = ""
     sendgrid_webhook_public_key: str = ""
     api_key_cache_seconds: float = 30.0
+    allow_private_webhooks: bool = False
+    """Let webhooks reach loopback and private addresses (and plain http to loopback):
+    for a receiver on this machine or inside a private network. Off by default in
+    every environment (SSRF)."""
     worker_poll_seconds: float = 0.1
     """How often an idle worker looks for due timers and mail."""
     send_timeout_seconds: float = 15.0
