@@ -46,7 +46,8 @@ def check_url(url: str, *, allow_http_loopback: bool) -> str:
     if parts.scheme == "http" and loopback and allow_http_loopback:
         return url
     raise InvalidInput(
-        "url must use https (http is allowed only to loopback, with ALLOW_PRIVATE_WEBHOOKS)", field="url"
+        "url must use https (http is allowed only to loopback, with ALLOW_PRIVATE_WEBHOOKS)",
+        field="url",
     )
 
 
