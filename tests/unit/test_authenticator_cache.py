@@ -1,7 +1,7 @@
 """What the Authenticator remembers between requests, for whom, and for how long.
 
 The cache keeps the hot path free of queries; it must never hand one caller another
-caller's workspace, and a revoked key or an erased member lingers at most its TTL.
+caller's workspace; a revoked key lingers at most its TTL, an erased member not at all.
 """
 
 from __future__ import annotations
@@ -197,17 +197,28 @@ async def test_a_zero_ttl_caches_nothing_even_within_one_clock_tick(
     assert t.workspace_lookups == 4  # a key and a token lookup each time
 
 
-async def test_an_erased_member_is_refused_once_the_cached_entry_ends(
+async def test_an_erased_member_is_refused_at_once_though_the_workspace_is_cached(
     ticks: HandMovedMonotonic,
 ) -> None:
-    t = Tenants(ttl_seconds=10)
+    t = Tenants(ttl_seconds=30)
     alumni = t.workspace("Alumni")
     ada, token = t.member_token(alumni)
     await t.auth.authenticate(token, None)
     person = t.store.data.people[(alumni.id, ada)]
     t.store.data.people[(alumni.id, ada)] = person.erased(T0)
 
-    ticks.seconds += 10
+    ticks.seconds += 0.001  # well within the TTL, and no forget() was called
+
+    with pytest.raises(Unauthenticated):
+        await t.auth.authenticate(token, None)
+
+
+async def test_a_deleted_member_is_refused_at_once() -> None:
+    t = Tenants()
+    alumni = t.workspace("Alumni")
+    ada, token = t.member_token(alumni)
+    await t.auth.authenticate(token, None)
+    del t.store.data.people[(alumni.id, ada)]
 
     with pytest.raises(Unauthenticated):
         await t.auth.authenticate(token, None)

@@ -78,7 +78,7 @@ def bootstrap(
     secrets = (settings.secret_key, settings.previous_secret_keys)
     member_tokens = MemberTokens(*secrets, clock)
     link_tokens = ActionTokens(*secrets, clock)
-    url_guard = UrlGuard(allow_private=settings.is_development)
+    url_guard = UrlGuard(allow_private=settings.allow_private_webhooks)
     use_cases = UseCases(
         Env(uow, clock, member_tokens, link_tokens, url_guard, ValidatedEmailAddresses())
     )

@@ -390,8 +390,9 @@ class Problem(BaseModel):
 
 class WebhookEndpointIn(Input):
     url: Annotated[str, StringConstraints(min_length=8, max_length=2000)] = Field(
-        description="https (http only to loopback in development); must resolve to public "
-        "addresses in production."
+        description="https (plain http only to loopback, with ALLOW_PRIVATE_WEBHOOKS=true); "
+        "must resolve to public addresses only, checked again at every connection, unless "
+        "ALLOW_PRIVATE_WEBHOOKS=true."
     )
     event_types: Annotated[list[str], Field(max_length=len(EVENT_TYPES))] = Field(
         default=[], description=f"Types to receive; empty for all of: {', '.join(EVENT_TYPES)}."

@@ -70,8 +70,9 @@ def _key_workspace(key: str) -> uuid.UUID:
 class Authenticator:
     """Resolves a bearer credential to a Principal; caches API keys and workspaces briefly.
 
-    The cache keeps the hot path to zero queries; its TTL bounds how long a
-    revoked key or a changed workspace setting lingers in one process.
+    The cache keeps an API key's hot path to zero queries and a member token's to
+    one (is the person still there); its TTL bounds how long a revoked key or a
+    changed workspace setting lingers in one process.
     """
 
     def __init__(
@@ -123,17 +124,22 @@ class Authenticator:
         return workspace
 
     async def _member_workspace(self, workspace_id: uuid.UUID, person_id: uuid.UUID) -> Workspace:
-        """A token outlives nothing: its person must still exist and not be erased."""
+        """A token outlives nothing: its person must still exist and not be erased.
+
+        The person is read on every request (one primary-key lookup), so an erasure
+        revokes the person's tokens at once in every process; only the workspace is
+        cached."""
         key = (workspace_id, person_id)
         hit = self._members.get(key)
-        if hit and hit[0] > time.monotonic():
-            return hit[1]
+        cached = hit[1] if hit and hit[0] > time.monotonic() else None
         async with self._uow(write=False) as uow:
-            workspace = await uow.workspaces.get(workspace_id)
             person = await uow.people.get(workspace_id, person_id)
+            workspace = cached or await uow.workspaces.get(workspace_id)
         if workspace is None or person is None or person.erased_at is not None:
+            self._members.pop(key, None)
             raise Unauthenticated("token for a person who no longer exists")
-        self._remember(self._members, key, workspace)
+        if cached is None:
+            self._remember(self._members, key, workspace)
         return workspace
 
     def _remember(self, cache: dict, key: object, workspace: Workspace) -> None:  # type: ignore[type-arg]

@@ -32,7 +32,8 @@ def new_secret() -> str:
 
 
 def check_url(url: str, *, allow_http_loopback: bool) -> str:
-    """https always; plain http only to a loopback host, and only in development."""
+    """https always; plain http only to a loopback host, and only where private
+    addresses are allowed (ALLOW_PRIVATE_WEBHOOKS)."""
     url = url.strip()
     if len(url) > MAX_URL:
         raise InvalidInput(f"url must be at most {MAX_URL} characters", field="url")
@@ -45,7 +46,8 @@ def check_url(url: str, *, allow_http_loopback: bool) -> str:
     if parts.scheme == "http" and loopback and allow_http_loopback:
         return url
     raise InvalidInput(
-        "url must use https (http is allowed only to loopback in development)", field="url"
+        "url must use https (http is allowed only to loopback, with ALLOW_PRIVATE_WEBHOOKS)",
+        field="url",
     )
 
 

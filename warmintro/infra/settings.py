@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     sendgrid_api_host: str = ""
     sendgrid_webhook_public_key: str = ""
     api_key_cache_seconds: float = 30.0
+    allow_private_webhooks: bool = False
+    """Development only: let webhooks reach loopback and private addresses (and plain
+    http to loopback), for a receiver on this machine. Off by default (SSRF);
+    production refuses to start with it."""
     worker_poll_seconds: float = 0.1
     """How often an idle worker looks for due timers and mail."""
     send_timeout_seconds: float = 15.0
@@ -67,6 +71,8 @@ class Settings(BaseSettings):
         if self.email_backend == "sendgrid" and not self.sendgrid_api_key:
             raise ValueError("EMAIL_BACKEND=sendgrid needs SENDGRID_API_KEY")
         weak = self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32
+        if self.environment == "production" and self.allow_private_webhooks:
+            raise ValueError("ALLOW_PRIVATE_WEBHOOKS is for development only")
         if self.environment == "production" and weak:
             raise ValueError(
                 "production needs SECRET_KEY set to a random value of at least 32 characters"

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from warmintro.domain.errors import InvalidInput
 from warmintro.domain.ports import Clock
 from warmintro.domain.webhooks import SECRET_PREFIX
+from warmintro.infra.guarded_http import guarded_client
 from warmintro.infra.leased_queue import Claim, LeasedQueue, RetryPolicy, redact
 from warmintro.infra.repositories.webhooks import SqlWebhooks
 from warmintro.infra.tables import webhook_attempts, webhook_deliveries
@@ -88,10 +89,7 @@ class WebhookRelay:
         self._engine = engine
         self._clock = clock
         self._outcome = on_outcome
-        self._guard = guard
-        self._client = client or httpx.AsyncClient(
-            timeout=TIMEOUT, follow_redirects=False, trust_env=False
-        )
+        self._client = client or guarded_client(guard, timeout=TIMEOUT)
         self._queue = LeasedQueue(
             engine,
             D,
@@ -141,13 +139,9 @@ class WebhookRelay:
         status: int | None = None
         snippet, error, retry_after = "", None, None
         try:
-            target = await self._guard.pin(endpoint.url)
-            response = await self._client.post(
-                target.url,
-                content=body,
-                headers={**headers, **target.headers},
-                extensions=target.extensions,
-            )
+            # The guarded client checks every address the host resolves to at
+            # connect time, and refuses (InvalidInput) before connecting.
+            response = await self._client.post(endpoint.url, content=body, headers=headers)
             status = response.status_code
             snippet = response.text[:SNIPPET]
             retry_after = _seconds(response.headers.get("retry-after"), now)

@@ -52,8 +52,14 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def settings(settings: Settings, sendgrid_key: ec.EllipticCurvePrivateKey) -> Settings:
-    """The app's settings, with SendGrid's verification key."""
-    return settings.model_copy(update={"sendgrid_webhook_public_key": public_key_b64(sendgrid_key)})
+    """The app's settings, with SendGrid's verification key; webhooks may reach the
+    loopback receivers (ALLOW_PRIVATE_WEBHOOKS)."""
+    return settings.model_copy(
+        update={
+            "sendgrid_webhook_public_key": public_key_b64(sendgrid_key),
+            "allow_private_webhooks": True,
+        }
+    )
 
 
 @pytest.fixture

@@ -80,7 +80,7 @@ async def test_a_bounce_for_the_expert_stops_their_mail_and_returns_the_request_
         sendgrid.event("bounce", expert_email, outbox_id=consent.id, request_id=r1)
     )
     assert r.status_code == 200, r.text
-    assert r.json() == {"received": 1, "new": 1}
+    assert r.json() == {"received": 1, "new": 1, "skipped": 0}
 
     assert await email_status(api, expert) == "bounced"
     for rid in (r1, r2):
@@ -248,7 +248,7 @@ async def test_each_undeliverable_kind_marks_the_address(
         event = sendgrid.event("bounce", email)
         del event["workspace_id"]
         r = await sendgrid.post(event)
-        assert r.status_code == 200 and r.json() == {"received": 1, "new": 0}, r.text
+        assert r.status_code == 200 and r.json() == {"received": 1, "new": 0, "skipped": 1}, r.text
         assert await email_status(api, pid) == "ok"
     cases.check()
 
@@ -277,7 +277,7 @@ async def test_delivered_and_open_events_are_noted_on_the_outbox_row(
         sendgrid.event("open", email, outbox_id=ask.id, request_id=party.request, at=opened_at),
     )
     assert r.status_code == 200, r.text
-    assert r.json() == {"received": 2, "new": 2}
+    assert r.json() == {"received": 2, "new": 2, "skipped": 0}
 
     row = await sent_row(world.mail, party.request, "connector_ask")
     assert row.delivered_at == delivered_at
@@ -300,11 +300,11 @@ async def test_the_same_event_twice_acts_once(
     again = await sendgrid.post(bounce)
     assert first.status_code == again.status_code == 200
     assert first.json()["new"] == 1
-    assert again.json() == {"received": 1, "new": 0}
+    assert again.json() == {"received": 1, "new": 0, "skipped": 0}
 
     open_ = sendgrid.event("open", email, outbox_id=ask.id, request_id=party.request)
     twice_in_one_batch = await sendgrid.post(open_, open_)
-    assert twice_in_one_batch.json() == {"received": 2, "new": 1}
+    assert twice_in_one_batch.json() == {"received": 2, "new": 1, "skipped": 0}
 
     events = await world.events(party.request)
     assert [e["type"] for e in events] == ["intro_request.created", "intro_request.expired"]

@@ -1,5 +1,6 @@
-"""Where webhooks may go: https or loopback in development, https to public
-addresses in production (checked again at delivery), and only the workspace's
+"""Where webhooks may go: https to public addresses only (checked again at every
+connection), in development as in production; https or http to loopback only with
+ALLOW_PRIVATE_WEBHOOKS (as these tests' receivers need); and only the workspace's
 own API key sees its endpoints."""
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from warmintro.api.app import create_app
 from warmintro.api.container import Container, bootstrap
 
 
-async def test_webhook_urls_in_development_are_https_or_http_to_loopback(
+async def test_with_allow_private_webhooks_urls_are_https_or_http_to_loopback(
     api: httpx.AsyncClient,
 ) -> None:
     cases = Cases()
@@ -43,22 +44,25 @@ async def test_webhook_urls_in_development_are_https_or_http_to_loopback(
     cases.check()
 
 
-@pytest.fixture
-async def production(database_url: str, clock: FakeClock) -> AsyncIterator[Container]:
-    """A production container on the same database (its own API key via a workspace)."""
+@pytest.fixture(params=["production", "development"])
+async def production(
+    database_url: str, clock: FakeClock, request: pytest.FixtureRequest
+) -> AsyncIterator[Container]:
+    """A container on the same database without ALLOW_PRIVATE_WEBHOOKS, in production
+    and in development alike (its own API key via a workspace)."""
     settings = SettingsWithoutEnvFile(
         database_url=database_url,
-        environment="production",
+        environment=request.param,
         secret_key=secrets.token_urlsafe(30),
         public_base_url="https://intros.example.org",
     )
-    assert len(settings.secret_key) == 40
+    assert len(settings.secret_key) == 40 and not settings.allow_private_webhooks
     container = bootstrap(settings, clock)
     yield container
     await container.close()
 
 
-async def test_in_production_webhook_urls_must_be_https_to_public_addresses(
+async def test_without_allow_private_webhook_urls_must_be_https_to_public_addresses(
     production: Container, clock: FakeClock
 ) -> None:
     key = (await new_workspace(production, "prod")).api_key
@@ -81,6 +85,14 @@ async def test_in_production_webhook_urls_must_be_https_to_public_addresses(
             "https://10.1.2.3/hook",
             "https://100.64.0.1/hook",
             "https://169.254.169.254/latest/meta-data",
+            "https://[::127.0.0.1]/hook",
+            "https://[64:ff9b::7f00:1]/hook",
+            "https://[64:ff9b::a9fe:a9fe]/hook",
+            "https://[2002:7f00:1::]/hook",
+            "https://[fec0::1]/hook",
+            "https://[fd00:ec2::254]/hook",
+            "https://224.0.0.1/hook",
+            "https://255.255.255.255/hook",
         ):
             with cases.case(url):
                 r = await client.post("/v1/webhook-endpoints", json={"url": url})
@@ -91,11 +103,11 @@ async def test_in_production_webhook_urls_must_be_https_to_public_addresses(
         cases.check()
 
 
-async def test_in_production_the_relay_refuses_a_private_address_at_delivery_time(
+async def test_without_allow_private_the_relay_refuses_a_private_address_at_delivery_time(
     world: World, hooks: Hooks, receiver: Receiver, production: Container
 ) -> None:
     """The address is checked again before each delivery (DNS can change after the
-    endpoint was accepted): here the same rows, seen by a production worker."""
+    endpoint was accepted): here the same rows, seen by a worker without ALLOW_PRIVATE_WEBHOOKS."""
     endpoint = await hooks.register(receiver.url, CREATED)
     await ask_again(world)
     await drain(production.worker)

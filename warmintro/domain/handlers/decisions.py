@@ -27,10 +27,11 @@ from warmintro.domain.commands import (
 )
 from warmintro.domain.errors import (
     AlreadyExists,
+    AskBudgetExceeded,
     ConcurrentUpdate,
     DuplicateRequest,
-    InvalidInput,
     NotFound,
+    RecipientUnavailable,
 )
 from warmintro.domain.handlers.conflicts import retrying
 from warmintro.domain.handlers.effects import save_and_enqueue
@@ -117,8 +118,31 @@ async def _propose(
     # nothing of the expert's preferences, only that it is not theirs to propose.
     if request.would_propose(actor, expert.id):
         await uow.people.lock(workspace.id, [expert.id])
-        await ensure_can_ask(uow, workspace, expert, Role.EXPERT, now)
+        await _ensure_can_ask(uow, workspace, expert, Role.EXPERT, now, by_email=cmd.expert)
     return request.propose(actor, expert.id, cmd.note, now, workspace.timing)
+
+
+async def _ensure_can_ask(
+    uow: UnitOfWork,
+    workspace: Workspace,
+    person: Person,
+    role: Role,
+    now: datetime,
+    *,
+    by_email: NewPerson | None,
+) -> None:
+    """Whoever is named by email learns no more than that the ask cannot go: not
+    whether they opted out, bounced, are snoozed (until when) or busy (how busy)."""
+    try:
+        await ensure_can_ask(uow, workspace, person, role, now)
+    except (RecipientUnavailable, AskBudgetExceeded):
+        if by_email is None:
+            raise
+        raise _cannot_be_asked(role.value) from None
+
+
+def _cannot_be_asked(role: str) -> RecipientUnavailable:
+    return RecipientUnavailable(f"this {role} cannot be asked", role=role)
 
 
 async def _expert_for(
@@ -180,8 +204,8 @@ async def _person_named(
     email = normalize_email(named.email)
     found = await uow.people.get_by_email(workspace.id, email)
     if found is not None:
-        if found.erased_at is not None:
-            raise InvalidInput("this person cannot be asked", field=field)
+        if found.erased_at is not None:  # unreachable: erasure replaces the address
+            raise _cannot_be_asked(field)
         return found
     person_id = new_id()
     would_apply(person_id)
@@ -214,7 +238,9 @@ async def _forward(
     connector = await _connector_for(uow, workspace, request, actor, cmd, now)
     if request.would_forward(actor, connector.id):
         await uow.people.lock(workspace.id, [connector.id])
-        await ensure_can_ask(uow, workspace, connector, Role.CONNECTOR, now)
+        await _ensure_can_ask(
+            uow, workspace, connector, Role.CONNECTOR, now, by_email=cmd.connector
+        )
         existing = await uow.requests.find_open(
             workspace.id, request.asker_id, connector.id, topic_key(request.topic)
         )
