@@ -20,6 +20,7 @@ from warmintro.infra.email.compose import Composer
 from warmintro.infra.email.senders import ConsoleMailer, DevMailbox, SendGridMailer, SmtpMailer
 from warmintro.infra.idempotency import IdempotencyStore
 from warmintro.infra.outbox_relay import OutboxRelay
+from warmintro.infra.rate_limits import RateLimits, rate_limits_from
 from warmintro.infra.repositories.outbox import outbox_health
 from warmintro.infra.sendgrid_events import SendGridEvents
 from warmintro.infra.settings import Settings
@@ -45,6 +46,7 @@ class Container:
     mailer: Mailer
     worker: Worker
     sendgrid_events: SendGridEvents
+    rate_limits: RateLimits
 
     async def database_ready(self) -> bool:
         return await database_answers(self.engine)
@@ -52,6 +54,7 @@ class Container:
     async def close(self) -> None:
         await self.worker.close()
         await self.engine.dispose()
+        self.rate_limits.close()
 
 
 def make_mailer(settings: Settings, mailbox: DevMailbox, clock: Clock) -> Mailer:
@@ -103,4 +106,5 @@ def bootstrap(
         mailer=mailer,
         worker=worker,
         sendgrid_events=SendGridEvents(settings.sendgrid_webhook_public_key, clock),
+        rate_limits=rate_limits_from(settings),
     )
