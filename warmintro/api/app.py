@@ -14,6 +14,7 @@ from warmintro.api import mailbox, pages, problems
 from warmintro.api.body_limit import BodyLimit, refuse_declared_too_large
 from warmintro.api.container import Container, bootstrap
 from warmintro.api.metrics import MetricsMiddleware
+from warmintro.api.ratelimit import RateLimitMiddleware
 from warmintro.api.routes import health, inbound, intro_requests, people, webhooks, workspace
 from warmintro.infra import migrate
 from warmintro.infra.settings import Settings
@@ -83,6 +84,7 @@ def create_app(
         app.include_router(health.metrics_router)
     app.include_router(mailbox.router)
     app.mount("/a", pages.create_link_pages(container.use_cases))
+    app.add_middleware(RateLimitMiddleware, limits=container.rate_limits)
     app.add_middleware(MetricsMiddleware, metrics=container.metrics)
     app.add_middleware(BodyLimit)
     return app

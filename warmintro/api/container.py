@@ -21,6 +21,7 @@ from warmintro.infra.email.senders import ConsoleMailer, DevMailbox, SendGridMai
 from warmintro.infra.idempotency import IdempotencyStore
 from warmintro.infra.migrate import schema_unready
 from warmintro.infra.outbox_relay import OutboxRelay
+from warmintro.infra.rate_limits import RateLimits, rate_limits_from
 from warmintro.infra.repositories.outbox import outbox_health
 from warmintro.infra.repositories.timers import timers_due
 from warmintro.infra.sendgrid_events import SendGridEvents
@@ -47,6 +48,7 @@ class Container:
     mailer: Mailer
     worker: Worker
     sendgrid_events: SendGridEvents
+    rate_limits: RateLimits
 
     async def unready_because(self) -> str | None:
         """Why this process cannot serve yet (the database, its schema), or None."""
@@ -55,6 +57,7 @@ class Container:
     async def close(self) -> None:
         await self.worker.close()
         await self.engine.dispose()
+        self.rate_limits.close()
 
 
 def make_mailer(settings: Settings, mailbox: DevMailbox, clock: Clock) -> Mailer:
@@ -123,4 +126,5 @@ def bootstrap(
         mailer=mailer,
         worker=worker,
         sendgrid_events=SendGridEvents(settings.sendgrid_webhook_public_key, clock),
+        rate_limits=rate_limits_from(settings),
     )

@@ -11,6 +11,7 @@ page, never with JSON or a stack trace.
 
 from __future__ import annotations
 
+import math
 import uuid
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,25 @@ def page(name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
 def message(status: int, heading: str, *paragraphs: str, workspace: str = "") -> HTMLResponse:
     """A page that only says something; `workspace` names the community it comes from."""
     return page("message.html", status, heading=heading, paragraphs=paragraphs, workspace=workspace)
+
+
+def too_many_requests(retry_after: int) -> HTMLResponse:
+    """A link opened too often from one address (or after too many guessed links)."""
+    wait = (
+        "a moment"
+        if retry_after <= 5
+        else f"{retry_after} seconds"
+        if retry_after < 90
+        else f"{math.ceil(retry_after / 60)} minutes"
+    )
+    response = message(
+        429,
+        "Too many requests",
+        f"Too many links were opened from your connection. Please wait {wait} "
+        "and open the link in the email again.",
+    )
+    response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 # ---- the link pages -------------------------------------------------------------

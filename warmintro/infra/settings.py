@@ -6,6 +6,7 @@ from functools import cached_property
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
+import limits
 from pydantic import Field, PrivateAttr, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -14,6 +15,22 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 # A server bound to every interface is reached, from the same machine, on loopback.
 _SHOWN_AS = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "localhost", "[::]": "localhost"}
+
+
+RATE_LIMIT_STORAGES = ("memory", "redis", "rediss", "redis+unix")
+RATE_LIMITS = (
+    "rate_limit_per_api_key",
+    "rate_limit_per_member",
+    "rate_limit_per_ip_links",
+    "rate_limit_auth_failures_per_ip",
+)
+
+
+def _parses_as_limit(value: str) -> bool:
+    try:
+        return all(item.amount >= 1 for item in limits.parse_many(value))
+    except ValueError:
+        return False
 
 
 def listening_address(host: str, port: int) -> str:
@@ -56,6 +73,25 @@ class Settings(BaseSettings):
     public_metrics: bool | None = None
     """Serve `/metrics`; unset: in development only (in production open it where a
     proxy keeps it from the public)."""
+    rate_limit_storage: str = "memory://"
+    """Where request counts live: `memory://` for one process, `redis://host:port/db`
+    when several processes must share the limits."""
+    rate_limit_key_prefix: str = "warmintro"
+    """Prefix of this service's keys in a shared (Redis) storage."""
+    rate_limit_strategy: Literal["moving-window", "fixed-window", "sliding-window-counter"] = (
+        "moving-window"
+    )
+    rate_limit_per_api_key: str = "600/minute"
+    """Requests one API key may make (all its requests). Several limits separated by `;`
+    all hold (`20/second;600/minute`); an empty value: no limit (the same for each)."""
+    rate_limit_per_member: str = "120/minute"
+    """Requests one member token may make. An empty value: no limit."""
+    rate_limit_per_ip_links: str = "60/minute"
+    """Email-link pages (`/a/...`) one client address may open. An empty value: no limit."""
+    rate_limit_auth_failures_per_ip: str = "20/minute"
+    """Refused credentials (unknown, malformed or expired keys and tokens, guessed link
+    tokens) one client address may send before it is refused altogether for the rest of
+    the window. An empty value: no limit."""
     _base_url_given: bool = PrivateAttr(False)
 
     @model_validator(mode="before")
@@ -65,6 +101,24 @@ class Settings(BaseSettings):
         if isinstance(raw, str):
             data["previous_secret_keys"] = [k.strip() for k in raw.split(",") if k.strip()]
         return data
+
+    @model_validator(mode="after")
+    def _rate_limits_parse(self) -> Settings:
+        scheme = self.rate_limit_storage.removeprefix("async+").split("://", 1)[0]
+        if "://" not in self.rate_limit_storage or scheme not in RATE_LIMIT_STORAGES:
+            raise ValueError(
+                # Not the value: a Redis address may carry its password.
+                "RATE_LIMIT_STORAGE must be memory:// or redis://host:port/db, "
+                f"not a {scheme!r} address"
+            )
+        for name in RATE_LIMITS:
+            value = getattr(self, name).strip()
+            if value and not _parses_as_limit(value):
+                raise ValueError(
+                    f"{name.upper()} must read like 600/minute, 10 per 2 seconds or "
+                    f"20/second;600/minute (each at least 1), not {value!r}"
+                )
+        return self
 
     @model_validator(mode="after")
     def _production_is_strict(self) -> Settings:

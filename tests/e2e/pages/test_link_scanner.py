@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 import sqlalchemy as sa
 
 from tests.clock import FakeClock
@@ -16,6 +17,7 @@ from tests.e2e.mail import Mailroom
 from tests.e2e.pages.reading import assert_page
 from tests.e2e.world import World
 from warmintro.api.container import Container
+from warmintro.infra.settings import Settings
 from warmintro.infra.tables import action_links, events, intro_requests, outbox, people
 
 EVERY_TEMPLATE = {
@@ -32,6 +34,13 @@ EVERY_TEMPLATE = {
     "party_cancelled",
 }
 SCANNER = {"User-Agent": "Mozilla/5.0 (compatible; SafeLinks link scanner)"}
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The scanner fetches every link from one address, more than a person opens in
+    a minute (tests/e2e/rate_limits shows that limit)."""
+    return settings.model_copy(update={"rate_limit_per_ip_links": ""})
 
 
 async def every_kind_of_email(

@@ -8,6 +8,7 @@ import uuid
 from datetime import timedelta
 
 import httpx
+import pytest
 from jose import jwt
 
 from tests.clock import FakeClock
@@ -18,9 +19,17 @@ from tests.e2e.pages.visits import link_row, link_rows, post
 from tests.e2e.world import World, jwt_segment
 from warmintro.api.container import Container
 from warmintro.domain.action_links import Purpose
+from warmintro.infra.settings import Settings
 from warmintro.infra.tokens import ActionTokens
 
 BLURB = ONE_SUGGESTION.blurb
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """33 forged links from one address: an attacker's guesses, past the limit on
+    refused credentials (tests/e2e/rate_limits shows that limit)."""
+    return settings.model_copy(update={"rate_limit_auth_failures_per_ip": ""})
 
 
 async def test_a_request_the_asker_cancelled_has_nothing_left_to_decide(

@@ -10,6 +10,12 @@ PROBLEMS: dict[int | str, dict[str, object]] = {
         (404, "Not found, or not visible to the caller"),
         (409, "Wrong state, duplicate, or a concurrent change; the body names the current state"),
         (422, "Invalid input"),
-        (429, "Ask budget exceeded; see Retry-After"),
+        (429, "Ask budget exceeded, or a rate limit reached (`rate_limited`); see Retry-After"),
     ]
+}
+PROBLEMS[429]["headers"] = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again",
+        "schema": {"type": "integer", "minimum": 1},
+    }
 }
