@@ -8,6 +8,7 @@ import random
 import string
 
 import httpx
+import pytest
 
 from tests.scrape import series, value
 from warmintro.api.app import create_app
@@ -16,6 +17,15 @@ from warmintro.api.metrics import METHODS
 from warmintro.infra.settings import Settings
 
 rng = random.Random(9)
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Thousands of requests from one address: the link-page and refused-credential
+    limits (tests/e2e/rate_limits) would answer 429s this suite is not about."""
+    return settings.model_copy(
+        update={"rate_limit_per_ip_links": "", "rate_limit_auth_failures_per_ip": ""}
+    )
 
 
 def junk(n: int, alphabet: str = string.ascii_letters) -> str:
