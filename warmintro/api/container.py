@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from warmintro.api.metrics import Metrics
 from warmintro.domain.access import Authenticator
-from warmintro.domain.commands import FireDueTimers
+from warmintro.domain.commands import FireDueTimers, PurgeExpired
 from warmintro.domain.handlers.env import Env
 from warmintro.domain.ports import Clock, Mailer
 from warmintro.domain.use_cases import UseCases
@@ -21,6 +21,7 @@ from warmintro.infra.email.senders import ConsoleMailer, DevMailbox, SendGridMai
 from warmintro.infra.idempotency import IdempotencyStore
 from warmintro.infra.outbox_relay import OutboxRelay
 from warmintro.infra.repositories.outbox import outbox_health
+from warmintro.infra.retention import RetentionSweep
 from warmintro.infra.sendgrid_events import SendGridEvents
 from warmintro.infra.settings import Settings
 from warmintro.infra.tokens import ActionTokens, MemberTokens
@@ -86,6 +87,7 @@ def bootstrap(
         OutboxRelay(engine, Composer(links, clock, settings.email_from), mailer, clock),
         WebhookRelay(engine, clock, url_guard),
         lambda: use_cases(FireDueTimers()),
+        retention=RetentionSweep(lambda batch: use_cases(PurgeExpired(batch)), clock).run_once,
         poll_seconds=settings.worker_poll_seconds,
     )
     uow.on_mail_queued = worker.wake
