@@ -22,6 +22,7 @@ async def test_defaults_are_those_of_the_design(api: httpx.AsyncClient) -> None:
         "feedback_delay_hours": 72.0,
         "ask_lifetime_days": 30.0,
         "email_retry_days": 3.0,
+        "retention_days": 90.0,
     }
     assert body["budgets"] == {"connector_open": 5, "expert_pending": 3}
 

@@ -22,19 +22,22 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests.clock import FakeClock
 from tests.databases import BACKENDS, discard_database, migrated_database
 from warmintro.api.container import Container, bootstrap
 from warmintro.infra.settings import Settings
 from warmintro.infra.tables import outbox
 from warmintro.infra.worker import MAX_WAIT
 
-STAGES = ["email", "timers", "webhooks"]
-QUEUE_TABLES = ("timers", "outbox", "webhook_deliveries")
+STAGES = ["email", "retention", "timers", "webhooks"]
+# Every stage fails with these away: retention starts from the workspaces.
+QUEUE_TABLES = ("timers", "outbox", "webhook_deliveries", "workspaces")
 
 
-def container_on(database_url: str) -> Container:
+def container_on(database_url: str, clock: FakeClock | None = None) -> Container:
     # _env_file is pydantic-settings' init-only switch; mypy sees it only with the plugin.
-    return bootstrap(Settings(database_url=database_url, _env_file=None))  # type: ignore[call-arg]
+    settings = Settings(database_url=database_url, _env_file=None)  # type: ignore[call-arg]
+    return bootstrap(settings, clock=clock)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -55,7 +58,8 @@ async def private(
 ) -> AsyncIterator[Container]:
     """The app on a migrated database of its own: these tests rename its tables."""
     url = await migrated_database(request.param, tmp_path_factory, "worker")
-    container = container_on(url)
+    # The real time, moved by hand: the retention stage rests an hour between sweeps.
+    container = container_on(url, FakeClock(datetime.now(UTC)))
     yield container
     await container.close()
     await discard_database(request.param, url)
@@ -113,6 +117,13 @@ async def rename(container: Container, tables: tuple[str, ...], *, away: bool) -
             await conn.execute(sa.text(f"ALTER TABLE {old} RENAME TO {new}"))
 
 
+async def an_hour_later_tables_away(container: Container) -> None:
+    """Retention, which rests an hour after a sweep, is due again and fails too."""
+    assert isinstance(container.clock, FakeClock)
+    container.clock.advance(timedelta(hours=1))
+    await rename(container, QUEUE_TABLES, away=True)
+
+
 # ---- the database is down ---------------------------------------------------------
 
 
@@ -153,7 +164,7 @@ async def test_after_an_outage_each_stage_says_once_it_recovered_and_backs_off_a
     await rename(private, QUEUE_TABLES, away=True)
     time = FakeTime(asyncio.Event(), waits_wanted=10)
     time.then[5] = lambda: rename(private, QUEUE_TABLES, away=False)
-    time.then[7] = lambda: rename(private, QUEUE_TABLES, away=True)
+    time.then[7] = lambda: an_hour_later_tables_away(private)
     await run_worker(private, time)
 
     poll = private.settings.worker_poll_seconds
@@ -162,7 +173,8 @@ async def test_after_an_outage_each_stage_says_once_it_recovered_and_backs_off_a
     assert sorted(worker_says(caplog, logging.WARNING)) == sorted(STAGES * 2), "once an outage"
     assert sorted(worker_says(caplog, logging.INFO)) == STAGES, "recovered, said once"
     in_order = [r.levelno for r in caplog.records if r.name == "warmintro.worker"]
-    assert in_order == [logging.WARNING] * 3 + [logging.INFO] * 3 + [logging.WARNING] * 3
+    n = len(STAGES)
+    assert in_order == [logging.WARNING] * n + [logging.INFO] * n + [logging.WARNING] * n
 
 
 async def test_a_failing_timer_stage_sits_out_its_backoff_and_holds_back_nothing_else(

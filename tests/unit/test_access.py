@@ -14,6 +14,7 @@ from warmintro.domain.access import Authenticator, hash_api_key, new_api_key
 from warmintro.domain.errors import InvalidInput, Unauthenticated
 from warmintro.domain.ids import new_id
 from warmintro.domain.people import Person, Workspace
+from warmintro.domain.ports import ApiKey
 
 
 class Keys:
@@ -44,7 +45,9 @@ class Keys:
 
     def add_key(self, workspace: Workspace) -> str:
         key = new_api_key(workspace.id)
-        self.store.data.api_keys[(workspace.id, hash_api_key(key))] = self.clock.now()
+        self.store.data.api_keys[(workspace.id, hash_api_key(key))] = ApiKey(
+            new_id(), workspace.id, "", self.clock.now()
+        )
         return key
 
     def token(self, person_id: uuid.UUID | None = None) -> str:

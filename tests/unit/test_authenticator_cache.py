@@ -18,7 +18,7 @@ from warmintro.domain.access import Authenticator, hash_api_key, new_api_key
 from warmintro.domain.errors import Unauthenticated
 from warmintro.domain.ids import new_id
 from warmintro.domain.people import Person, Workspace
-from warmintro.domain.ports import UnitOfWorkFactory
+from warmintro.domain.ports import ApiKey, UnitOfWorkFactory
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -59,7 +59,9 @@ class Tenants:
 
     def key(self, workspace: Workspace) -> str:
         key = new_api_key(workspace.id)
-        self.store.data.api_keys[(workspace.id, hash_api_key(key))] = T0
+        self.store.data.api_keys[(workspace.id, hash_api_key(key))] = ApiKey(
+            new_id(), workspace.id, "", T0
+        )
         return key
 
     def member_token(self, workspace: Workspace) -> tuple[uuid.UUID, str]:

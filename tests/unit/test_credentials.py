@@ -15,7 +15,7 @@ from warmintro.domain.access import Authenticator, Principal, hash_api_key, new_
 from warmintro.domain.errors import InvalidInput, NotPermitted, Unauthenticated
 from warmintro.domain.ids import new_id
 from warmintro.domain.people import Workspace
-from warmintro.domain.ports import UnitOfWorkFactory
+from warmintro.domain.ports import ApiKey, UnitOfWorkFactory
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 WORKSPACE = Workspace(id=new_id(), name="Alumni", created_at=T0)
@@ -38,7 +38,7 @@ def test_an_api_key_names_its_workspace_and_carries_32_random_bytes() -> None:
 def _authenticator_with(key: str) -> tuple[Authenticator, FakeStore]:
     store = FakeStore()
     store.data.workspaces[WORKSPACE.id] = WORKSPACE
-    store.data.api_keys[(WORKSPACE.id, hash_api_key(key))] = T0
+    store.data.api_keys[(WORKSPACE.id, hash_api_key(key))] = ApiKey(new_id(), WORKSPACE.id, "", T0)
     # The fakes lag behind the ports; the Authenticator uses only what they have.
     uows = cast(UnitOfWorkFactory, FakeUnitOfWorkFactory(store))
     return Authenticator(uows, FakeMemberTokenCodec(T0)), store

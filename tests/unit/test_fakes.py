@@ -20,6 +20,7 @@ from tests.unit.fakes import (
     FakeOutbox,
     FakePeople,
     FakeProviderEvents,
+    FakeRetention,
     FakeStore,
     FakeUnitOfWork,
     FakeUnitOfWorkFactory,
@@ -37,6 +38,7 @@ from warmintro.domain.ports import (
     Outbox,
     PersonRepository,
     ProviderEventLog,
+    Retention,
     UnitOfWork,
     UnitOfWorkFactory,
     WebhookRepository,
@@ -73,6 +75,7 @@ def test_the_fakes_satisfy_the_protocols() -> None:
         Outbox,
         WebhookRepository,
         ProviderEventLog,
+        Retention,
         MemberTokenCodec,
         Clock,
     ] = (
@@ -84,10 +87,11 @@ def test_the_fakes_satisfy_the_protocols() -> None:
         FakeOutbox(store),
         FakeWebhooks(store),
         FakeProviderEvents(store),
+        FakeRetention(store),
         FakeMemberTokenCodec(T0),
         FakeClock(T0),
     )
-    assert len(ports) == 10
+    assert len(ports) == 11
     factory: UnitOfWorkFactory = FakeUnitOfWorkFactory(store)
     uow: UnitOfWork = factory(write=False)
     assert isinstance(uow, FakeUnitOfWork)

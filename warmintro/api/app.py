@@ -15,7 +15,15 @@ from warmintro.api.body_limit import BodyLimit, refuse_declared_too_large
 from warmintro.api.container import Container, bootstrap
 from warmintro.api.metrics import MetricsMiddleware
 from warmintro.api.ratelimit import RateLimitMiddleware
-from warmintro.api.routes import health, inbound, intro_requests, people, webhooks, workspace
+from warmintro.api.routes import (
+    api_keys,
+    health,
+    inbound,
+    intro_requests,
+    people,
+    webhooks,
+    workspace,
+)
 from warmintro.infra import migrate
 from warmintro.infra.settings import Settings
 
@@ -78,6 +86,7 @@ def create_app(
     app.include_router(people.router)
     app.include_router(intro_requests.router)
     app.include_router(webhooks.router)
+    app.include_router(api_keys.router)
     app.include_router(inbound.router)
     app.include_router(health.router)
     if settings.serves_metrics:

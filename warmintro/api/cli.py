@@ -1,5 +1,5 @@
-"""The `warmintro` command line: serve, worker, migrate, workspace create, outbox
-list|retry, openapi."""
+"""The `warmintro` command line: serve, worker, migrate, workspace create, api-key
+create|list|revoke, outbox list|retry, openapi."""
 
 from __future__ import annotations
 
@@ -206,6 +206,46 @@ def cmd_outbox_retry(args: argparse.Namespace) -> None:
         sys.exit(1)
 
 
+def cmd_api_key_create(args: argparse.Namespace) -> None:
+    from warmintro.domain.commands import CreateWorkspaceApiKey
+    from warmintro.domain.errors import DomainError
+
+    try:
+        create = CreateWorkspaceApiKey(args.workspace, args.label)
+    except DomainError as exc:
+        sys.exit(f"warmintro: {exc.detail}")
+    created = _use_case(_settings(), lambda c: c.use_cases(create))
+    if args.quiet:
+        print(created.plain)
+        return
+    print(f"API key {created.key.id} created")
+    print(f"API key (shown once, store it now): {created.plain}")
+
+
+def cmd_api_key_list(args: argparse.Namespace) -> None:
+    from warmintro.domain.commands import ListWorkspaceApiKeys
+
+    keys = _use_case(_settings(), lambda c: c.use_cases(ListWorkspaceApiKeys(args.workspace)))
+    print("id\tcreated\trevoked\tlabel")
+    for key in keys:
+        revoked = key.revoked_at.isoformat(timespec="seconds") if key.revoked_at else "-"
+        label = " ".join(key.label.split()) or "-"
+        print(f"{key.id}\t{key.created_at.isoformat(timespec='seconds')}\t{revoked}\t{label}")
+
+
+def cmd_api_key_revoke(args: argparse.Namespace) -> None:
+    from warmintro.domain.commands import RevokeWorkspaceApiKey
+
+    try:
+        key_id = uuid.UUID(args.id)
+    except ValueError:
+        sys.exit("warmintro: a key id is a UUID (see `warmintro api-key list`)")
+    revoke = RevokeWorkspaceApiKey(args.workspace, key_id)
+    _use_case(_settings(), lambda c: c.use_cases(revoke))
+    print(f"API key {key_id} revoked; running API processes refuse it within their key cache")
+    print("time (API_KEY_CACHE_SECONDS, 30 s by default)")
+
+
 def cmd_openapi(args: argparse.Namespace) -> None:
     from warmintro.api.app import create_app
 
@@ -268,6 +308,21 @@ def main(argv: list[str] | None = None) -> None:
     create.add_argument("name")
     create.add_argument("--quiet", action="store_true", help="print only the API key")
     create.set_defaults(func=cmd_workspace_create)
+
+    keys = sub.add_parser("api-key", help="create, list and revoke a workspace's API keys")
+    keys_sub = keys.add_subparsers(dest="api_key_command", required=True)
+    key_new = keys_sub.add_parser("create", help="another API key, printed once")
+    key_new.add_argument("--workspace", metavar="NAME", required=True, help="name or id")
+    key_new.add_argument("--label", default="", help="what the key is for")
+    key_new.add_argument("--quiet", action="store_true", help="print only the API key")
+    key_new.set_defaults(func=cmd_api_key_create)
+    key_list = keys_sub.add_parser("list", help="the workspace's keys (never their values)")
+    key_list.add_argument("--workspace", metavar="NAME", required=True, help="name or id")
+    key_list.set_defaults(func=cmd_api_key_list)
+    key_off = keys_sub.add_parser("revoke", help="revoke a key (not the last active one)")
+    key_off.add_argument("id", metavar="ID", help="a key id from `api-key list`")
+    key_off.add_argument("--workspace", metavar="NAME", required=True, help="name or id")
+    key_off.set_defaults(func=cmd_api_key_revoke)
 
     box = sub.add_parser("outbox", help="see queued email and send failed email again")
     box_sub = box.add_subparsers(dest="outbox_command", required=True)

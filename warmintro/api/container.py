@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from warmintro.api.metrics import Metrics
 from warmintro.domain.access import Authenticator
-from warmintro.domain.commands import FireDueTimers
+from warmintro.domain.commands import FireDueTimers, PurgeExpired
 from warmintro.domain.handlers.env import Env
 from warmintro.domain.ports import Clock, Mailer
 from warmintro.domain.use_cases import UseCases
@@ -24,6 +24,7 @@ from warmintro.infra.outbox_relay import OutboxRelay
 from warmintro.infra.rate_limits import RateLimits, rate_limits_from
 from warmintro.infra.repositories.outbox import outbox_health
 from warmintro.infra.repositories.timers import timers_due
+from warmintro.infra.retention import RetentionSweep
 from warmintro.infra.sendgrid_events import SendGridEvents
 from warmintro.infra.settings import Settings
 from warmintro.infra.tokens import ActionTokens, MemberTokens
@@ -108,6 +109,7 @@ def bootstrap(
         ),
         WebhookRelay(engine, clock, url_guard, on_outcome=metrics.webhook_outcome),
         fire_timers,
+        retention=RetentionSweep(lambda batch: use_cases(PurgeExpired(batch)), clock).run_once,
         poll_seconds=settings.worker_poll_seconds,
         on_success=lambda stage: metrics.stage_succeeded(stage, clock.now()),
     )

@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from warmintro.domain import commands as cmd
+from warmintro.domain.commands import MAX_KEY_LABEL
 from warmintro.domain.intro_request import (
     MAX_FALLBACKS,
     MAX_MESSAGE,
@@ -37,7 +38,7 @@ from warmintro.domain.people import (
     Person,
     Workspace,
 )
-from warmintro.domain.ports import WebhookDelivery
+from warmintro.domain.ports import ApiKey, WebhookDelivery
 from warmintro.domain.suggestions import Suggestion
 from warmintro.domain.views import EventView, RequestView
 from warmintro.domain.webhooks import EVENT_TYPES, WebhookEndpoint
@@ -511,6 +512,12 @@ class TimingSettings(BaseModel):
     email_retry_days: float = Field(
         gt=0, le=30, description="How long an email keeps being retried through outages."
     )
+    retention_days: float = Field(
+        ge=1,
+        le=3650,
+        description="How long sent mail, delivered webhooks and used or expired links are "
+        "kept (events and requests are kept for good).",
+    )
 
 
 class TimingPatch(Input):
@@ -521,6 +528,7 @@ class TimingPatch(Input):
     feedback_delay_hours: float | None = Field(default=None, gt=0, le=24 * 90)
     ask_lifetime_days: float | None = Field(default=None, gt=0, le=365)
     email_retry_days: float | None = Field(default=None, gt=0, le=30)
+    retention_days: float | None = Field(default=None, ge=1, le=3650)
 
 
 class BudgetSettings(BaseModel):
@@ -558,6 +566,7 @@ class WorkspaceOut(BaseModel):
                 feedback_delay_hours=hours(t.feedback_delay),
                 ask_lifetime_days=hours(t.ask_lifetime) / 24,
                 email_retry_days=hours(t.email_retry) / 24,
+                retention_days=hours(t.retention) / 24,
             ),
             budgets=BudgetSettings(
                 connector_open=w.budgets.connector_open, expert_pending=w.budgets.expert_pending
@@ -570,3 +579,29 @@ class WorkspacePatch(Input):
     name: Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME)] | None = None
     timing: TimingPatch | None = None
     budgets: BudgetPatch | None = None
+
+
+# ---- API keys ----------------------------------------------------------------------------
+
+
+class ApiKeyIn(Input):
+    label: Annotated[str, StringConstraints(max_length=MAX_KEY_LABEL)] = Field(
+        default="", description="What the key is for, to tell keys apart; not secret."
+    )
+
+
+class ApiKeyOut(BaseModel):
+    """A key as listed: never its value."""
+
+    id: uuid.UUID
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, key: ApiKey) -> ApiKeyOut:
+        return cls(id=key.id, label=key.label, created_at=key.created_at, revoked_at=key.revoked_at)
+
+
+class NewApiKeyOut(ApiKeyOut):
+    key: str = Field(description="The key itself: shown in this answer only, store it now.")

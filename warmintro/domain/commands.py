@@ -18,12 +18,14 @@ from warmintro.domain.action_links import RESUBSCRIBE, UNSUBSCRIBE, LinkOutcome,
 from warmintro.domain.errors import InvalidInput
 from warmintro.domain.intro_request import Action, DeclineReason, Rating, Role, State
 from warmintro.domain.people import Connection, Person, Preferences, Workspace
-from warmintro.domain.ports import OutboxEntry, Page, WebhookDelivery
+from warmintro.domain.ports import ApiKey, OutboxEntry, Page, WebhookDelivery
 from warmintro.domain.suggestions import Suggestion
 from warmintro.domain.views import EventView, RequestView
 from warmintro.domain.webhooks import WebhookEndpoint
 
 R = TypeVar("R", covariant=True)
+
+MAX_KEY_LABEL = 100
 
 
 class Command(Generic[R]):
@@ -421,3 +423,70 @@ class RetryFailedEmails(SystemCommand[list[uuid.UUID]]):
 
     ids: tuple[uuid.UUID, ...] = ()
     workspace: str | None = None
+
+
+# ---- API keys and retention ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NewApiKey:
+    key: ApiKey
+    plain: str
+    """The key's value: shown once, stored only as a hash."""
+
+
+def _label(label: str) -> str:
+    label = label.strip()
+    if len(label) > MAX_KEY_LABEL:
+        raise InvalidInput(f"a key's label is at most {MAX_KEY_LABEL} characters", field="label")
+    return label
+
+
+@dataclass(frozen=True, slots=True)
+class CreateApiKey(Command[NewApiKey]):
+    """Another key for the caller's workspace (a workspace API key only)."""
+
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "label", _label(self.label))
+
+
+@dataclass(frozen=True, slots=True)
+class ListApiKeys(Command[list[ApiKey]]):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class RevokeApiKey(Command[ApiKey]):
+    key_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class CreateWorkspaceApiKey(SystemCommand[NewApiKey]):
+    """From the command line: a key for the workspace named (or with that id)."""
+
+    workspace: str
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "label", _label(self.label))
+
+
+@dataclass(frozen=True, slots=True)
+class ListWorkspaceApiKeys(SystemCommand[list[ApiKey]]):
+    workspace: str
+
+
+@dataclass(frozen=True, slots=True)
+class RevokeWorkspaceApiKey(SystemCommand[ApiKey]):
+    workspace: str
+    key_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeExpired(SystemCommand[int]):
+    """Delete what each workspace keeps no longer than its `Timing.retention`, at most
+    `limit` rows; answers how many rows went."""
+
+    limit: int = 500

@@ -35,6 +35,9 @@ class Timing:
     """An ask older than this expires at its next deadline instead of going round again."""
     email_retry: timedelta = timedelta(days=3)
     """How long an email that meets only transient failures keeps being retried."""
+    retention: timedelta = timedelta(days=90)
+    """How long sent mail, delivered webhooks and spent or expired links are kept;
+    events and requests are kept for good."""
 
     def __post_init__(self) -> None:
         if not timedelta(0) < self.connector_reminder < self.connector_deadline:
@@ -47,6 +50,8 @@ class Timing:
             raise InvalidInput("an ask must live at least as long as one deadline")
         if self.email_retry < timedelta(hours=1):
             raise InvalidInput("emails must be retried for at least an hour")
+        if self.retention < timedelta(days=1):
+            raise InvalidInput("sent mail and spent links must be kept for at least a day")
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,10 +87,49 @@ class WorkspaceRepository(Protocol):
         """Workspaces called `name` (names need not be unique), oldest first."""
         ...
 
+    async def every(self) -> list[Workspace]:
+        """All workspaces, oldest first."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """A workspace API key as anyone may see it: never its value, nor its hash."""
+
+    id: uuid.UUID
+    workspace_id: uuid.UUID
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
 
 class ApiKeyRepository(Protocol):
-    async def add(self, workspace_id: uuid.UUID, key_hash: str, created_at: datetime) -> None: ...
-    async def exists(self, workspace_id: uuid.UUID, key_hash: str) -> bool: ...
+    async def add(self, key: ApiKey, key_hash: str) -> None: ...
+    async def exists(self, workspace_id: uuid.UUID, key_hash: str) -> bool:
+        """True for a key of this workspace that is not revoked."""
+        ...
+
+    async def listed(self, workspace_id: uuid.UUID) -> list[ApiKey]:
+        """Every key of the workspace, revoked ones too, oldest first."""
+        ...
+
+    async def revoke(self, workspace_id: uuid.UUID, key_id: uuid.UUID, at: datetime) -> None:
+        """Mark the key revoked at `at`; a key revoked already keeps its first date.
+        Holds the workspace's keys against a concurrent revocation until commit."""
+        ...
+
+
+class Retention(Protocol):
+    async def purge(self, workspace_id: uuid.UUID, before: datetime, limit: int) -> int:
+        """Delete at most `limit` rows of the workspace that are done and older than
+        `before`: sent, skipped and failed emails, delivered webhook deliveries (with
+        their attempts), spent and expired action links. Never an email still to be
+        sent, an event or a request. Answers how many rows went."""
+        ...
 
 
 class PersonRepository(Protocol):
@@ -254,6 +293,8 @@ class UnitOfWork(Protocol):
     def provider_events(self) -> ProviderEventLog: ...
     @property
     def action_links(self) -> ActionLinkRepository: ...
+    @property
+    def retention(self) -> Retention: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

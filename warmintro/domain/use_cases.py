@@ -12,6 +12,7 @@ from warmintro.domain import commands as c
 from warmintro.domain.access import Principal
 from warmintro.domain.handlers import (
     action_links,
+    api_keys,
     creation,
     decisions,
     deliverability,
@@ -19,6 +20,7 @@ from warmintro.domain.handlers import (
     outbox,
     people,
     queries,
+    retention,
     timers,
     webhooks,
     workspaces,
@@ -56,6 +58,9 @@ FOR_CALLERS: dict[type[c.Command[Any]], CallerHandler] = {
     c.EnableEndpoint: webhooks.enable_endpoint,
     c.ListDeliveries: webhooks.list_deliveries,
     c.RetryDelivery: webhooks.retry_delivery,
+    c.CreateApiKey: api_keys.create_api_key,
+    c.ListApiKeys: api_keys.list_api_keys,
+    c.RevokeApiKey: api_keys.revoke_api_key,
 }
 FOR_THE_SYSTEM: dict[type[c.SystemCommand[Any]], SystemHandler] = {
     c.ShowActionLink: action_links.show_action_link,
@@ -65,6 +70,10 @@ FOR_THE_SYSTEM: dict[type[c.SystemCommand[Any]], SystemHandler] = {
     c.RecordProviderEvents: deliverability.record_provider_events,
     c.ListOutbox: outbox.list_outbox,
     c.RetryFailedEmails: outbox.retry_failed_emails,
+    c.CreateWorkspaceApiKey: api_keys.create_workspace_api_key,
+    c.ListWorkspaceApiKeys: api_keys.list_workspace_api_keys,
+    c.RevokeWorkspaceApiKey: api_keys.revoke_workspace_api_key,
+    c.PurgeExpired: retention.purge_expired,
 }
 
 

@@ -61,6 +61,7 @@ workspaces = sa.Table(
     sa.Column("feedback_delay_s", sa.Integer, nullable=False, server_default="259200"),
     sa.Column("ask_lifetime_s", sa.Integer, nullable=False, server_default="2592000"),
     sa.Column("email_retry_s", sa.Integer, nullable=False, server_default="259200"),
+    sa.Column("retention_s", sa.Integer, nullable=False, server_default="7776000"),
     sa.Column("connector_budget", sa.Integer, nullable=False),
     sa.Column("expert_budget", sa.Integer, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
@@ -71,9 +72,12 @@ api_keys = sa.Table(
     metadata,
     _ws(),
     sa.Column("key_hash", sa.String(64), nullable=False),
+    sa.Column("id", Id, nullable=False),
+    sa.Column("label", sa.String(100), nullable=False, server_default=""),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("revoked_at", UTCDateTime),
     sa.PrimaryKeyConstraint("workspace_id", "key_hash"),
+    sa.UniqueConstraint("workspace_id", "id"),
 )
 
 people = sa.Table(

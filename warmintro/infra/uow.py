@@ -13,6 +13,7 @@ from warmintro.infra.repositories.intro_requests import SqlIntroRequests
 from warmintro.infra.repositories.outbox import SqlOutbox
 from warmintro.infra.repositories.people import SqlConnections, SqlPeople
 from warmintro.infra.repositories.provider_events import SqlProviderEvents
+from warmintro.infra.repositories.retention import SqlRetention
 from warmintro.infra.repositories.webhooks import SqlWebhooks
 from warmintro.infra.repositories.workspaces import SqlApiKeys, SqlWorkspaces
 
@@ -47,6 +48,7 @@ class SqlUnitOfWork:
         self.webhooks = SqlWebhooks(conn)
         self.provider_events = SqlProviderEvents(conn)
         self.action_links = SqlActionLinks(conn)
+        self.retention = SqlRetention(conn)
         return self
 
     async def __aexit__(

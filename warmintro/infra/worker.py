@@ -47,6 +47,7 @@ class Worker:
         webhooks: WebhookRelay,
         fire_timers: Callable[[], Awaitable[int]],
         *,
+        retention: Callable[[], Awaitable[int]] | None = None,
         poll_seconds: float = 0.1,
         on_success: Callable[[str], None] = lambda stage: None,
     ) -> None:
@@ -60,6 +61,7 @@ class Worker:
             _Stage("timers", fire_timers),
             _Stage("email", relay.run_once),
             _Stage("webhooks", webhooks.run_once),
+            *([_Stage("retention", retention)] if retention else []),
         )
 
     def wake(self) -> None:

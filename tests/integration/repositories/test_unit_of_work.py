@@ -14,6 +14,7 @@ from warmintro.domain.people import (
     Timing,
     Workspace,
 )
+from warmintro.domain.ports import ApiKey
 
 
 async def test_uow_rolls_back_when_not_committed(build: Builder) -> None:
@@ -64,7 +65,7 @@ async def test_workspaces_and_api_keys_round_trip(build: Builder) -> None:
     )
     async with build.uow() as uow:
         await uow.workspaces.add(workspace)
-        await uow.api_keys.add(workspace.id, "a" * 64, NOW)
+        await uow.api_keys.add(ApiKey(new_id(), workspace.id, "backend", NOW), "a" * 64)
         await uow.commit()
 
     async with build.uow(write=False) as uow:

@@ -11,6 +11,7 @@ from tests.unit.fakes.intro_requests import FakeIntroRequests
 from tests.unit.fakes.links import FakeActionLinks
 from tests.unit.fakes.messages import FakeOutbox, FakeProviderEvents, FakeWebhooks
 from tests.unit.fakes.people import FakeApiKeys, FakeConnections, FakePeople, FakeWorkspaces
+from tests.unit.fakes.retention import FakeRetention
 from tests.unit.fakes.store import Counters, FakeStore, ProviderEvent, QueuedEmail, StoredData
 from tests.unit.fakes.tokens import (
     FakeActionTokenCodec,
@@ -33,6 +34,7 @@ __all__ = [
     "FakeOutbox",
     "FakePeople",
     "FakeProviderEvents",
+    "FakeRetention",
     "FakeStore",
     "FakeUnitOfWork",
     "FakeUnitOfWorkFactory",

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime
 
 from tests.unit.fakes.store import FakeStore, in_utc
 from warmintro.domain.errors import AlreadyExists
 from warmintro.domain.people import Connection, Person, Workspace
-from warmintro.domain.ports import Page
+from warmintro.domain.ports import ApiKey, Page
 
 
 class FakeWorkspaces:
@@ -33,20 +34,34 @@ class FakeWorkspaces:
         found = [w for w in self._store.data.workspaces.values() if w.name == name]
         return sorted(found, key=lambda w: (w.created_at, w.id))
 
+    async def every(self) -> list[Workspace]:
+        return sorted(self._store.data.workspaces.values(), key=lambda w: (w.created_at, w.id))
+
 
 class FakeApiKeys:
     def __init__(self, store: FakeStore) -> None:
         self._store = store
 
-    async def add(self, workspace_id: uuid.UUID, key_hash: str, created_at: datetime) -> None:
-        if (workspace_id, key_hash) in self._store.data.api_keys:
+    async def add(self, key: ApiKey, key_hash: str) -> None:
+        if (key.workspace_id, key_hash) in self._store.data.api_keys:
             raise AlreadyExists("api key exists")
-        self._store.data.api_keys[(workspace_id, key_hash)] = created_at
+        self._store.data.api_keys[(key.workspace_id, key_hash)] = key
 
     async def exists(self, workspace_id: uuid.UUID, key_hash: str) -> bool:
         self._store.counters.api_key_lookups += 1
         key = (workspace_id, key_hash)
-        return key in self._store.data.api_keys and key not in self._store.data.revoked_keys
+        stored = self._store.data.api_keys.get(key)
+        return stored is not None and stored.active and key not in self._store.data.revoked_keys
+
+    async def listed(self, workspace_id: uuid.UUID) -> list[ApiKey]:
+        keys = [k for (ws, _), k in self._store.data.api_keys.items() if ws == workspace_id]
+        return sorted(keys, key=lambda k: (k.created_at, k.id))
+
+    async def revoke(self, workspace_id: uuid.UUID, key_id: uuid.UUID, at: datetime) -> None:
+        for (ws, digest), key in self._store.data.api_keys.items():
+            if ws == workspace_id and key.id == key_id and key.active:
+                self._store.data.api_keys[(ws, digest)] = in_utc(replace(key, revoked_at=at))
+                self._store.data.revoked_keys.add((ws, digest))
 
 
 class FakePeople:

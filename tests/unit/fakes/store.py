@@ -14,7 +14,7 @@ from warmintro.domain.ids import new_id
 from warmintro.domain.intro_request import IntroRequest
 from warmintro.domain.notifications import EmailIntent
 from warmintro.domain.people import Connection, Person, Workspace
-from warmintro.domain.ports import WebhookDelivery
+from warmintro.domain.ports import ApiKey, WebhookDelivery
 from warmintro.domain.webhooks import WebhookEndpoint
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ class StoredData:
     """Everything a transaction can change; snapshotted and restored by the fake UoW."""
 
     workspaces: dict[uuid.UUID, Workspace] = field(default_factory=dict)
-    api_keys: dict[tuple[uuid.UUID, str], datetime] = field(default_factory=dict)
+    api_keys: dict[tuple[uuid.UUID, str], ApiKey] = field(default_factory=dict)
     revoked_keys: set[tuple[uuid.UUID, str]] = field(default_factory=set)
     people: dict[tuple[uuid.UUID, uuid.UUID], Person] = field(default_factory=dict)
     connections: dict[tuple[uuid.UUID, uuid.UUID, uuid.UUID], Connection] = field(

@@ -9,6 +9,7 @@ from tests.unit.fakes.intro_requests import FakeIntroRequests
 from tests.unit.fakes.links import FakeActionLinks
 from tests.unit.fakes.messages import FakeOutbox, FakeProviderEvents, FakeWebhooks
 from tests.unit.fakes.people import FakeApiKeys, FakeConnections, FakePeople, FakeWorkspaces
+from tests.unit.fakes.retention import FakeRetention
 from tests.unit.fakes.store import FakeStore, StoredData
 
 
@@ -28,6 +29,7 @@ class FakeUnitOfWork:
         self.webhooks = FakeWebhooks(store)
         self.provider_events = FakeProviderEvents(store)
         self.action_links = FakeActionLinks(store)
+        self.retention = FakeRetention(store)
         self._snapshot: StoredData | None = None
 
     async def __aenter__(self) -> Self:

@@ -37,8 +37,12 @@ async def retry_failed_emails(cmd: RetryFailedEmails, env: Env) -> list[uuid.UUI
 
 async def _workspace_id(uow: UnitOfWork, named: str | None) -> uuid.UUID | None:
     """The workspace called `named` (or with that id); None for every workspace."""
-    if named is None:
-        return None
+    return None if named is None else await workspace_named(uow, named)
+
+
+async def workspace_named(uow: UnitOfWork, named: str) -> uuid.UUID:
+    """The id of the workspace called `named`, or with that id; a name that several
+    workspaces share must be given as an id."""
     try:
         by_id = await uow.workspaces.get(uuid.UUID(named))
     except ValueError:

@@ -10,6 +10,7 @@ from warmintro.domain.errors import NotFound
 from warmintro.domain.handlers.env import Env
 from warmintro.domain.ids import new_id
 from warmintro.domain.people import Workspace
+from warmintro.domain.ports import ApiKey
 
 
 async def create_workspace(cmd: CreateWorkspace, env: Env) -> NewWorkspace:
@@ -17,9 +18,10 @@ async def create_workspace(cmd: CreateWorkspace, env: Env) -> NewWorkspace:
     now = env.clock.now()
     workspace = Workspace(id=new_id(), name=cmd.name.strip(), created_at=now)
     key = new_api_key(workspace.id)
+    first = ApiKey(id=new_id(), workspace_id=workspace.id, label="first key", created_at=now)
     async with env.uows() as uow:
         await uow.workspaces.add(workspace)
-        await uow.api_keys.add(workspace.id, hash_api_key(key), now)
+        await uow.api_keys.add(first, hash_api_key(key))
         await uow.commit()
     return NewWorkspace(workspace, key)
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from warmintro.domain.people import Budgets, Timing, Workspace
+from warmintro.domain.ports import ApiKey
 from warmintro.infra.tables import api_keys, workspaces
 
 
@@ -26,6 +27,7 @@ def _values(workspace: Workspace) -> dict[str, Any]:
         feedback_delay_s=int(t.feedback_delay.total_seconds()),
         ask_lifetime_s=int(t.ask_lifetime.total_seconds()),
         email_retry_s=int(t.email_retry.total_seconds()),
+        retention_s=int(t.retention.total_seconds()),
         connector_budget=b.connector_open,
         expert_budget=b.expert_pending,
     )
@@ -62,6 +64,10 @@ class SqlWorkspaces:
         )
         return [_workspace(row) for row in await self._conn.execute(query)]
 
+    async def every(self) -> list[Workspace]:
+        query = sa.select(workspaces).order_by(workspaces.c.created_at, workspaces.c.workspace_id)
+        return [_workspace(row) for row in await self._conn.execute(query)]
+
 
 def _workspace(row: sa.Row[Any]) -> Workspace:
     return Workspace(
@@ -76,6 +82,7 @@ def _workspace(row: sa.Row[Any]) -> Workspace:
             feedback_delay=timedelta(seconds=row.feedback_delay_s),
             ask_lifetime=timedelta(seconds=row.ask_lifetime_s),
             email_retry=timedelta(seconds=row.email_retry_s),
+            retention=timedelta(seconds=row.retention_s),
         ),
         budgets=Budgets(connector_open=row.connector_budget, expert_pending=row.expert_budget),
     )
@@ -85,10 +92,15 @@ class SqlApiKeys:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def add(self, workspace_id: uuid.UUID, key_hash: str, created_at: datetime) -> None:
+    async def add(self, key: ApiKey, key_hash: str) -> None:
         await self._conn.execute(
             api_keys.insert().values(
-                workspace_id=workspace_id, key_hash=key_hash, created_at=created_at
+                workspace_id=key.workspace_id,
+                key_hash=key_hash,
+                id=key.id,
+                label=key.label,
+                created_at=key.created_at,
+                revoked_at=key.revoked_at,
             )
         )
 
@@ -103,3 +115,38 @@ class SqlApiKeys:
             )
         ).first()
         return row is not None
+
+    async def listed(self, workspace_id: uuid.UUID) -> list[ApiKey]:
+        query = (
+            sa.select(api_keys)
+            .where(api_keys.c.workspace_id == workspace_id)
+            .order_by(api_keys.c.created_at, api_keys.c.id)
+        )
+        return [
+            ApiKey(
+                id=row.id,
+                workspace_id=row.workspace_id,
+                label=row.label,
+                created_at=row.created_at,
+                revoked_at=row.revoked_at,
+            )
+            for row in await self._conn.execute(query)
+        ]
+
+    async def revoke(self, workspace_id: uuid.UUID, key_id: uuid.UUID, at: datetime) -> None:
+        # Two revocations at once must not each see the other's key as the one left
+        # active: the workspace row is the lock (SQLite serialises writers anyway).
+        await self._conn.execute(
+            sa.select(workspaces.c.workspace_id)
+            .where(workspaces.c.workspace_id == workspace_id)
+            .with_for_update()
+        )
+        await self._conn.execute(
+            api_keys.update()
+            .where(
+                api_keys.c.workspace_id == workspace_id,
+                api_keys.c.id == key_id,
+                api_keys.c.revoked_at.is_(None),
+            )
+            .values(revoked_at=at)
+        )
