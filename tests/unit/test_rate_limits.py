@@ -98,7 +98,7 @@ async def test_a_failing_storage_lets_requests_pass_with_one_warning_per_outage(
 def test_the_defaults_limit_keys_members_link_pages_and_failures() -> None:
     settings = SettingsWithoutEnvFile()
     assert (settings.rate_limit_per_api_key, settings.rate_limit_per_member) == (
-        "600/minute",
+        "6000/minute",
         "120/minute",
     )
     assert settings.rate_limit_per_ip_links == "60/minute"

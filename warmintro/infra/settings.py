@@ -81,8 +81,9 @@ class Settings(BaseSettings):
     rate_limit_strategy: Literal["moving-window", "fixed-window", "sliding-window-counter"] = (
         "moving-window"
     )
-    rate_limit_per_api_key: str = "600/minute"
-    """Requests one API key may make (all its requests). Several limits separated by `;`
+    rate_limit_per_api_key: str = "6000/minute"
+    """Requests one API key may make (all its requests; a backend's one key carries a
+    whole community's traffic, so its default is roomy). Several limits separated by `;`
     all hold (`20/second;600/minute`); an empty value: no limit (the same for each)."""
     rate_limit_per_member: str = "120/minute"
     """Requests one member token may make. An empty value: no limit."""
