@@ -160,6 +160,12 @@ class Person:
             raise InvalidInput(f"bio must be at most {MAX_BIO} characters", field="bio")
 
     @property
+    def called(self) -> str:
+        """The name emails greet them by: the first word of their name ("" if none)."""
+        words = self.name.split()
+        return words[0] if words else ""
+
+    @property
     def email_key(self) -> str:
         return self.email.casefold()
 

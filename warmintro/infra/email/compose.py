@@ -242,7 +242,7 @@ class Composer:
                 {
                     "id": s.person.id,
                     "name": s.person.name,
-                    "first_name": s.person.name.split()[0] if s.person.name.strip() else "them",
+                    "first_name": s.person.called or "them",
                     "headline": s.person.headline,
                 }
                 for s in ranked
@@ -269,7 +269,7 @@ def _who(p: Person) -> dict[str, Any]:
     return {
         "id": p.id,
         "name": p.name or "someone",
-        "greeting": p.name.split()[0] if p.name.strip() else "there",
+        "greeting": p.called or "there",
         "email": p.email,
         "headline": p.headline,
     }
