@@ -1,4 +1,4 @@
-"""Throughput and latency of the hot paths, against a bare baseline (DESIGN.md §7).
+"""Throughput and latency of the hot paths, against a bare baseline.
 
 Runs each server as a subprocess on loopback, drives it with a bounded async load
 from this process, and prints figures; it asserts nothing. On a 2-core machine the

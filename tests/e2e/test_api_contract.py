@@ -1,4 +1,4 @@
-"""The API's cross-cutting contract (DESIGN.md §4): Idempotency-Key, cursor pagination,
+"""The API's cross-cutting contract: Idempotency-Key, cursor pagination,
 filters, operations endpoints, and the committed OpenAPI spec."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Bad request bodies of every kind: a documented 422 problem+json, and nothing
-changed (DESIGN.md §4)."""
+changed."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Whole introductions through the HTTP API (DESIGN.md §3): every path of the state machine."""
+"""Whole introductions through the HTTP API (the lifecycle): every path of the state machine."""
 
 from __future__ import annotations
 

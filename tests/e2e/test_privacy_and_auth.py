@@ -1,4 +1,4 @@
-"""Who sees what (DESIGN.md §3 privacy, §4 auth): the asker's blind spot, member tokens,
+"""Who sees what (the privacy rules and auth in README): the asker's blind spot, member tokens,
 credentials that must be refused, workspace isolation and erasure."""
 
 from __future__ import annotations

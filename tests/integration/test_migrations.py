@@ -1,6 +1,6 @@
 """The Alembic history on a fresh SQLite file and a fresh PostgreSQL database:
 every step goes up, down and up again; the head equals the tables in code;
-and every key and index leads with workspace_id (DESIGN.md §6)."""
+and every key and index leads with workspace_id (the scale-out plan)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Ask budgets (DESIGN.md §3): how many asks a person may hold in each role, who may
+"""Ask budgets (the lifecycle): how many asks a person may hold in each role, who may
 receive none, and when a refused ask may be tried again."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Random decision sequences on one IntroRequest: the §3 rules hold after every step."""
+"""Random decision sequences on one IntroRequest: the lifecycle rules hold after every step."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ AC, AE = State.AWAITING_CONNECTOR, State.AWAITING_EXPERT
 INTRODUCED, COMPLETED = State.INTRODUCED, State.COMPLETED
 DECLINED, EXPIRED, CANCELLED = State.DECLINED, State.EXPIRED, State.CANCELLED
 
-# (from, to) per action, from the diagram and rules of DESIGN.md §3.
+# (from, to) per action, from the diagram and rules of the lifecycle.
 ALLOWED: dict[str, set[tuple[State, State]]] = {
     "propose": {(AC, AE)},
     # forwarding keeps waiting on a (new) connector

@@ -1,7 +1,7 @@
 """What the link pages say in words: once a link has taken its decision, that it
 worked and what happens next, in the names of the people involved (as the person
 who used the link may see them: `LinkOutcome` carries only those); and why a link
-cannot do what was asked. Promises follow the lifecycle of DESIGN.md §3; the asker
+cannot do what was asked. Promises follow the intro lifecycle; the asker
 never learns who said no, or why."""
 
 from __future__ import annotations

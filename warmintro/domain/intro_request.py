@@ -1,4 +1,4 @@
-"""The intro request aggregate: the double opt-in state machine of DESIGN.md §3.
+"""The intro request aggregate: the double opt-in state machine of the lifecycle.
 
 Every transition is a method that checks the state and the actor, raises an
 error naming the current state when it does not apply, and records exactly one

@@ -1,4 +1,5 @@
-"""Configuration from the environment (and `.env`), names as DESIGN.md §4 gives them."""
+"""Configuration from the environment (and `.env`), named as README's
+configuration table names them."""
 
 from __future__ import annotations
 

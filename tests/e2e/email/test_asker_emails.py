@@ -1,7 +1,7 @@
-"""What the asker receives, rendered by the relay from flows through the API (DESIGN.md
-§3, §4): the ask went to Cat, it was passed on (to whom), it did not work out, it
-expired, did it help. Each links to the asker's status page, and none says a word
-about an expert before the introduction."""
+"""What the asker receives, rendered by the relay from flows through the API: the
+ask went to Cat, it was passed on (to whom), it did not work out, it expired, did it
+help. Each links to the asker's status page, and none says a word about an expert
+before the introduction."""
 
 from __future__ import annotations
 

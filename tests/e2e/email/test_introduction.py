@@ -1,5 +1,5 @@
 """One introduction, and unsubscribe links that only ever unsubscribe their own
-recipient (DESIGN.md §4): the introduction goes To the asker and the expert with the
+recipient (the API contract): the introduction goes To the asker and the expert with the
 connector in Cc and carries nobody's link; every email to one person carries that
 person's RFC 8058 link. Regression: the connector in Cc of an introduction could
 once unsubscribe the asker."""

@@ -1,5 +1,5 @@
 """Which emails each turn of an ask sends, and to whom, from the asker's side
-(DESIGN.md §3): the asker hears when the ask is sent, passed on, introduced, did
+(the lifecycle): the asker hears when the ask is sent, passed on, introduced, did
 not work out and expired, and never anything about experts before the accept.
 The introduction is one message to the three of them. The words: e2e
 (tests/e2e/email/test_asker_emails.py)."""

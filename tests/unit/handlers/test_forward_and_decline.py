@@ -107,7 +107,7 @@ async def test_connector_decline_with_no_available_fallback_closes(w: World, cas
 async def test_decline_skips_a_fallback_who_already_holds_the_same_ask(
     w: World, cast: Cast
 ) -> None:
-    """Handing off must not create a second open ask to one connector (DESIGN §3)."""
+    """Handing off must not create a second open ask to one connector."""
     await w.create(cast.asker, cast.fallback)
     request = await w.create(cast.asker, cast.connector, fallback_connector_ids=(cast.fallback,))
 

@@ -1,4 +1,4 @@
-"""The one "did it help?" ask (DESIGN.md §3): some days after the introduction, once,
+"""The one "did it help?" ask (the lifecycle): some days after the introduction, once,
 and only while the asker has neither answered nor cancelled."""
 
 from __future__ import annotations

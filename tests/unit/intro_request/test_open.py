@@ -1,5 +1,5 @@
 """Opening an ask: one connector, default deadlines, one created event, and the
-limits on text, targets and fallbacks (DESIGN.md §3)."""
+limits on text, targets and fallbacks (the lifecycle)."""
 
 from __future__ import annotations
 
