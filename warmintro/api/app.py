@@ -20,6 +20,7 @@ from warmintro.api.routes import (
     health,
     inbound,
     intro_requests,
+    operation_id,
     people,
     webhooks,
     workspace,
@@ -79,6 +80,7 @@ def create_app(
         redoc_url="/redoc" if settings.serves_docs else None,
         openapi_url="/openapi.json" if settings.serves_docs else None,
         dependencies=[Depends(refuse_declared_too_large)],
+        generate_unique_id_function=operation_id,
     )
     app.state.container = container
     problems.install(app, container.clock)

@@ -1,5 +1,7 @@
 """HTTP routes: parse, call one handler, return a schema."""
 
+from fastapi.routing import APIRoute
+
 from warmintro.api.schemas import Problem
 
 PROBLEMS: dict[int | str, dict[str, object]] = {
@@ -19,3 +21,12 @@ PROBLEMS[429]["headers"] = {
         "schema": {"type": "integer", "minimum": 1},
     }
 }
+
+
+def operation_id(route: APIRoute) -> str:
+    """A route's OpenAPI operation id is its function's name in camelCase
+    (`create_intro_request` → `createIntroRequest`). Generated clients name their
+    methods after it, so every route function is named verb + noun
+    (`accept_intro_request`, `list_intro_request_events`, `propose_expert`)."""
+    first, *rest = route.name.split("_")
+    return first + "".join(word.capitalize() for word in rest)

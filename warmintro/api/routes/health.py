@@ -15,7 +15,7 @@ metrics_router = APIRouter(tags=["operations"])
 
 
 @router.get("/healthz")
-async def healthz() -> dict[str, str]:
+async def get_health() -> dict[str, str]:
     """The process is up."""
     return {"status": "ok"}
 
@@ -32,7 +32,7 @@ async def healthz() -> dict[str, str]:
         }
     },
 )
-async def readyz(c: ContainerDep, request: Request) -> Response | dict[str, str]:
+async def get_readiness(c: ContainerDep, request: Request) -> Response | dict[str, str]:
     """Ready to serve: the database answers and its schema is at this code's
     migration head."""
     reason = await c.unready_because()
@@ -42,7 +42,7 @@ async def readyz(c: ContainerDep, request: Request) -> Response | dict[str, str]
 
 
 @metrics_router.get("/metrics", response_class=Response)
-async def metrics(c: ContainerDep) -> Response:
+async def get_metrics(c: ContainerDep) -> Response:
     """Prometheus text format: requests and their latency by route template, method
     and status; the email queue (waiting, failed for good, the oldest's age) and
     send outcomes; timers due and fired; webhook deliveries by outcome; when each

@@ -25,7 +25,7 @@ class Received(BaseModel):
 
 
 @router.post("/sendgrid/events", response_model=Received)
-async def sendgrid_events(
+async def receive_sendgrid_events(
     request: Request,
     c: ContainerDep,
     signature: Annotated[str | None, Header(alias="X-Twilio-Email-Event-Webhook-Signature")] = None,

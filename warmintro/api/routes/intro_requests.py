@@ -65,7 +65,9 @@ async def get_intro_request(request_id: uuid.UUID, caller: CallerDep) -> Out:
 
 
 @router.get("/{request_id}/events", response_model=Page[EventOut])
-async def list_events(request_id: uuid.UUID, caller: CallerDep, page: PageDep) -> Page[EventOut]:
+async def list_intro_request_events(
+    request_id: uuid.UUID, caller: CallerDep, page: PageDep
+) -> Page[EventOut]:
     """The timeline, oldest first, filtered to what the caller may see."""
     result = await caller(cmd.ListEvents(request_id, after_seq=page.after_seq, limit=page.limit))
     return Page(
@@ -74,7 +76,7 @@ async def list_events(request_id: uuid.UUID, caller: CallerDep, page: PageDep) -
 
 
 @router.get("/{request_id}/suggestions", response_model=Page[SuggestionOut])
-async def suggestions(
+async def suggest_experts(
     request_id: uuid.UUID,
     caller: CallerDep,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
@@ -86,7 +88,7 @@ async def suggestions(
 
 
 @router.post("/{request_id}/propose", response_model=Out)
-async def propose(
+async def propose_expert(
     request_id: uuid.UUID, body: ProposeIn, idem: IdempotencyDep
 ) -> Out | JSONResponse:
     """The current connector names an expert (`expert_id`, or `expert` by email and
@@ -95,7 +97,7 @@ async def propose(
 
 
 @router.post("/{request_id}/forward", response_model=Out)
-async def forward(
+async def forward_intro_request(
     request_id: uuid.UUID, body: ForwardIn, idem: IdempotencyDep
 ) -> Out | JSONResponse:
     """The current connector passes the ask on (`connector_id`, or `connector` by email
@@ -104,7 +106,7 @@ async def forward(
 
 
 @router.post("/{request_id}/decline", response_model=Out)
-async def decline(
+async def decline_intro_request(
     request_id: uuid.UUID, body: DeclineIn, idem: IdempotencyDep
 ) -> Out | JSONResponse:
     """'Not this time' from the connector (hands off to the next fallback, else
@@ -114,7 +116,7 @@ async def decline(
 
 
 @router.post("/{request_id}/accept", response_model=Out)
-async def accept(
+async def accept_intro_request(
     request_id: uuid.UUID, idem: IdempotencyDep, body: AcceptIn | None = None
 ) -> Out | JSONResponse:
     """The proposed expert agrees; everyone is introduced."""
@@ -122,13 +124,13 @@ async def accept(
 
 
 @router.post("/{request_id}/cancel", response_model=Out)
-async def cancel(request_id: uuid.UUID, idem: IdempotencyDep) -> Out | JSONResponse:
+async def cancel_intro_request(request_id: uuid.UUID, idem: IdempotencyDep) -> Out | JSONResponse:
     """The asker withdraws a request that is still waiting."""
     return await idem.run(cmd.Decide(request_id, cmd.Cancel()), Out.of)
 
 
 @router.post("/{request_id}/feedback", response_model=Out)
-async def feedback(
+async def give_feedback(
     request_id: uuid.UUID, body: FeedbackIn, idem: IdempotencyDep
 ) -> Out | JSONResponse:
     """'Did it help?' from the asker after the introduction; completes the request."""

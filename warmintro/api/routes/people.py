@@ -157,7 +157,7 @@ async def list_connections(
 
 
 @router.post("/{person_id}/tokens", status_code=201, response_model=TokenOut)
-async def mint_token(
+async def mint_member_token(
     person_id: uuid.UUID, caller: CallerDep, body: TokenIn | None = None
 ) -> TokenOut:
     """A short-lived member token for this person (API key only): it sees only

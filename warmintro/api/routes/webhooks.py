@@ -21,7 +21,7 @@ def _with_secret(endpoint: WebhookEndpoint) -> WebhookEndpointOut:
 
 
 @router.post("", status_code=201, response_model=WebhookEndpointOut)
-async def create_endpoint(
+async def create_webhook_endpoint(
     body: WebhookEndpointIn, idem: IdempotencyDep
 ) -> WebhookEndpointOut | JSONResponse:
     """Register a URL for lifecycle events. The response carries the signing secret,
@@ -33,7 +33,7 @@ async def create_endpoint(
 
 
 @router.get("", response_model=Page[WebhookEndpointOut])
-async def list_endpoints(caller: CallerDep, page: PageDep) -> Page[WebhookEndpointOut]:
+async def list_webhook_endpoints(caller: CallerDep, page: PageDep) -> Page[WebhookEndpointOut]:
     result = await caller(cmd.ListEndpoints(after=page.after, limit=page.limit))
     return Page(
         items=[WebhookEndpointOut.of(e) for e in result.items],
@@ -42,32 +42,32 @@ async def list_endpoints(caller: CallerDep, page: PageDep) -> Page[WebhookEndpoi
 
 
 @router.get("/{endpoint_id}", response_model=WebhookEndpointOut)
-async def get_endpoint(endpoint_id: uuid.UUID, caller: CallerDep) -> WebhookEndpointOut:
+async def get_webhook_endpoint(endpoint_id: uuid.UUID, caller: CallerDep) -> WebhookEndpointOut:
     return WebhookEndpointOut.of(await caller(cmd.GetEndpoint(endpoint_id)))
 
 
 @router.delete("/{endpoint_id}", status_code=204, response_class=Response)
-async def delete_endpoint(endpoint_id: uuid.UUID, caller: CallerDep) -> Response:
+async def delete_webhook_endpoint(endpoint_id: uuid.UUID, caller: CallerDep) -> Response:
     """Stop sending to this endpoint; its delivery log is kept."""
     await caller(cmd.DeleteEndpoint(endpoint_id))
     return Response(status_code=204)
 
 
 @router.post("/{endpoint_id}/rotate-secret", response_model=WebhookEndpointOut)
-async def rotate_secret(endpoint_id: uuid.UUID, caller: CallerDep) -> WebhookEndpointOut:
+async def rotate_webhook_secret(endpoint_id: uuid.UUID, caller: CallerDep) -> WebhookEndpointOut:
     """A new secret, shown once. For 24 hours every delivery is signed with both."""
     return _with_secret(await caller(cmd.RotateSecret(endpoint_id)))
 
 
 @router.post("/{endpoint_id}/enable", response_model=WebhookEndpointOut)
-async def enable_endpoint(endpoint_id: uuid.UUID, caller: CallerDep) -> WebhookEndpointOut:
+async def enable_webhook_endpoint(endpoint_id: uuid.UUID, caller: CallerDep) -> WebhookEndpointOut:
     """Turn a disabled endpoint (after a 410 or failed retries) back on. Events that
     happened while it was off were held, not dropped, and now go out in order."""
     return WebhookEndpointOut.of(await caller(cmd.EnableEndpoint(endpoint_id)))
 
 
 @router.get("/{endpoint_id}/deliveries", response_model=Page[WebhookDeliveryOut])
-async def list_deliveries(
+async def list_webhook_deliveries(
     endpoint_id: uuid.UUID, caller: CallerDep, page: PageDep
 ) -> Page[WebhookDeliveryOut]:
     """Newest first, each with every attempt: status, duration, the start of the response."""
@@ -79,7 +79,7 @@ async def list_deliveries(
 
 
 @router.post("/{endpoint_id}/deliveries/{delivery_id}/retry", response_model=WebhookDeliveryOut)
-async def retry_delivery(
+async def retry_webhook_delivery(
     endpoint_id: uuid.UUID, delivery_id: uuid.UUID, caller: CallerDep
 ) -> WebhookDeliveryOut:
     """Send this delivery again now, with the same webhook-id."""
