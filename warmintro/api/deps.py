@@ -1,5 +1,5 @@
-"""Dependencies as `Annotated` aliases: the container, the caller, cursor pages and
-`Idempotency-Key`."""
+"""Dependencies as `Annotated` aliases: the container, the caller, cursor pages,
+`Idempotency-Key`, and bodies a caller may leave out."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Body, Depends, Header, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -189,3 +189,16 @@ class Idempotency:
 
 
 IdempotencyDep = Annotated[Idempotency, Depends()]
+
+
+# ---- bodies a caller may leave out ----------------------------------------------------
+
+
+def omittable(model: type[T]) -> Any:
+    """A request body a caller may leave out, which means the model's defaults:
+    `body: Annotated[AcceptIn, omittable(AcceptIn)]`. The spec declares it as the
+    model itself and not required, never as "the model or null": a client generated
+    from that sends the body when given one and no body at all when not (given a
+    nullable body, openapi-python-client tries to send its own "unset" marker).
+    JSON `null` is therefore not a body here (422)."""
+    return Body(default_factory=model)

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from warmintro.api.deps import CallerDep, IdempotencyDep, PageDep, encode_cursor
+from warmintro.api.deps import CallerDep, IdempotencyDep, PageDep, encode_cursor, omittable
 from warmintro.api.routes import PROBLEMS
 from warmintro.api.schemas import (
     AcceptIn,
@@ -117,10 +117,11 @@ async def decline_intro_request(
 
 @router.post("/{request_id}/accept", response_model=Out)
 async def accept_intro_request(
-    request_id: uuid.UUID, idem: IdempotencyDep, body: AcceptIn | None = None
+    request_id: uuid.UUID, idem: IdempotencyDep, body: Annotated[AcceptIn, omittable(AcceptIn)]
 ) -> Out | JSONResponse:
-    """The proposed expert agrees; everyone is introduced."""
-    return await idem.run(cmd.Decide(request_id, (body or AcceptIn()).decision()), Out.of)
+    """The proposed expert agrees; everyone is introduced. The body (a note) may be
+    left out."""
+    return await idem.run(cmd.Decide(request_id, body.decision()), Out.of)
 
 
 @router.post("/{request_id}/cancel", response_model=Out)

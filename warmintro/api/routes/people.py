@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
-from warmintro.api.deps import CallerDep, IdempotencyDep, PageDep, encode_cursor
+from warmintro.api.deps import CallerDep, IdempotencyDep, PageDep, encode_cursor, omittable
 from warmintro.api.routes import PROBLEMS
 from warmintro.api.schemas import (
     NO_NUL,
@@ -158,10 +158,10 @@ async def list_connections(
 
 @router.post("/{person_id}/tokens", status_code=201, response_model=TokenOut)
 async def mint_member_token(
-    person_id: uuid.UUID, caller: CallerDep, body: TokenIn | None = None
+    person_id: uuid.UUID, caller: CallerDep, body: Annotated[TokenIn, omittable(TokenIn)]
 ) -> TokenOut:
     """A short-lived member token for this person (API key only): it sees only
-    requests the person is a party to."""
-    ttl = timedelta(seconds=(body or TokenIn()).ttl_seconds)
+    requests the person is a party to. The body (its lifetime) may be left out."""
+    ttl = timedelta(seconds=body.ttl_seconds)
     minted = await caller(cmd.MintMemberToken(person_id, ttl))
     return TokenOut(token=minted.token, person_id=minted.person_id, expires_at=minted.expires_at)
