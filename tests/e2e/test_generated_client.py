@@ -122,6 +122,8 @@ def test_the_generated_methods_are_named_by_the_operation_ids(generated: Path) -
     assert modules == {snake(op["operationId"]) for op in operations().values()}
     intros = {p.stem for p in (generated / "api" / "intro_requests").glob("[!_]*.py")}
     assert intros == {snake(i) for i in INTRO_REQUEST_IDS.values()}
+    # Every answer is a named schema: no model is named after an operation.
+    assert not [p.stem for p in (generated / "models").glob("*response*")]
 
 
 def api(tag: str, operation_id: str) -> Any:

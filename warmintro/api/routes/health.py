@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
 
 from warmintro.api.deps import ContainerDep
 from warmintro.api.metrics import CONTENT_TYPE
@@ -14,15 +17,23 @@ metrics_router = APIRouter(tags=["operations"])
 """Served only where `/metrics` is public (PUBLIC_METRICS; development by default)."""
 
 
+# A named model rather than a dict: generated clients then get a `Status` class, not
+# one named after the operation.
+class Status(BaseModel):
+    """All is well."""
+
+    status: Literal["ok"]
+
+
 @router.get("/healthz")
-async def get_health() -> dict[str, str]:
+async def get_health() -> Status:
     """The process is up."""
-    return {"status": "ok"}
+    return Status(status="ok")
 
 
 @router.get(
     "/readyz",
-    response_model=dict[str, str],
+    response_model=Status,
     responses={
         503: {
             "model": Problem,
@@ -32,13 +43,13 @@ async def get_health() -> dict[str, str]:
         }
     },
 )
-async def get_readiness(c: ContainerDep, request: Request) -> Response | dict[str, str]:
+async def get_readiness(c: ContainerDep, request: Request) -> Response | Status:
     """Ready to serve: the database answers and its schema is at this code's
     migration head."""
     reason = await c.unready_because()
     if reason is not None:
         return problem(503, "not_ready", "Not ready", reason, request)
-    return {"status": "ok"}
+    return Status(status="ok")
 
 
 @metrics_router.get("/metrics", response_class=Response)
