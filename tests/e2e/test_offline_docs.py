@@ -50,6 +50,7 @@ async def test_every_asset_a_docs_page_names_is_ours_and_served_with_its_type(
     async with client() as c:
         r = await c.get(page)
         assert r.status_code == 200
+        assert (await c.head(page)).status_code == 200
         found = assets_of(r.text)
         assert len(found) == kinds, found
         assert not any(p in r.text for p in ("https://", "http://", "//cdn", "googleapis"))

@@ -76,8 +76,8 @@ def install(app: FastAPI) -> None:
             )
         )
 
-    app.add_api_route("/docs", swagger_ui, methods=["GET"], include_in_schema=False)
-    app.add_api_route("/redoc", redoc, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/docs", swagger_ui, methods=["GET", "HEAD"], include_in_schema=False)
+    app.add_api_route("/redoc", redoc, methods=["GET", "HEAD"], include_in_schema=False)
 
 
 def _confined(page: HTMLResponse) -> HTMLResponse:
