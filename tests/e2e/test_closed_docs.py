@@ -1,38 +1,16 @@
-"""`/docs`, `/redoc`, `/openapi.json` (PUBLIC_DOCS) and `/metrics` (PUBLIC_METRICS) are
-open in development and closed (404) in production unless opened by their setting."""
+"""`/docs`, `/redoc`, `/openapi.json` and the docs' assets (PUBLIC_DOCS) and `/metrics`
+(PUBLIC_METRICS) are open in development and closed (404) in production unless opened
+by their setting."""
 
 from __future__ import annotations
-
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
 
 import httpx
 import pytest
 
-from tests.settings import SettingsWithoutEnvFile
-from warmintro.api.app import create_app
-from warmintro.api.container import bootstrap
+from tests.e2e.apps import client
+from tests.settings import PRODUCTION, SettingsWithoutEnvFile
 
-DOCS = ("/docs", "/redoc", "/openapi.json")
-PRODUCTION: dict[str, Any] = {
-    "environment": "production",
-    "secret_key": "a-production-secret-of-more-than-32-characters",
-    "public_base_url": "https://intro.example",
-}
-
-
-@asynccontextmanager
-async def client(**settings: Any) -> AsyncIterator[httpx.AsyncClient]:
-    container = bootstrap(SettingsWithoutEnvFile(database_url="sqlite+aiosqlite://", **settings))
-    app = create_app(container=container, migrate_on_start=False)
-    try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://test"
-        ) as c:
-            yield c
-    finally:
-        await container.close()
+DOCS = ("/docs", "/redoc", "/openapi.json", "/docs/assets/swagger-ui-bundle.js")
 
 
 async def statuses(c: httpx.AsyncClient, paths: tuple[str, ...]) -> list[int]:
@@ -41,7 +19,7 @@ async def statuses(c: httpx.AsyncClient, paths: tuple[str, ...]) -> list[int]:
 
 async def test_development_serves_the_docs_and_the_metrics() -> None:
     async with client() as c:
-        assert await statuses(c, DOCS) == [200, 200, 200]
+        assert await statuses(c, DOCS) == [200] * len(DOCS)
         assert (await c.get("/metrics")).status_code == 200
 
 
@@ -58,13 +36,13 @@ async def test_production_closes_them_as_if_they_did_not_exist() -> None:
 @pytest.mark.parametrize(("docs", "metrics"), [(True, False), (False, True), (True, True)], ids=str)
 async def test_production_opens_each_with_its_setting(docs: bool, metrics: bool) -> None:
     async with client(**PRODUCTION, public_docs=docs, public_metrics=metrics) as c:
-        assert await statuses(c, DOCS) == [200 if docs else 404] * 3
+        assert await statuses(c, DOCS) == [200 if docs else 404] * len(DOCS)
         assert (await c.get("/metrics")).status_code == (200 if metrics else 404)
 
 
 async def test_development_can_close_them() -> None:
     async with client(public_docs=False, public_metrics=False) as c:
-        assert await statuses(c, (*DOCS, "/metrics")) == [404] * 4
+        assert await statuses(c, (*DOCS, "/metrics")) == [404] * (len(DOCS) + 1)
 
 
 def test_the_settings_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,9 +10,10 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from warmintro import __version__
-from warmintro.api import mailbox, pages, problems
+from warmintro.api import docs, mailbox, pages, problems
 from warmintro.api.body_limit import BodyLimit, refuse_declared_too_large
 from warmintro.api.container import Container, bootstrap
+from warmintro.api.cors import ApiCors
 from warmintro.api.metrics import MetricsMiddleware
 from warmintro.api.ratelimit import RateLimitMiddleware
 from warmintro.api.routes import (
@@ -25,6 +26,7 @@ from warmintro.api.routes import (
     webhooks,
     workspace,
 )
+from warmintro.api.security_headers import SecurityHeaders
 from warmintro.infra import migrate
 from warmintro.infra.settings import Settings
 
@@ -75,15 +77,18 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        # Closed (404) unless PUBLIC_DOCS: by default only in development.
-        docs_url="/docs" if settings.serves_docs else None,
-        redoc_url="/redoc" if settings.serves_docs else None,
+        # Closed (404) unless PUBLIC_DOCS: by default only in development. The pages
+        # come from `docs`, with assets of their own rather than a CDN's.
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json" if settings.serves_docs else None,
         dependencies=[Depends(refuse_declared_too_large)],
         generate_unique_id_function=operation_id,
     )
     app.state.container = container
-    problems.install(app, container.clock)
+    problems.install(app, container.clock, production=not settings.is_development)
+    if settings.serves_docs:
+        docs.install(app)
     app.include_router(workspace.router)
     app.include_router(people.router)
     app.include_router(intro_requests.router)
@@ -95,7 +100,12 @@ def create_app(
         app.include_router(health.metrics_router)
     app.include_router(mailbox.router)
     app.mount("/a", pages.create_link_pages(container.use_cases))
+    # The last added is the outermost: CORS outside the rate limits, so that a browser
+    # can read a 429's Retry-After; the security headers outside everything.
     app.add_middleware(RateLimitMiddleware, limits=container.rate_limits)
+    if settings.cors_origins:
+        app.add_middleware(ApiCors, origins=settings.cors_origins)
     app.add_middleware(MetricsMiddleware, metrics=container.metrics)
     app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders, production=not settings.is_development)
     return app

@@ -49,15 +49,13 @@ _env = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
 )
 
-SECURITY_HEADERS = {
+# What a page may load and where it may go; the headers every response carries
+# (no-store, no-referrer, DENY framing, nosniff) come from `security_headers`.
+CONTENT_POLICY = {
     "Content-Security-Policy": (
         "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
         "frame-ancestors 'none'; base-uri 'none'"
     ),
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-store",
 }
 REASON_TEXT = {
     DeclineReason.BUSY: "too busy right now",
@@ -77,7 +75,7 @@ FIXABLE = {
 
 def page(name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
     html = _env.get_template(name).render(ctx)
-    return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+    return HTMLResponse(html, status_code=status, headers=CONTENT_POLICY)
 
 
 def message(status: int, heading: str, *paragraphs: str, workspace: str = "") -> HTMLResponse:

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
+from warmintro.api.security_headers import headers_for
 from warmintro.domain import errors
 from warmintro.domain.ports import Clock
 
@@ -82,7 +83,7 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def install(app: FastAPI, clock: Clock) -> None:
+def install(app: FastAPI, clock: Clock, production: bool) -> None:
     @app.exception_handler(errors.DomainError)
     async def domain_error(request: Request, exc: errors.DomainError) -> JSONResponse:
         status, title = status_and_title(exc)
@@ -125,6 +126,12 @@ def install(app: FastAPI, clock: Clock) -> None:
         # The route's template, never the path: an email link's path is its token, a
         # credential. (A link page answers with a page first; this logs it once.)
         log.exception("unhandled error on %s %s", request.method, route_of(request.scope))
+        # Starlette sends this answer from outside every middleware, SecurityHeaders too.
         return problem(
-            500, "internal_error", "Internal error", "something went wrong on our side", request
+            500,
+            "internal_error",
+            "Internal error",
+            "something went wrong on our side",
+            request,
+            headers_for(production),
         )

@@ -3,12 +3,13 @@ configuration table names them."""
 
 from __future__ import annotations
 
+import json
 from functools import cached_property
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 import limits
-from pydantic import Field, PrivateAttr, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
@@ -74,6 +75,9 @@ class Settings(BaseSettings):
     public_metrics: bool | None = None
     """Serve `/metrics`; unset: in development only (in production open it where a
     proxy keeps it from the public)."""
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Browser frontends (origins such as `https://app.example`) allowed to call the API
+    with member tokens: comma-separated or a JSON list. Empty: no CORS headers at all."""
     rate_limit_storage: str = "memory://"
     """Where request counts live: `memory://` for one process, `redis://host:port/db`
     when several processes must share the limits."""
@@ -104,6 +108,37 @@ class Settings(BaseSettings):
             data["previous_secret_keys"] = [k.strip() for k in raw.split(",") if k.strip()]
         return data
 
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins_as_list(cls, raw: object) -> object:
+        if isinstance(raw, str):
+            text = raw.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [origin.strip() for origin in text.split(",") if origin.strip()]
+        return raw
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins_are_origins(cls, origins: list[str]) -> list[str]:
+        # A browser's Origin is scheme://host[:port], never with a path: an entry with a
+        # trailing slash would silently match nothing.
+        for origin in origins:
+            parts = urlsplit(origin)
+            is_origin = (
+                parts.scheme in ("http", "https")
+                and parts.hostname
+                and not parts.path
+                and not parts.query
+                and not parts.fragment
+            )
+            if origin != "*" and not is_origin:
+                raise ValueError(
+                    f"CORS_ORIGINS takes origins like https://app.example (scheme, host and "
+                    f"an optional port, no path or trailing slash), not {origin!r}"
+                )
+        return origins
+
     @model_validator(mode="after")
     def _rate_limits_parse(self) -> Settings:
         scheme = self.rate_limit_storage.removeprefix("async+").split("://", 1)[0]
@@ -127,6 +162,11 @@ class Settings(BaseSettings):
         if self.email_backend == "sendgrid" and not self.sendgrid_api_key:
             raise ValueError("EMAIL_BACKEND=sendgrid needs SENDGRID_API_KEY")
         weak = self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32
+        if self.environment == "production" and "*" in self.cors_origins:
+            raise ValueError(
+                "production needs CORS_ORIGINS to name its frontends, not *: any website's "
+                "scripts could then use a member token they got hold of and read the answers"
+            )
         if self.environment == "production" and self.allow_private_webhooks:
             raise ValueError("ALLOW_PRIVATE_WEBHOOKS is for development only")
         if self.environment == "production" and weak:
