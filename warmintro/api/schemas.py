@@ -241,7 +241,7 @@ class NewExpertIn(Input):
 class ProposeIn(Input):
     expert_id: uuid.UUID | None = None
     expert: NewExpertIn | None = Field(
-        default=None, description="Someone not yet in the workspace, named by email."
+        default=None, description="Someone named by email: found by it if known, else added."
     )
     note: Note = ""
 
@@ -258,7 +258,7 @@ class NewConnectorIn(Input):
 class ForwardIn(Input):
     connector_id: uuid.UUID | None = None
     connector: NewConnectorIn | None = Field(
-        default=None, description="Someone not yet in the workspace, named by email."
+        default=None, description="Someone named by email: found by it if known, else added."
     )
     note: Note = ""
 

@@ -18,9 +18,16 @@ _NO_DEADLINE_RETRY = timedelta(days=1)
 
 
 async def ensure_can_ask(
-    uow: UnitOfWork, workspace: Workspace, person: Person, role: Role, now: datetime
+    uow: UnitOfWork,
+    workspace: Workspace,
+    person: Person,
+    role: Role,
+    now: datetime,
+    *,
+    holding: int = 0,
 ) -> None:
-    """Raise unless `person` may receive one more ask in `role` right now."""
+    """Raise unless `person` may receive one more ask in `role` right now. `holding`
+    asks of their load are the one being asked about (counted once, not twice)."""
     if not person.reachable():
         raise RecipientUnavailable(
             f"this {role.value} cannot be asked: they opted out or their email does not work",
@@ -40,19 +47,26 @@ async def ensure_can_ask(
     )
     limit = person.preferences.ask_budget if person.preferences.ask_budget is not None else default
     load = await uow.requests.load(workspace.id, person.id, role)
-    if load.count >= limit:
+    held = load.count - holding
+    if held >= limit:
         raise AskBudgetExceeded(
-            f"this {role.value} already has {load.count} open asks, their limit",
+            f"this {role.value} already has {held} open asks, their limit",
             retry_after=load.earliest_deadline or now + _NO_DEADLINE_RETRY,
             role=role.value,
         )
 
 
 async def can_ask(
-    uow: UnitOfWork, workspace: Workspace, person: Person, role: Role, now: datetime
+    uow: UnitOfWork,
+    workspace: Workspace,
+    person: Person,
+    role: Role,
+    now: datetime,
+    *,
+    holding: int = 0,
 ) -> bool:
     try:
-        await ensure_can_ask(uow, workspace, person, role, now)
+        await ensure_can_ask(uow, workspace, person, role, now, holding=holding)
     except (AskBudgetExceeded, RecipientUnavailable):
         return False
     return True

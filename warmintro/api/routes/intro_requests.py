@@ -92,7 +92,10 @@ async def propose_expert(
     request_id: uuid.UUID, body: ProposeIn, idem: IdempotencyDep
 ) -> Out | JSONResponse:
     """The current connector names an expert (`expert_id`, or `expert` by email and
-    name); the expert is asked for consent before anyone is introduced."""
+    name); the expert is asked for consent before anyone is introduced. By id, an
+    expert who cannot be asked is a 409 or 429 saying why; by email, the answer is
+    the same whoever owns the address, and an owner who cannot be asked is not
+    emailed: at their deadline the request comes back with `no_answer`."""
     return await idem.run(cmd.Decide(request_id, body.decision()), Out.of)
 
 
@@ -101,7 +104,9 @@ async def forward_intro_request(
     request_id: uuid.UUID, body: ForwardIn, idem: IdempotencyDep
 ) -> Out | JSONResponse:
     """The current connector passes the ask on (`connector_id`, or `connector` by email
-    and name): at most 3 hops, never back to a party."""
+    and name): at most 3 hops, never back to a party. By email, as for a proposal,
+    the answer is the same whoever owns the address; an owner who cannot be asked is
+    not emailed, and at their deadline the ask moves on as after silence."""
     return await idem.run(cmd.Decide(request_id, body.decision()), Out.of)
 
 

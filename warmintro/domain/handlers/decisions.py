@@ -4,6 +4,14 @@ The aggregate decides; this module loads what it needs to (the expert or the new
 connector, budgets, fallbacks), saves with an optimistic version check and
 queues what the change sends, all in one transaction. The JSON API and the email
 links both come through `apply_decision`.
+
+Whom a connector names by id, they already know: an expert or connector who cannot
+be asked (opted out, bounced, snoozed, at their budget) is a clear 409 or 429 with
+the reason. Whom they name by email gets the answer a new person gets, whether or
+not the address is known: the proposal or forward is recorded, and someone known
+who cannot be asked is simply not emailed (see `effects`), so the ask waits out
+their deadline as for someone who keeps silent and then comes back to the
+connector (`no_answer`) or moves on to the next connector.
 """
 
 from __future__ import annotations
@@ -27,7 +35,6 @@ from warmintro.domain.commands import (
 )
 from warmintro.domain.errors import (
     AlreadyExists,
-    AskBudgetExceeded,
     ConcurrentUpdate,
     DuplicateRequest,
     NotFound,
@@ -118,31 +125,9 @@ async def _propose(
     # nothing of the expert's preferences, only that it is not theirs to propose.
     if request.would_propose(actor, expert.id):
         await uow.people.lock(workspace.id, [expert.id])
-        await _ensure_can_ask(uow, workspace, expert, Role.EXPERT, now, by_email=cmd.expert)
+        if cmd.expert_id is not None:
+            await ensure_can_ask(uow, workspace, expert, Role.EXPERT, now)
     return request.propose(actor, expert.id, cmd.note, now, workspace.timing)
-
-
-async def _ensure_can_ask(
-    uow: UnitOfWork,
-    workspace: Workspace,
-    person: Person,
-    role: Role,
-    now: datetime,
-    *,
-    by_email: NewPerson | None,
-) -> None:
-    """Whoever is named by email learns no more than that the ask cannot go: not
-    whether they opted out, bounced, are snoozed (until when) or busy (how busy)."""
-    try:
-        await ensure_can_ask(uow, workspace, person, role, now)
-    except (RecipientUnavailable, AskBudgetExceeded):
-        if by_email is None:
-            raise
-        raise _cannot_be_asked(role.value) from None
-
-
-def _cannot_be_asked(role: str) -> RecipientUnavailable:
-    return RecipientUnavailable(f"this {role} cannot be asked", role=role)
 
 
 async def _expert_for(
@@ -205,7 +190,7 @@ async def _person_named(
     found = await uow.people.get_by_email(workspace.id, email)
     if found is not None:
         if found.erased_at is not None:  # unreachable: erasure replaces the address
-            raise _cannot_be_asked(field)
+            raise RecipientUnavailable(f"this {field} cannot be asked", role=field)
         return found
     person_id = new_id()
     would_apply(person_id)
@@ -238,9 +223,8 @@ async def _forward(
     connector = await _connector_for(uow, workspace, request, actor, cmd, now)
     if request.would_forward(actor, connector.id):
         await uow.people.lock(workspace.id, [connector.id])
-        await _ensure_can_ask(
-            uow, workspace, connector, Role.CONNECTOR, now, by_email=cmd.connector
-        )
+        if cmd.connector_id is not None:
+            await ensure_can_ask(uow, workspace, connector, Role.CONNECTOR, now)
         existing = await uow.requests.find_open(
             workspace.id, request.asker_id, connector.id, topic_key(request.topic)
         )
