@@ -15,6 +15,7 @@ from warmintro.api.body_limit import BodyLimit, refuse_declared_too_large
 from warmintro.api.container import Container, bootstrap
 from warmintro.api.metrics import MetricsMiddleware
 from warmintro.api.ratelimit import RateLimitMiddleware
+from warmintro.api.request_ids import RequestIds
 from warmintro.api.routes import (
     api_keys,
     health,
@@ -96,4 +97,5 @@ def create_app(
     app.add_middleware(RateLimitMiddleware, limits=container.rate_limits)
     app.add_middleware(MetricsMiddleware, metrics=container.metrics)
     app.add_middleware(BodyLimit)
+    app.add_middleware(RequestIds)  # outermost: every line of a request carries its id
     return app
