@@ -99,9 +99,17 @@ def cmd_worker(args: argparse.Namespace) -> None:
                 file=sys.stderr,
                 flush=True,
             )
+        beat = None
+        if args.heartbeat:
+            from warmintro.api.heartbeat import heartbeat
+
+            alive = heartbeat(args.heartbeat, container.metrics, container.clock, stop)
+            beat = asyncio.create_task(alive)
         try:
             await container.worker.run(stop)
         finally:
+            if beat is not None:
+                beat.cancel()
             await container.close()
 
     asyncio.run(run())
@@ -288,6 +296,13 @@ def main(argv: list[str] | None = None) -> None:
     serve.set_defaults(func=cmd_serve)
 
     work = sub.add_parser("worker", help="send queued mail and fire timers (run many)")
+    work.add_argument(
+        "--heartbeat",
+        type=Path,
+        metavar="FILE",
+        help="touch FILE every 10 s while every stage of the worker keeps completing "
+        "its passes (for a container healthcheck: older than 60 s means unhealthy)",
+    )
     work.set_defaults(func=cmd_worker)
 
     mig = sub.add_parser("migrate", help="bring the database to the latest schema")
