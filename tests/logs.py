@@ -45,21 +45,29 @@ class CapturedLogs:
 
 
 @contextmanager
-def captured_logs(level: str = "INFO") -> Iterator[CapturedLogs]:
-    """Everything logged meanwhile at `level` or above, in the production (JSON)
-    format; the logging configuration is put back afterwards."""
+def logging_put_back() -> Iterator[None]:
+    """Whatever `configure_logging` does meanwhile (a test that runs the command line
+    in-process, `captured_logs`) is undone afterwards: the next test logs as before."""
     root = logging.getLogger()
     handlers, root_level = list(root.handlers), root.level
     levels = {name: logging.getLogger(name).level for name in QUIET}
-    logs = CapturedLogs()
-    configure_logging("json", level, logs.stream)
     try:
-        yield logs
+        yield
     finally:
         for handler in root.handlers[:]:
             if handler not in handlers:
                 root.removeHandler(handler)
         root.setLevel(root_level)
-        for name, level_before in levels.items():
-            logging.getLogger(name).setLevel(level_before)
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
         structlog.reset_defaults()
+
+
+@contextmanager
+def captured_logs(level: str = "INFO") -> Iterator[CapturedLogs]:
+    """Everything logged meanwhile at `level` or above, in the production (JSON)
+    format; the logging configuration is put back afterwards."""
+    logs = CapturedLogs()
+    with logging_put_back():
+        configure_logging("json", level, logs.stream)
+        yield logs
