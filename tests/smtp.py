@@ -11,6 +11,7 @@ from __future__ import annotations
 import email
 import email.message
 import email.policy
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,7 +21,6 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.e2e.servers import free_port
-from tests.settings import SettingsWithoutEnvFile
 from warmintro.infra.settings import Settings
 
 
@@ -79,17 +79,24 @@ class SmtpCatcher:
 
 @contextmanager
 def smtp_server(port: int, catcher: SmtpCatcher) -> Iterator[SmtpCatcher]:
+    """The server, running. Its own log (every address it is given, at INFO) is
+    quieted meanwhile: it stands for the provider, and the logs a test inspects are
+    the service's."""
+    chatter = logging.getLogger("mail.log")
+    level = chatter.level
+    chatter.setLevel(logging.WARNING)
     controller = Controller(catcher, hostname="127.0.0.1", port=port)
     controller.start()
     try:
         yield catcher
     finally:
         controller.stop()
+        chatter.setLevel(level)
 
 
 def smtp_transport() -> tuple[Any, Any, Any]:
-    """Fixtures `smtp_port` (a free loopback port), `settings` (the SMTP transport
-    pointed at it) and `catcher` (a server on it, running for the test)."""
+    """Fixtures `smtp_port` (a free loopback port), `settings` (the suite's settings
+    with the SMTP transport pointed at it) and `catcher` (a server on it, running for the test)."""
 
     @pytest.fixture(name="smtp_port")
     def port() -> int:
@@ -97,12 +104,14 @@ def smtp_transport() -> tuple[Any, Any, Any]:
 
     @pytest.fixture(name="settings")
     def smtp_settings(settings: Settings, smtp_port: int) -> Settings:
-        return SettingsWithoutEnvFile(
-            database_url=settings.database_url,
-            email_backend="smtp",
-            smtp_host="127.0.0.1",
-            smtp_port=smtp_port,
-            send_timeout_seconds=5,
+        """The suite's settings, sending by SMTP to the catcher."""
+        return settings.model_copy(
+            update={
+                "email_backend": "smtp",
+                "smtp_host": "127.0.0.1",
+                "smtp_port": smtp_port,
+                "send_timeout_seconds": 5,
+            }
         )
 
     @pytest.fixture(name="catcher")

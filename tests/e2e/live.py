@@ -19,13 +19,16 @@ from warmintro.infra.settings import Settings
 
 
 @asynccontextmanager
-async def live(settings: Settings, clock: FakeClock, workspace: str) -> AsyncIterator[World]:
-    """Yields the World; its `base_url` is where the links in emails point."""
+async def live(
+    settings: Settings, clock: FakeClock, workspace: str, *, access_log: bool = False
+) -> AsyncIterator[World]:
+    """Yields the World; its `base_url` is where the links in emails point. With
+    `access_log`, uvicorn logs every request, as `serve` does."""
     sock = loopback_socket()
     container = bootstrap(settings.model_copy(update={"public_base_url": base_url(sock)}), clock)
     app = create_app(container=container, migrate_on_start=False, run_worker=True)
     try:
-        async with serving(app, sock) as url:
+        async with serving(app, sock, access_log=access_log) as url:
             created = await new_workspace(container, workspace)
             headers = {"Authorization": f"Bearer {created.api_key}"}
             async with httpx.AsyncClient(base_url=url, headers=headers, trust_env=False) as api:

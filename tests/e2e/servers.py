@@ -34,9 +34,18 @@ def base_url(sock: socket.socket) -> str:
 
 
 @asynccontextmanager
-async def serving(app: FastAPI, sock: socket.socket) -> AsyncIterator[str]:
-    """The app under uvicorn on the socket, in this event loop; yields its base URL."""
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+async def serving(
+    app: FastAPI, sock: socket.socket, *, access_log: bool = False
+) -> AsyncIterator[str]:
+    """The app under uvicorn on the socket, in this event loop; yields its base URL.
+    With `access_log`, uvicorn logs each request (at INFO) as `serve` has it do."""
+    config = uvicorn.Config(
+        app,
+        log_level="info" if access_log else "warning",
+        access_log=access_log,
+        lifespan="on",
+        log_config=None,  # as `serve` runs it: its lines go to whatever logging is configured
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:

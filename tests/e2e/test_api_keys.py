@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.logs import logging_put_back
 from tests.workspaces import Workspace, new_workspace
 from warmintro.api import cli
 from warmintro.api.container import Container
@@ -124,7 +125,8 @@ def command_line_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_u
 
 async def warmintro(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     capsys.readouterr()
-    await asyncio.to_thread(cli.main, list(argv))
+    with logging_put_back():  # main() configures logging for its process
+        await asyncio.to_thread(cli.main, list(argv))
     return capsys.readouterr().out
 
 

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from tests.clock import FakeClock
 from tests.databases import database_of_its_own
 from tests.e2e.mail import drain
+from tests.logs import logging_put_back
 from tests.scrape import value
 from tests.smtp import SmtpCatcher, smtp_server, smtp_transport
 from warmintro.api import cli
@@ -87,7 +88,8 @@ async def outbox_statuses(container: Container) -> Counter[str]:
 async def warmintro(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     """Run the command line; its output."""
     capsys.readouterr()
-    await asyncio.to_thread(cli.main, list(argv))
+    with logging_put_back():  # main() configures logging for its process
+        await asyncio.to_thread(cli.main, list(argv))
     return capsys.readouterr().out
 
 

@@ -209,5 +209,9 @@ async def test_a_failing_timer_stage_sits_out_its_backoff_and_holds_back_nothing
     assert worker_says(caplog, logging.WARNING) == ["timers"]
     # Tried after 0, 1 and 3 poll intervals (its waits double), left out of the passes
     # between; the fourth try, after the table is back, works.
-    [recovered] = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    [recovered] = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "warmintro.worker" and r.levelno == logging.INFO
+    ]
     assert "the timers stage" in recovered and "after 3 failed passes" in recovered

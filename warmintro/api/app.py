@@ -16,6 +16,7 @@ from warmintro.api.container import Container, bootstrap
 from warmintro.api.cors import ApiCors
 from warmintro.api.metrics import MetricsMiddleware
 from warmintro.api.ratelimit import RateLimitMiddleware
+from warmintro.api.request_ids import RequestIds
 from warmintro.api.routes import (
     api_keys,
     health,
@@ -108,4 +109,5 @@ def create_app(
     app.add_middleware(MetricsMiddleware, metrics=container.metrics)
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders, production=not settings.is_development)
+    app.add_middleware(RequestIds)  # outermost: every line of a request carries its id
     return app

@@ -6,14 +6,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
-import re
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from warmintro.infra.logging import configure_logging
 from warmintro.infra.settings import DEFAULT_HOST, DEFAULT_PORT, Settings, listening_address
 
 if TYPE_CHECKING:
@@ -25,10 +24,13 @@ T = TypeVar("T")
 
 
 def _settings() -> Settings:
+    """The configuration; every command that reads it logs in the format it names."""
     try:
-        return Settings()
+        settings = Settings()
     except ValueError as exc:
         sys.exit(f"warmintro: configuration error: {exc}")
+    configure_logging(settings.logs_as, settings.log_level)
+    return settings
 
 
 def _migrate(settings: Settings) -> None:
@@ -51,26 +53,12 @@ def cmd_migrate(args: argparse.Namespace) -> None:
     print(f"database is at the latest schema ({_safe_url(settings.database_url)})")
 
 
-class _HideLinkTokens(logging.Filter):
-    """Access logs show /a/… for email-link pages: the token is a credential. (Any
-    path: a mistyped //a/{token} carries a live token as well.)"""
-
-    _TOKEN = re.compile(r"/a/[^/?#\s]+")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if isinstance(args, tuple) and len(args) >= 3 and "/a/" in str(args[2]):
-            record.args = (*args[:2], self._TOKEN.sub("/a/…", str(args[2])), *args[3:])
-        return True
-
-
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from warmintro.api.app import create_app
 
     settings = _settings().serving_at(args.host, args.port)
-    logging.getLogger("uvicorn.access").addFilter(_HideLinkTokens())
     if settings.is_sqlite:
         _migrate(settings)  # the embedded database migrates itself
     app = create_app(settings, migrate_on_start=False, run_worker=args.worker)
@@ -78,7 +66,12 @@ def cmd_serve(args: argparse.Namespace) -> None:
     print(f"warmintro serving on {here} (docs at {here}/docs)", flush=True)
     print(f"links in emails point to {settings.public_base_url}", flush=True)
     uvicorn.run(
-        app, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        access_log=args.access_log,
+        log_config=None,  # uvicorn's lines go through configure_logging's formatter
     )
 
 
@@ -106,9 +99,17 @@ def cmd_worker(args: argparse.Namespace) -> None:
                 file=sys.stderr,
                 flush=True,
             )
+        beat = None
+        if args.heartbeat:
+            from warmintro.api.heartbeat import heartbeat
+
+            alive = heartbeat(args.heartbeat, container.metrics, container.clock, stop)
+            beat = asyncio.create_task(alive)
         try:
             await container.worker.run(stop)
         finally:
+            if beat is not None:
+                beat.cancel()
             await container.close()
 
     asyncio.run(run())
@@ -273,8 +274,6 @@ def _safe_url(url: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(prog="warmintro", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -297,6 +296,13 @@ def main(argv: list[str] | None = None) -> None:
     serve.set_defaults(func=cmd_serve)
 
     work = sub.add_parser("worker", help="send queued mail and fire timers (run many)")
+    work.add_argument(
+        "--heartbeat",
+        type=Path,
+        metavar="FILE",
+        help="touch FILE every 10 s while every stage of the worker keeps completing "
+        "its passes (for a container healthcheck: older than 60 s means unhealthy)",
+    )
     work.set_defaults(func=cmd_worker)
 
     mig = sub.add_parser("migrate", help="bring the database to the latest schema")

@@ -106,6 +106,7 @@ def bootstrap(
             mailer,
             clock,
             on_outcome=metrics.email_outcome,
+            backend=settings.email_backend,
         ),
         WebhookRelay(engine, clock, url_guard, on_outcome=metrics.webhook_outcome),
         fire_timers,

@@ -17,9 +17,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 API = "/v1/"
 METHODS = ("GET", "HEAD", "POST", "PATCH", "DELETE")
 REQUEST_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key", "X-On-Behalf-Of")
-EXPOSED_HEADERS = ("Retry-After", "Idempotent-Replayed", "WWW-Authenticate")
+EXPOSED_HEADERS = ("Retry-After", "Idempotent-Replayed", "WWW-Authenticate", "X-Request-ID")
 """Beyond the CORS-safelisted ones (Content-Type, Content-Length, Cache-Control...):
-when to try again after a 429, whether an answer is a replay, why a 401."""
+when to try again after a 429, whether an answer is a replay, why a 401, and the
+request's id to quote in a report."""
 PREFLIGHT_SECONDS = 600
 
 

@@ -6,12 +6,15 @@ import logging
 import math
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
+from warmintro.api.request_ids import HEADER as REQUEST_ID_HEADER
+from warmintro.api.request_ids import request_id_of
 from warmintro.api.security_headers import headers_for
 from warmintro.domain import errors
 from warmintro.domain.ports import Clock
@@ -125,13 +128,17 @@ def install(app: FastAPI, clock: Clock, production: bool) -> None:
     async def crash(request: Request, exc: Exception) -> JSONResponse:
         # The route's template, never the path: an email link's path is its token, a
         # credential. (A link page answers with a page first; this logs it once.)
-        log.exception("unhandled error on %s %s", request.method, route_of(request.scope))
-        # Starlette sends this answer from outside every middleware, SecurityHeaders too.
+        # Starlette sends this answer from outside every middleware, SecurityHeaders and
+        # RequestIds too: the request id is bound again from the request, and both
+        # sets of headers are added here.
+        request_id = request_id_of(request.scope)
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            log.exception("unhandled error on %s %s", request.method, route_of(request.scope))
         return problem(
             500,
             "internal_error",
             "Internal error",
             "something went wrong on our side",
             request,
-            headers_for(production),
+            headers_for(production) | ({REQUEST_ID_HEADER: request_id} if request_id else {}),
         )

@@ -45,6 +45,13 @@ def redact(text: str) -> str:
     return _ADDRESS.sub("[address]", text)[:2000]
 
 
+def error_class(exc: BaseException) -> str:
+    """What to log of an error: the class of what went wrong underneath
+    (`ConnectionRefusedError`, `SMTPResponseException`, `ConnectError`), never its
+    text, which may quote an address or a link."""
+    return type(exc.__cause__ or exc.__context__ or exc).__name__
+
+
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """When a failed row goes again. After attempt n (counting from 1) fails, the

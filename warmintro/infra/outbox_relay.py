@@ -12,8 +12,10 @@ A transient failure (the server is down or times out, SMTP 4xx, HTTP 408, 429 or
 workspace's `Timing.email_retry` (3 days by default) from when the row was
 queued; only then, or at once on a permanent refusal (SMTP 5xx, another HTTP 4xx), does
 the row become `failed`, to be seen with `warmintro outbox list` and sent again
-with `warmintro outbox retry`. Errors are stored and logged without addresses
-or link tokens.
+with `warmintro outbox retry`. Errors are stored without addresses or link
+tokens; each email handled is one log line (`email sent`, `email retry`, `email
+failed`, `email skipped`) with its ids, template, transport, attempt and the
+recipient's domain, and for a failure the error's class, never its text.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from warmintro.domain.errors import SendFailed
 from warmintro.domain.people import Timing
 from warmintro.domain.ports import Clock, Mailer
 from warmintro.infra.email.compose import Composer, OutboxItem, Undeliverable
-from warmintro.infra.leased_queue import Claim, LeasedQueue, RetryPolicy, redact
+from warmintro.infra.leased_queue import Claim, LeasedQueue, RetryPolicy, error_class, redact
 from warmintro.infra.tables import outbox, workspaces
 
 log = logging.getLogger("warmintro.relay")
@@ -75,10 +77,12 @@ class OutboxRelay:
         batch: int = 20,
         rng: random.Random | None = None,
         on_outcome: Callable[[str], None] = lambda outcome: None,
+        backend: str = "",
     ) -> None:
         """`on_outcome` hears how each claimed row ended: sent, retry, failed or skipped
-        (the metrics count them)."""
+        (the metrics count them); `backend` names the transport in the log lines."""
         self._engine = engine
+        self._backend = backend
         self._outcome = on_outcome
         self._composer = composer
         self._mailer = mailer
@@ -107,28 +111,30 @@ class OutboxRelay:
                 email = await self._composer.compose(conn, item)
         except Undeliverable as exc:
             await claim.finish(status="skipped", last_error=str(exc))
-            self._outcome("skipped")
+            self._settled(claim, "skipped")
             return
         except Exception as exc:  # a bug or an outage while composing: retry later
             log.exception("composing outbox row %s failed", item.id)
-            await self._retry(claim, f"compose failed: {exc!r}")
+            await self._retry(claim, f"compose failed: {exc!r}", error=exc)
             return
         if not await claim.renew():
             log.warning("outbox row %s was claimed by another relay; not sending it", item.id)
             return
+        domain = email.to.email.rpartition("@")[2]
         try:
             provider_id = await self._mailer.send(email)
         except SendFailed as exc:
             if exc.permanent:
-                log.warning("outbox row %s refused for good: %s", item.id, redact(exc.reason))
                 await claim.finish(status="failed", last_error=exc.reason)
-                self._outcome("failed")
+                self._settled(claim, "failed", domain, exc)
             else:
-                await self._retry(claim, exc.reason, retry_after=exc.retry_after)
+                await self._retry(
+                    claim, exc.reason, retry_after=exc.retry_after, error=exc, domain=domain
+                )
             return
         except Exception as exc:  # a transport bug must not stall the batch behind it
             log.error("sending outbox row %s failed unexpectedly: %s", item.id, redact(repr(exc)))
-            await self._retry(claim, f"send failed: {exc!r}")
+            await self._retry(claim, f"send failed: {exc!r}", error=exc, domain=domain)
             return
         await claim.finish(
             status="sent",
@@ -137,22 +143,51 @@ class OutboxRelay:
             provider_id=provider_id,
             last_error=None,
         )
-        self._outcome("sent")
+        self._settled(claim, "sent", domain)
+
+    def _settled(
+        self,
+        claim: Claim[OutboxItem],
+        outcome: str,
+        domain: str | None = None,
+        error: BaseException | None = None,
+    ) -> None:
+        """One line per email handled, and its count: ids, the template, the
+        recipient's domain (never the address), the error's class (never its text:
+        the stored, redacted reason is in `warmintro outbox list`)."""
+        item = claim.item
+        fields = {
+            "outbox_id": str(item.id),
+            "workspace_id": str(item.workspace_id),
+            "template": item.template,
+            "backend": self._backend,
+            "recipient_domain": domain,
+            "attempt": claim.attempts,
+            "outcome": outcome,
+        }
+        if error is not None:
+            fields["error"] = error_class(error)
+        log.log(
+            logging.WARNING if outcome == "failed" else logging.INFO,
+            "email %s",
+            outcome,
+            extra=fields,
+        )
+        self._outcome(outcome)
 
     async def _retry(
-        self, claim: Claim[OutboxItem], reason: str, *, retry_after: float | None = None
+        self,
+        claim: Claim[OutboxItem],
+        reason: str,
+        *,
+        error: BaseException,
+        retry_after: float | None = None,
+        domain: str | None = None,
     ) -> None:
         """Again later, unless the row is older than its workspace's retry window."""
         window = await self._retry_window(claim.item.workspace_id)
         again = await claim.retry(reason, retry_after=retry_after, until=claim.created_at + window)
-        self._outcome("retry" if again else "failed")
-        if not again:
-            log.warning(
-                "outbox row %s failed for good after %d attempts: %s",
-                claim.item.id,
-                claim.attempts,
-                redact(reason),
-            )
+        self._settled(claim, "retry" if again else "failed", domain, error)
 
     async def _retry_window(self, workspace_id: uuid.UUID) -> timedelta:
         """The workspace's `Timing.email_retry`; the default if it cannot be read (the

@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     """Refused credentials (unknown, malformed or expired keys and tokens, guessed link
     tokens) one client address may send before it is refused altogether for the rest of
     the window. An empty value: no limit."""
+    log_format: Literal["json", "console"] | None = None
+    """How log lines look: `json` (one object per line) or `console` (readable);
+    unset: JSON in production, console in development."""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     _base_url_given: bool = PrivateAttr(False)
 
     @model_validator(mode="before")
@@ -138,6 +142,11 @@ class Settings(BaseSettings):
                     f"an optional port, no path or trailing slash), not {origin!r}"
                 )
         return origins
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_in_capitals(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _rate_limits_parse(self) -> Settings:
@@ -201,6 +210,12 @@ class Settings(BaseSettings):
     @property
     def public_base_url_given(self) -> bool:
         return self._base_url_given
+
+    @property
+    def logs_as(self) -> Literal["json", "console"]:
+        if self.log_format is not None:
+            return self.log_format
+        return "console" if self.is_development else "json"
 
     @property
     def is_development(self) -> bool:

@@ -5,7 +5,9 @@ Each delivery is POSTed with `webhook-id` (the same on every retry),
 (`v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, one per active secret while
 a secret rotates). Failures retry on a fixed schedule, honouring Retry-After;
 a 410 or an exhausted schedule disables the endpoint and says why. Every
-attempt is logged with its status, duration and the start of the response.
+attempt is recorded with its status, duration and the start of the response, and
+logged as one line (`webhook delivered`, `webhook retry`, `webhook failed`,
+`webhook held`) with its ids, event type and status, never the URL or a body.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
+from functools import partial
 from typing import Any
 
 import httpx
@@ -31,7 +34,7 @@ from warmintro.domain.errors import InvalidInput
 from warmintro.domain.ports import Clock
 from warmintro.domain.webhooks import SECRET_PREFIX
 from warmintro.infra.guarded_http import guarded_client
-from warmintro.infra.leased_queue import Claim, LeasedQueue, RetryPolicy, redact
+from warmintro.infra.leased_queue import Claim, LeasedQueue, RetryPolicy, error_class, redact
 from warmintro.infra.repositories.webhooks import SqlWebhooks
 from warmintro.infra.tables import webhook_attempts, webhook_deliveries
 from warmintro.infra.url_guard import UrlGuard
@@ -66,11 +69,12 @@ class _Delivery:
     workspace_id: uuid.UUID
     id: uuid.UUID
     endpoint_id: uuid.UUID
+    event_type: str
     payload: dict[str, Any]
 
 
 def _delivery(row: sa.Row[Any]) -> _Delivery:
-    return _Delivery(row.workspace_id, row.id, row.endpoint_id, dict(row.payload))
+    return _Delivery(row.workspace_id, row.id, row.endpoint_id, row.event_type, dict(row.payload))
 
 
 class WebhookRelay:
@@ -114,11 +118,11 @@ class WebhookRelay:
             endpoint = await SqlWebhooks(conn).get(item.workspace_id, item.endpoint_id)
         if endpoint is None:
             await claim.finish(status="failed", last_error="the endpoint was deleted")
-            self._outcome("failed")
+            self._settled(claim, "failed")
             return
         if not endpoint.enabled:
             await claim.finish(status="held", last_error="the endpoint is disabled")
-            self._outcome("held")
+            self._settled(claim, "held")
             return
         body = json.dumps(item.payload, separators=(",", ":"), sort_keys=True).encode()
         msg_id = f"msg_{item.id.hex}"
@@ -138,6 +142,7 @@ class WebhookRelay:
         started = time.perf_counter()
         status: int | None = None
         snippet, error, retry_after = "", None, None
+        failure: Exception | None = None
         try:
             # The guarded client checks every address the host resolves to at
             # connect time, and refuses (InvalidInput) before connecting.
@@ -146,26 +151,58 @@ class WebhookRelay:
             snippet = response.text[:SNIPPET]
             retry_after = _seconds(response.headers.get("retry-after"), now)
         except InvalidInput as exc:
-            error = f"refused: {exc.detail}"
+            error, failure = f"refused: {exc.detail}", exc
         except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"[:SNIPPET]
+            error, failure = f"{type(exc).__name__}: {exc}"[:SNIPPET], exc
         duration_ms = int((time.perf_counter() - started) * 1000)
         await self._log(claim, now, status, duration_ms, snippet, error)
 
+        settled = partial(
+            self._settled, claim, status=status, duration_ms=duration_ms, failure=failure
+        )
         if status is not None and 200 <= status < 300:
             await claim.finish(status="delivered", delivered_at=now, last_error=None)
-            self._outcome("delivered")
+            settled("delivered")
             return
         reason = error or f"HTTP {status}"
         if status == 410:
             await claim.finish(status="failed", last_error=reason)
-            self._outcome("failed")
+            settled("failed")
             await self._disable(item, "the endpoint answered 410 Gone")
         elif await claim.retry(reason, retry_after=retry_after, failed_at=now):
-            self._outcome("retry")
+            settled("retry")
         else:
-            self._outcome("failed")
+            settled("failed")
             await self._disable(item, f"{len(SCHEDULE)} attempts failed; last: {reason}")
+
+    def _settled(
+        self,
+        claim: Claim[_Delivery],
+        outcome: str,
+        *,
+        status: int | None = None,
+        duration_ms: int | None = None,
+        failure: Exception | None = None,
+    ) -> None:
+        """One line per delivery attempt (or delivery held or dropped unsent), and its
+        count: ids, the event type, the receiver's HTTP status, never the URL (it may
+        carry the receiver's secret), the payload or the response."""
+        item = claim.item
+        fields: dict[str, Any] = {
+            "delivery_id": str(item.id),
+            "endpoint_id": str(item.endpoint_id),
+            "workspace_id": str(item.workspace_id),
+            "event_type": item.event_type,
+            "attempt": claim.attempts,
+            "status": status,
+            "duration_ms": duration_ms,
+            "outcome": outcome,
+        }
+        if failure is not None:
+            fields["error"] = error_class(failure)
+        level = logging.WARNING if outcome == "failed" else logging.INFO
+        log.log(level, "webhook %s", outcome, extra=fields)
+        self._outcome(outcome)
 
     async def _log(
         self,
