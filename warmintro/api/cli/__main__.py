@@ -1,0 +1,3 @@
+from warmintro.api.cli import main
+
+main()

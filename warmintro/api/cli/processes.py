@@ -1,0 +1,113 @@
+"""The long-running processes: `serve` (the API, with a worker unless told not to),
+`worker` (mail, webhooks and timers; run many) and `migrate`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from warmintro.api.cli.configuration import migrate_database, safe_url, settings_or_exit
+from warmintro.infra.settings import DEFAULT_HOST, DEFAULT_PORT, listening_address
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = sub.add_parser("serve", help="run the API (migrates an embedded SQLite database)")
+    serve.add_argument("--host", default=DEFAULT_HOST)
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help="links in emails point here unless PUBLIC_BASE_URL is set",
+    )
+    serve.add_argument("--log-level", default="info")
+    serve.add_argument("--no-access-log", dest="access_log", action="store_false")
+    serve.add_argument(
+        "--no-worker",
+        dest="worker",
+        action="store_false",
+        help="do not send mail or fire timers in this process (run `warmintro worker`)",
+    )
+    serve.set_defaults(func=cmd_serve)
+
+    work = sub.add_parser("worker", help="send queued mail and fire timers (run many)")
+    work.add_argument(
+        "--heartbeat",
+        type=Path,
+        metavar="FILE",
+        help="touch FILE every 10 s while every stage of the worker keeps completing "
+        "its passes (for a container healthcheck: older than 60 s means unhealthy)",
+    )
+    work.set_defaults(func=cmd_worker)
+
+    mig = sub.add_parser("migrate", help="bring the database to the latest schema")
+    mig.set_defaults(func=cmd_migrate)
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    settings = settings_or_exit()
+    migrate_database(settings)
+    print(f"database is at the latest schema ({safe_url(settings.database_url)})")
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from warmintro.api.app import create_app
+
+    settings = settings_or_exit().serving_at(args.host, args.port)
+    if settings.is_sqlite:
+        migrate_database(settings)  # the embedded database migrates itself
+    app = create_app(settings, migrate_on_start=False, run_worker=args.worker)
+    here = listening_address(args.host, args.port)
+    print(f"warmintro serving on {here} (docs at {here}/docs)", flush=True)
+    print(f"links in emails point to {settings.public_base_url}", flush=True)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        access_log=args.access_log,
+        log_config=None,  # uvicorn's lines go through configure_logging's formatter
+    )
+
+
+def cmd_worker(args: argparse.Namespace) -> None:
+    import signal
+
+    from warmintro.api.container import bootstrap
+
+    settings = settings_or_exit()
+    if settings.is_sqlite:
+        migrate_database(settings)
+
+    async def run() -> None:
+        container = bootstrap(settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        print(f"warmintro worker running ({settings.email_backend} email)", flush=True)
+        print(f"links in emails point to {settings.public_base_url}", flush=True)
+        if not settings.public_base_url_given:
+            print(
+                "warning: PUBLIC_BASE_URL is not set, so links point to serve's default "
+                "address; set it to where people reach the API",
+                file=sys.stderr,
+                flush=True,
+            )
+        beat = None
+        if args.heartbeat:
+            from warmintro.api.heartbeat import heartbeat
+
+            alive = heartbeat(args.heartbeat, container.metrics, container.clock, stop)
+            beat = asyncio.create_task(alive)
+        try:
+            await container.worker.run(stop)
+        finally:
+            if beat is not None:
+                beat.cancel()
+            await container.close()
+
+    asyncio.run(run())
