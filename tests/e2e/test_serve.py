@@ -1,11 +1,14 @@
 """The real `warmintro serve`, started as a developer starts it on a port of their
 choosing without PUBLIC_BASE_URL: the links in its emails point at that port, and
-its access log names no link token."""
+its access log names no link token. And the real `warmintro worker`, which serves
+its own `/metrics` when given a port."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -113,3 +116,34 @@ def test_serve_on_another_port_writes_links_to_that_port_and_logs_no_token(
     assert '"GET /a/… HTTP/1.1" 200' in logged, logged
     assert '"GET //a/… HTTP/1.1"' in logged and '"GET /a/…?utm=x HTTP/1.1"' in logged, logged
     assert token not in logged
+
+
+def test_a_separate_worker_serves_its_own_metrics_and_stops_on_sigterm(tmp_path: Path) -> None:
+    env = _environment(tmp_path)
+    port = free_port()
+    worker = subprocess.Popen(
+        [*WARMINTRO, "worker", "--metrics-port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    address = f"http://127.0.0.1:{port}"
+    try:
+        scraped = ""
+        deadline = time.monotonic() + START_SECONDS
+        while 'stage="email"' not in scraped:
+            assert worker.poll() is None, worker.communicate()[0]
+            assert time.monotonic() < deadline, f"no worker pass in the metrics:\n{scraped}"
+            with contextlib.suppress(httpx.TransportError):
+                scraped = httpx.get(f"{address}/metrics", timeout=1).text
+            time.sleep(0.05)
+        assert "warmintro_outbox_pending 0.0" in scraped
+        assert 'warmintro_worker_last_success_timestamp_seconds{stage="timers"}' in scraped
+        assert httpx.get(f"{address}/v1/people").status_code == 404, "metrics, nothing else"
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        output = worker.communicate(timeout=START_SECONDS)[0]
+    assert worker.returncode == 0, output
+    assert f"metrics at {address}/metrics" in output

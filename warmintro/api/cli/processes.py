@@ -39,6 +39,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="touch FILE every 10 s while every stage of the worker keeps completing "
         "its passes (for a container healthcheck: older than 60 s means unhealthy)",
     )
+    work.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="serve this worker's /metrics on PORT (what it sent, delivered and fired)",
+    )
+    work.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST")
     work.set_defaults(func=cmd_worker)
 
     mig = sub.add_parser("migrate", help="bring the database to the latest schema")
@@ -97,17 +104,24 @@ def cmd_worker(args: argparse.Namespace) -> None:
                 file=sys.stderr,
                 flush=True,
             )
-        beat = None
+        beside: list[asyncio.Task[None]] = []
         if args.heartbeat:
             from warmintro.api.heartbeat import heartbeat
 
             alive = heartbeat(args.heartbeat, container.metrics, container.clock, stop)
-            beat = asyncio.create_task(alive)
+            beside.append(asyncio.create_task(alive))
+        if args.metrics_port is not None:
+            from warmintro.api.worker_metrics import serve_metrics
+
+            scrape = serve_metrics(container.metrics, args.metrics_host, args.metrics_port, stop)
+            beside.append(asyncio.create_task(scrape))
+            here = listening_address(args.metrics_host, args.metrics_port)
+            print(f"metrics at {here}/metrics", flush=True)
         try:
             await container.worker.run(stop)
         finally:
-            if beat is not None:
-                beat.cancel()
+            stop.set()
+            await asyncio.gather(*beside, return_exceptions=True)
             await container.close()
 
     asyncio.run(run())
