@@ -9,17 +9,17 @@ from contextlib import asynccontextmanager
 
 import httpx
 
-from tests.clock import FakeClock
 from tests.e2e.servers import base_url, loopback_socket, serving
 from tests.e2e.world import World
 from tests.workspaces import new_workspace
 from warmintro.api.app import create_app
 from warmintro.api.container import bootstrap
+from warmintro.domain.ports import Clock
 from warmintro.infra.settings import Settings
 
 
 @asynccontextmanager
-async def live(settings: Settings, clock: FakeClock, workspace: str) -> AsyncIterator[World]:
+async def live(settings: Settings, clock: Clock, workspace: str) -> AsyncIterator[World]:
     """Yields the World; its `base_url` is where the links in emails point."""
     sock = loopback_socket()
     container = bootstrap(settings.model_copy(update={"public_base_url": base_url(sock)}), clock)

@@ -9,16 +9,21 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
 from warmintro.domain import errors
 from warmintro.domain.ports import Clock
+from warmintro.infra.database import unavailable
 
 log = logging.getLogger("warmintro.api")
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "urn:warmintro:problem:"
+UNAVAILABLE_RETRY_AFTER = "2"
+"""Seconds a client waits before trying again while the database is out of reach:
+a PostgreSQL restart takes a few."""
 
 # Order matters: the first class an error is an instance of wins.
 STATUS: list[tuple[type[errors.DomainError], int, str]] = [
@@ -120,11 +125,38 @@ def install(app: FastAPI, clock: Clock) -> None:
             exc.status_code, code, str(exc.detail), None, request, dict(exc.headers or {})
         )
 
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(OSError)
+    async def database_error(request: Request, exc: Exception) -> JSONResponse:
+        # Handled here rather than as a crash: the database restarting or out of
+        # reach is an outage to wait out, not a bug (and no traceback per request).
+        if not unavailable(exc):
+            return _crashed(request, exc)
+        log.warning(
+            "the database is out of reach on %s %s: %s: %s",
+            request.method,
+            route_of(request.scope),
+            type(exc).__name__,
+            exc,
+        )
+        return problem(
+            503,
+            "database_unavailable",
+            "Service unavailable",
+            "the database cannot be reached right now; try again shortly",
+            request,
+            {"Retry-After": UNAVAILABLE_RETRY_AFTER},
+        )
+
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> JSONResponse:
-        # The route's template, never the path: an email link's path is its token, a
-        # credential. (A link page answers with a page first; this logs it once.)
-        log.exception("unhandled error on %s %s", request.method, route_of(request.scope))
-        return problem(
-            500, "internal_error", "Internal error", "something went wrong on our side", request
-        )
+        return _crashed(request, exc)
+
+
+def _crashed(request: Request, exc: Exception) -> JSONResponse:
+    # The route's template, never the path: an email link's path is its token, a
+    # credential. (A link page answers with a page first; this logs it once.)
+    log.exception("unhandled error on %s %s", request.method, route_of(request.scope))
+    return problem(
+        500, "internal_error", "Internal error", "something went wrong on our side", request
+    )
