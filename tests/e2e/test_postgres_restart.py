@@ -1,6 +1,7 @@
 """PostgreSQL restarted in the middle of a load of creates: no request hangs, the
 service recovers by itself, nothing committed is lost, and the worker sends each
-email once when the database is back.
+email once when the database is back. And PostgreSQL going away right after the
+provider took an email: it is marked sent when the server is back, not resent.
 
 The server is the test's own (tests/postgres_cluster.py): the shared one serves
 the other tests. The app is live on loopback with its worker, sending by SMTP to
@@ -22,11 +23,16 @@ import pytest
 import sqlalchemy as sa
 
 from tests.e2e.live import live
+from tests.e2e.mail import drain, tag
 from tests.e2e.servers import free_port
 from tests.e2e.world import World, assert_problem
 from tests.postgres_cluster import PostgresCluster, postgres_cluster
 from tests.settings import SettingsWithoutEnvFile
 from tests.smtp import SmtpCatcher, smtp_server
+from tests.workspaces import new_workspace
+from warmintro.api.app import create_app
+from warmintro.api.container import bootstrap
+from warmintro.domain.ports import OutgoingEmail
 from warmintro.infra import migrate
 from warmintro.infra.clock import SystemClock
 from warmintro.infra.database import make_engine
@@ -198,3 +204,60 @@ async def drained(world: World) -> set[str]:
             return {str(r.id) for r in rows}
         assert time.monotonic() < deadline, f"{len(waiting)} emails still wait after {DRAIN} s"
         await asyncio.sleep(0.5)
+
+
+class StopsTheDatabase:
+    """A transport that takes the first email, then takes PostgreSQL down before
+    the relay can mark it sent; the server is back `DOWN_FOR` seconds later."""
+
+    DOWN_FOR = 2.0
+
+    def __init__(self, cluster: PostgresCluster) -> None:
+        self.cluster = cluster
+        self.sent: list[OutgoingEmail] = []
+        self.comeback: asyncio.Task[None] | None = None
+
+    async def send(self, email: OutgoingEmail) -> str | None:
+        self.sent.append(email)
+        if self.comeback is None:
+            await asyncio.to_thread(self.cluster.stop)
+            self.comeback = asyncio.create_task(self._start_later())
+        return None
+
+    async def _start_later(self) -> None:
+        await asyncio.sleep(self.DOWN_FOR)
+        await asyncio.to_thread(self.cluster.start)
+
+
+async def test_postgres_down_after_the_provider_took_an_email_it_is_marked_sent_not_resent(
+    cluster: PostgresCluster, database_url: str
+) -> None:
+    mailer = StopsTheDatabase(cluster)
+    settings = SettingsWithoutEnvFile(database_url=database_url)
+    container = bootstrap(settings, SystemClock(), mailer=mailer)
+    try:
+        workspace = await new_workspace(container)
+        app = create_app(container=container, migrate_on_start=False)
+        transport = httpx.ASGITransport(app=app)
+        headers = {"Authorization": f"Bearer {workspace.api_key}"}
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://test", headers=headers
+        ) as api:
+            await World(api, workspace, container).party()
+
+        await drain(container.worker)
+        assert mailer.comeback is not None and mailer.comeback.done(), "the server went away"
+        async with container.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(outbox.c.id, outbox.c.status).where(
+                        outbox.c.workspace_id == workspace.id
+                    )
+                )
+            ).all()
+        assert len(rows) >= 2 and {r.status for r in rows} == {"sent"}, rows
+        sent = Counter(tag(e, "outbox_id") for e in mailer.sent)
+        assert sent == {str(r.id): 1 for r in rows}, "each email went once"
+        assert await drain(container.worker) == 0
+    finally:
+        await container.close()
