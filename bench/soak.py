@@ -37,7 +37,7 @@ import httpx
 from aiosmtpd.controller import Controller
 
 from bench.api_bench import free_port, wait_up
-from bench.soak_report import Outcome, Phase, report
+from bench.soak_report import Outcome, Phase, commit, report
 from bench.soak_sink import Sink, compare
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -290,9 +290,9 @@ def main() -> None:
     parser.add_argument("--no-report", dest="write_report", action="store_false")
     parser.add_argument("--note", default="", help="a line for the report (what else ran)")
     args = parser.parse_args()
-    started = datetime.now(UTC)
+    started, revision = datetime.now(UTC), commit()
     result = asyncio.run(soak(args))
-    text = report(args, result, started)
+    text = report(args, result, started, revision)
     print(text)
     if args.write_report:
         args.report.write_text(text)

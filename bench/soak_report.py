@@ -69,18 +69,24 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({model}), {pages / 2**30:.1f} GiB, Linux {platform.release()}"
 
 
-def report(args: argparse.Namespace, result: Outcome, started: datetime) -> str:
-    saturation, hold = result.phases
-    commit = subprocess.run(
+def commit() -> str:
+    """The commit the service runs (read at the start: the tree may move on)."""
+    head = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
+    )
+    dirty = subprocess.run(["git", "diff", "--quiet", "HEAD"], cwd=ROOT).returncode != 0
+    return (head.stdout.strip() or "unknown") + (" with local changes" if dirty else "")
+
+
+def report(args: argparse.Namespace, result: Outcome, started: datetime, revision: str) -> str:
+    saturation, hold = result.phases
     lines = [
         "# Soak: 80% of saturation, then every email exactly once",
         "",
         "Written by `bench/soak.py` (run with `./scripts/soak`); see",
         "[testing.md](testing.md#soak) for what it does.",
         "",
-        f"- date: {started:%Y-%m-%d %H:%M} UTC, commit {commit or 'unknown'}",
+        f"- date: {started:%Y-%m-%d %H:%M} UTC, commit {revision}",
         f"- machine: {machine()}",
         f"- settings: PostgreSQL at {args.postgres.rsplit('@', 1)[-1]}, `warmintro serve`"
         " (API and in-process worker) plus one `warmintro worker`, SMTP to a sink in the"

@@ -14,6 +14,8 @@ API answers it with a 503 and Retry-After, and the leased queues wait it out.
 
 from __future__ import annotations
 
+import errno
+import socket
 from typing import Any
 
 import asyncpg
@@ -22,12 +24,15 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 _CUT_OFF = (
-    OSError,  # refused, reset, timed out: no server on the port, or it went away
+    ConnectionError,  # refused, reset, aborted: no server on the port, or it went away
+    TimeoutError,
+    socket.gaierror,
     asyncpg.PostgresConnectionError,  # the session was closed under us
     asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up, cancelled
     asyncpg.InterfaceError,  # "connection is closed"
     asyncpg.exceptions.InternalClientError,  # a session cut off mid-operation
 )
+_UNREACHABLE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN}
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -76,8 +81,16 @@ def unavailable(exc: BaseException) -> bool:
     seen: set[int] = set()
     cause: BaseException | None = exc
     while cause is not None and id(cause) not in seen:
-        if isinstance(cause, _CUT_OFF):
+        if isinstance(cause, _CUT_OFF) or _unreachable(cause):
             return True
         seen.add(id(cause))
         cause = cause.__cause__ or cause.__context__
     return False
+
+
+def _unreachable(exc: BaseException) -> bool:
+    # Other OSErrors (a missing file, say) are not the database's; asyncio reports a
+    # host whose every address failed as one OSError without an errno.
+    return isinstance(exc, OSError) and (
+        exc.errno in _UNREACHABLE or str(exc).startswith("Multiple exceptions")
+    )
