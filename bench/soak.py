@@ -176,25 +176,28 @@ def run_wrk(
     return phase
 
 
-async def drain(raw_url: str, sink: Sink, patience: float) -> tuple[float, bool]:
-    """Wait until no email waits to be sent (and the sink has stopped counting)."""
+async def drain(raw_url: str, sink: Sink, patience: float) -> tuple[int, float, bool]:
+    """Wait until no email waits to be sent (and the sink has stopped counting).
+    Returns how many waited at first, how long it took, and whether it drained."""
     started = time.monotonic()
     conn = await asyncpg.connect(raw_url)
+    backlog = None
     try:
         while time.monotonic() - started < patience:
-            waiting = await conn.fetchval(
+            waiting: int = await conn.fetchval(
                 "SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')"
             )
+            backlog = waiting if backlog is None else backlog
             if waiting == 0:
                 before = sink.total()
                 await asyncio.sleep(2)
                 if sink.total() == before:
-                    return time.monotonic() - started, True
+                    return backlog, time.monotonic() - started, True
             else:
                 await asyncio.sleep(1)
     finally:
         await conn.close()
-    return time.monotonic() - started, False
+    return backlog or 0, time.monotonic() - started, False
 
 
 async def outcome(raw_url: str, sink: Sink) -> tuple[int, dict[str, int], set[str]]:
@@ -258,10 +261,12 @@ async def soak(args: argparse.Namespace) -> Outcome:
                 run_wrk("hold", service.base, key, people_file, args, args.duration, target)
             )
         print("-- waiting for the outbox to drain")
-        drain_seconds, drained = await drain(raw_url, sink, args.drain_timeout)
+        backlog, drain_seconds, drained = await drain(raw_url, sink, args.drain_timeout)
         rows, statuses, ids = await outcome(raw_url, sink)
         sent, lost, doubled, stray = compare(ids, sink)
-        return Outcome(rows, statuses, sent, lost, doubled, stray, drain_seconds, drained, phases)
+        return Outcome(
+            rows, statuses, sent, lost, doubled, stray, backlog, drain_seconds, drained, phases
+        )
     finally:
         service.stop()
         smtp.stop()

@@ -51,6 +51,8 @@ class Outcome:
     lost: list[str]
     doubled: dict[str, int]
     stray: int
+    backlog: int
+    """Emails still waiting when the load stopped."""
     drain_seconds: float
     drained: bool
     phases: list[Phase] = field(default_factory=list)
@@ -122,6 +124,7 @@ def report(args: argparse.Namespace, result: Outcome, started: datetime, revisio
         f"| doubled (received more than once) | {len(result.doubled)} |",
         f"| received but no such row | {result.stray} |",
         f"| error responses (all phases) | {saturation.error_responses + hold.error_responses} |",
+        f"| waiting when the load stopped | {result.backlog} |",
         f"| drained | {'yes' if result.drained else 'NO'}, {result.drain_seconds:.0f} s"
         " after the load stopped |",
         "",
