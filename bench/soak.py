@@ -28,7 +28,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,8 +36,8 @@ import httpx
 from aiosmtpd.controller import Controller
 
 from bench.api_bench import free_port, wait_up
+from bench.soak_check import Sink, compare, drain, outcome
 from bench.soak_report import Outcome, Phase, commit, report
-from bench.soak_sink import Sink, compare
 
 ROOT = Path(__file__).resolve().parent.parent
 LUA = ROOT / "bench" / "soak.lua"
@@ -174,40 +173,6 @@ def run_wrk(
         f"p50 {phase.latency_ms['p50']:.1f} ms, p99 {phase.latency_ms['p99']:.1f} ms"
     )
     return phase
-
-
-async def drain(raw_url: str, sink: Sink, patience: float) -> tuple[int, float, bool]:
-    """Wait until no email waits to be sent (and the sink has stopped counting).
-    Returns how many waited at first, how long it took, and whether it drained."""
-    started = time.monotonic()
-    conn = await asyncpg.connect(raw_url)
-    backlog = None
-    try:
-        while time.monotonic() - started < patience:
-            waiting: int = await conn.fetchval(
-                "SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')"
-            )
-            backlog = waiting if backlog is None else backlog
-            if waiting == 0:
-                before = sink.total()
-                await asyncio.sleep(2)
-                if sink.total() == before:
-                    return backlog, time.monotonic() - started, True
-            else:
-                await asyncio.sleep(1)
-    finally:
-        await conn.close()
-    return backlog or 0, time.monotonic() - started, False
-
-
-async def outcome(raw_url: str, sink: Sink) -> tuple[int, dict[str, int], set[str]]:
-    conn = await asyncpg.connect(raw_url)
-    try:
-        rows = await conn.fetch("SELECT id::text AS id, status FROM outbox")
-    finally:
-        await conn.close()
-    statuses = Counter(r["status"] for r in rows)
-    return len(rows), dict(statuses), {r["id"] for r in rows}
 
 
 async def soak(args: argparse.Namespace) -> Outcome:

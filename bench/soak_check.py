@@ -1,12 +1,17 @@
-"""The soak's SMTP sink: counts each Message-ID it accepts, and compares that with
-the outbox rows (an outbox row's Message-ID is `<outbox id@domain>`)."""
+"""The soak's check: an SMTP sink that counts each Message-ID it accepts, the wait
+for the outbox to drain, and the comparison of the outbox rows with what the sink
+received (an outbox row's Message-ID is `<outbox id@domain>`)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
+import time
 from collections import Counter
 from typing import Any
+
+import asyncpg
 
 MESSAGE_ID = re.compile(rb"^message-id:\s*(<[^>\r\n]+>)", re.IGNORECASE | re.MULTILINE)
 OUTBOX_ID = re.compile(r"<([0-9a-f-]{36})@")
@@ -47,3 +52,37 @@ def compare(ids: set[str], sink: Sink) -> tuple[int, list[str], dict[str, int], 
     lost = sorted(ids - received.keys())
     doubled = {k: n for k, n in received.items() if n > 1}
     return len(received), lost, doubled, stray
+
+
+async def drain(raw_url: str, sink: Sink, patience: float) -> tuple[int, float, bool]:
+    """Wait until no email waits to be sent (and the sink has stopped counting).
+    Returns how many waited at first, how long it took, and whether it drained."""
+    started = time.monotonic()
+    conn = await asyncpg.connect(raw_url)
+    backlog = None
+    try:
+        while time.monotonic() - started < patience:
+            waiting: int = await conn.fetchval(
+                "SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')"
+            )
+            backlog = waiting if backlog is None else backlog
+            if waiting == 0:
+                before = sink.total()
+                await asyncio.sleep(2)
+                if sink.total() == before:
+                    return backlog, time.monotonic() - started, True
+            else:
+                await asyncio.sleep(1)
+    finally:
+        await conn.close()
+    return backlog or 0, time.monotonic() - started, False
+
+
+async def outcome(raw_url: str, sink: Sink) -> tuple[int, dict[str, int], set[str]]:
+    conn = await asyncpg.connect(raw_url)
+    try:
+        rows = await conn.fetch("SELECT id::text AS id, status FROM outbox")
+    finally:
+        await conn.close()
+    statuses = Counter(r["status"] for r in rows)
+    return len(rows), dict(statuses), {r["id"] for r in rows}
