@@ -9,18 +9,18 @@ from contextlib import asynccontextmanager
 
 import httpx
 
-from tests.clock import FakeClock
 from tests.e2e.servers import base_url, loopback_socket, serving
 from tests.e2e.world import World
 from tests.workspaces import new_workspace
 from warmintro.api.app import create_app
 from warmintro.api.container import bootstrap
+from warmintro.domain.ports import Clock
 from warmintro.infra.settings import Settings
 
 
 @asynccontextmanager
 async def live(
-    settings: Settings, clock: FakeClock, workspace: str, *, access_log: bool = False
+    settings: Settings, clock: Clock, workspace: str, *, access_log: bool = False
 ) -> AsyncIterator[World]:
     """Yields the World; its `base_url` is where the links in emails point. With
     `access_log`, uvicorn logs every request, as `serve` does."""

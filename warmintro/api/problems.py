@@ -10,6 +10,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
@@ -18,11 +19,15 @@ from warmintro.api.request_ids import request_id_of
 from warmintro.api.security_headers import headers_for
 from warmintro.domain import errors
 from warmintro.domain.ports import Clock
+from warmintro.infra.database import unavailable
 
 log = logging.getLogger("warmintro.api")
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "urn:warmintro:problem:"
+UNAVAILABLE_RETRY_AFTER = "2"
+"""Seconds a client waits before trying again while the database is out of reach:
+a PostgreSQL restart takes a few."""
 
 # Order matters: the first class an error is an instance of wins.
 STATUS: list[tuple[type[errors.DomainError], int, str]] = [
@@ -124,21 +129,60 @@ def install(app: FastAPI, clock: Clock, production: bool) -> None:
             exc.status_code, code, str(exc.detail), None, request, dict(exc.headers or {})
         )
 
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(OSError)
+    async def database_error(request: Request, exc: Exception) -> JSONResponse:
+        if not database_out_of_reach(request, exc):
+            return _crashed(request, exc, production)
+        return problem(
+            503,
+            "database_unavailable",
+            "Service unavailable",
+            "the database cannot be reached right now; try again shortly",
+            request,
+            {"Retry-After": UNAVAILABLE_RETRY_AFTER},
+        )
+
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> JSONResponse:
-        # The route's template, never the path: an email link's path is its token, a
-        # credential. (A link page answers with a page first; this logs it once.)
-        # Starlette sends this answer from outside every middleware, SecurityHeaders and
-        # RequestIds too: the request id is bound again from the request, and both
-        # sets of headers are added here.
-        request_id = request_id_of(request.scope)
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            log.exception("unhandled error on %s %s", request.method, route_of(request.scope))
-        return problem(
-            500,
-            "internal_error",
-            "Internal error",
-            "something went wrong on our side",
-            request,
-            headers_for(production) | ({REQUEST_ID_HEADER: request_id} if request_id else {}),
-        )
+        return _crashed(request, exc, production)
+
+
+DATABASE_ERRORS: tuple[type[Exception], ...] = (DBAPIError, OSError)
+"""What a database out of reach raises (among other things): handle these, then ask
+`database_out_of_reach`."""
+
+
+def database_out_of_reach(request: Request, exc: Exception) -> bool:
+    """Whether `exc` is the database restarting or out of reach: an outage to wait
+    out (503 with Retry-After), not a bug, so it is logged as one warning line with
+    no traceback."""
+    if not unavailable(exc):
+        return False
+    log.warning(
+        "the database is out of reach on %s %s: %s: %s",
+        request.method,
+        route_of(request.scope),
+        type(exc).__name__,
+        exc,
+    )
+    return True
+
+
+def _crashed(request: Request, exc: Exception, production: bool) -> JSONResponse:
+    # The route's template, never the path: an email link's path is its token, a
+    # credential. (A link page answers with a page first; this logs it once.)
+    # Starlette sends a crash's answer from outside every middleware, SecurityHeaders
+    # and RequestIds too: the request id is bound again from the request, and both
+    # sets of headers are added here.
+    request_id = request_id_of(request.scope)
+    with structlog.contextvars.bound_contextvars(request_id=request_id):
+        log.exception("unhandled error on %s %s", request.method, route_of(request.scope))
+    return problem(
+        500,
+        "internal_error",
+        "Internal error",
+        "something went wrong on our side",
+        request,
+        headers_for(production) | ({REQUEST_ID_HEADER: request_id} if request_id else {}),
+    )

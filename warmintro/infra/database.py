@@ -4,14 +4,35 @@ SQLite: WAL, a busy timeout, and transactions opened with BEGIN IMMEDIATE (read
 units of work ask for DEFERRED) so concurrent writers queue up instead of failing
 mid-transaction; that also makes budget and duplicate checks serial on SQLite.
 PostgreSQL: asyncpg, READ COMMITTED, with row locks where a check must be serial.
+
+When PostgreSQL restarts, every pooled connection dies with it. The first use of a
+dead one fails, and SQLAlchemy then recycles every connection the pool held before
+that moment, so the pool heals itself without a ping on each checkout (a round trip
+on every transaction of the hot path). What fails meanwhile is `unavailable`: the
+API answers it with a 503 and Retry-After, and the leased queues wait it out.
 """
 
 from __future__ import annotations
 
+import errno
+import socket
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+_CUT_OFF = (
+    ConnectionError,  # refused, reset, aborted: no server on the port, or it went away
+    TimeoutError,
+    socket.gaierror,
+    asyncpg.PostgresConnectionError,  # the session was closed under us
+    asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up, cancelled
+    asyncpg.InterfaceError,  # "connection is closed"
+    asyncpg.exceptions.InternalClientError,  # a session cut off mid-operation
+)
+_UNREACHABLE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN}
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -49,3 +70,27 @@ def _sqlite_tuning(engine: AsyncEngine) -> None:
         # got in between; taking the write lock up front makes it wait its turn.
         mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
         conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database could not be reached or cut the session off
+    (it is down, restarting, or the connection died): the same work may succeed in
+    a moment. Errors about the work itself (a constraint, a bug) are not."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, _CUT_OFF) or _unreachable(cause):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+def _unreachable(exc: BaseException) -> bool:
+    # Other OSErrors (a missing file, say) are not the database's; asyncio reports a
+    # host whose every address failed as one OSError without an errno.
+    return isinstance(exc, OSError) and (
+        exc.errno in _UNREACHABLE or str(exc).startswith("Multiple exceptions")
+    )

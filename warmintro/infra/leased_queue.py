@@ -9,6 +9,13 @@ never settles a row another has claimed since, and never starts sending one. A
 send that itself outlasts the lease can still go out twice: delivery is at least
 once, with the same Message-ID or webhook-id so the duplicate is recognisable.
 
+Renewing and settling a claim ride out a short database outage (PostgreSQL
+restarting): they try again, waiting a little longer each time, for as long as a
+lease lasts, then give up and leave the row to its lease. An email the provider
+took while the database was away is therefore marked sent when it is back, not
+sent again; and the rest of a claimed batch goes on at once, rather than waiting
+for its leases to run out.
+
 A relay sees each row as a `Claim` of its own item type and keeps only what is
 its own (composing, signing, sending); the queue's `RetryPolicy` decides when a
 failed row goes again and when it is given up: after a number of tries (webhooks)
@@ -17,7 +24,10 @@ or once a deadline the relay gives per row has passed (email).
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -28,8 +38,14 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from warmintro.domain.ports import Clock
+from warmintro.infra.database import unavailable
 
 T = TypeVar("T")
+log = logging.getLogger("warmintro.queue")
+
+FIRST_WAIT = 0.1
+LONGEST_WAIT = 2.0
+"""Seconds between tries of a renewal or settlement while the database is away."""
 
 _ADDRESS = re.compile(r"[^\s<>\"'(),;:]+@[^\s<>\"'(),;:]+")
 _LINK = re.compile(r"/a/[^\s<>\"']+")
@@ -201,11 +217,8 @@ class LeasedQueue(Generic[T]):
         """A fresh lease for the row `key` (workspace id, id) held under `lease`, or
         None if the row is no longer ours."""
         new = self.clock.now() + self._lease
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                self._t.update().where(*self._ours(key, lease)).values(locked_until=new)
-            )
-        return new if result.rowcount == 1 else None
+        statement = self._t.update().where(*self._ours(key, lease)).values(locked_until=new)
+        return new if await self._riding_out(statement, key) == 1 else None
 
     async def _settle(
         self, key: tuple[uuid.UUID, uuid.UUID], lease: datetime | None, values: dict[str, Any]
@@ -213,10 +226,32 @@ class LeasedQueue(Generic[T]):
         """Write `values` to the row `key` if we still hold it, and release the lease."""
         if values.get("last_error"):
             values = {**values, "last_error": redact(values["last_error"])}
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                self._t.update().where(*self._ours(key, lease)).values(locked_until=None, **values)
-            )
+        statement = self._t.update().where(*self._ours(key, lease))
+        await self._riding_out(statement.values(locked_until=None, **values), key)
+
+    async def _riding_out(self, statement: sa.Update, key: tuple[uuid.UUID, uuid.UUID]) -> int:
+        """Run one update of our row in a transaction of its own; returns the rows it
+        changed. While the database is out of reach it is tried again, for as long as
+        a lease lasts: past that the row may be another worker's, and the lease check
+        in the update would leave it alone anyway."""
+        wait, give_up = FIRST_WAIT, time.monotonic() + self._lease.total_seconds()
+        while True:
+            try:
+                async with self._engine.begin() as conn:
+                    rowcount: int = (await conn.execute(statement)).rowcount
+                    return rowcount
+            except Exception as exc:
+                if not unavailable(exc) or time.monotonic() >= give_up:
+                    raise
+                if wait == FIRST_WAIT:
+                    log.warning(
+                        "the database is out of reach (%s); %s row %s waits for it",
+                        type(exc).__name__,
+                        self._t.name,
+                        key[1],
+                    )
+            await asyncio.sleep(wait)
+            wait = min(LONGEST_WAIT, wait * 2)
 
     def _ours(self, key: tuple[uuid.UUID, uuid.UUID], lease: datetime | None) -> tuple[Any, ...]:
         t = self._t

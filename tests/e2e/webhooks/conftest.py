@@ -63,12 +63,13 @@ def settings(settings: Settings, sendgrid_key: ec.EllipticCurvePrivateKey) -> Se
 
 
 @pytest.fixture
-def receivers(clock: FakeClock) -> Iterator[Callable[[], Receiver]]:
-    """Starts loopback receivers on demand; all stop after the test."""
+def receivers(clock: FakeClock) -> Iterator[Callable[..., Receiver]]:
+    """Starts loopback receivers on demand (a free port and a random path, unless
+    given `port` and `path`); all stop after the test."""
     started: list[Receiver] = []
 
-    def start() -> Receiver:
-        started.append(Receiver(clock).start())
+    def start(port: int = 0, path: str | None = None) -> Receiver:
+        started.append(Receiver(clock, port, path).start())
         return started[-1]
 
     yield start
@@ -77,7 +78,7 @@ def receivers(clock: FakeClock) -> Iterator[Callable[[], Receiver]]:
 
 
 @pytest.fixture
-def receiver(receivers: Callable[[], Receiver]) -> Receiver:
+def receiver(receivers: Callable[..., Receiver]) -> Receiver:
     return receivers()
 
 

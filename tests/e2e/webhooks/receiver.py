@@ -83,13 +83,15 @@ def signed_with(secret: str, received: Received) -> bool:
 
 
 class Receiver:
-    def __init__(self, clock: FakeClock) -> None:
+    def __init__(self, clock: FakeClock, port: int = 0, path: str | None = None) -> None:
+        """On a free port, at a random path; or at a given `port` and `path`, to come
+        back where an endpoint was registered while nothing listened there."""
         self._clock = clock
         self._lock = threading.Lock()
         self._replies: deque[Reply] = deque()
         self._received: list[Received] = []
-        self.path = f"/hooks/{secrets.token_hex(8)}"
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.path = path or f"/hooks/{secrets.token_hex(8)}"
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

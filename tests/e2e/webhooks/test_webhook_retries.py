@@ -6,12 +6,14 @@ deleted endpoint gets nothing more."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from email.utils import format_datetime
 
 import httpx
 
 from tests.clock import FakeClock
+from tests.e2e.servers import free_port
 from tests.e2e.webhooks.drivers import CREATED, Hooks, ask_again, at
 from tests.e2e.webhooks.receiver import Receiver, Reply, signed_with, verify
 from tests.e2e.world import World, assert_problem
@@ -142,31 +144,67 @@ async def test_a_410_disables_the_endpoint_and_holds_what_follows_until_enabled(
     }
 
 
-async def test_eight_failed_attempts_disable_the_endpoint_with_a_reason(
-    world: World, hooks: Hooks, receiver: Receiver, clock: FakeClock
+async def test_a_receiver_down_for_hours_is_retried_on_schedule_then_disabled_and_sent_once_back(
+    world: World,
+    hooks: Hooks,
+    receivers: Callable[..., Receiver],
+    clock: FakeClock,
+    api: httpx.AsyncClient,
 ) -> None:
-    receiver.script(*(Reply(500, "down") for _ in range(20)))
-    endpoint = await hooks.register(receiver.url, CREATED)
+    """Refused connections for the first four attempts (nothing listens), then a
+    receiver that answers 503 for the last four: each retry goes at its time and
+    not a second before, the eighth failure disables the endpoint with a reason
+    the list shows, later events are held, and once the receiver is back and the
+    endpoint enabled, each held delivery goes out exactly once."""
+    port, path = free_port(), "/hooks/down-for-hours"
+    endpoint = await hooks.register(f"http://127.0.0.1:{port}{path}", CREATED)
     await ask_again(world)
     await hooks.run()
-    for wait in RETRY_WAITS + LAST_WAITS:
-        clock.advance(wait)
+    due = clock.now()
+    for attempt, wait in enumerate(RETRY_WAITS + LAST_WAITS, start=2):
+        if attempt == 5:
+            receiver = receivers(port, path)
+            receiver.script(*(Reply(503, "down for maintenance") for _ in range(4)))
+        due += wait
+        clock.advance(due - timedelta(seconds=1) - clock.now())
         await hooks.run()
-    assert len(receiver.received) == 8
+        (delivery,) = await hooks.deliveries(endpoint["id"])
+        assert len(delivery["attempts"]) == attempt - 1, f"attempt {attempt} went early"
+        clock.advance(timedelta(seconds=1))
+        await hooks.run()
+        (delivery,) = await hooks.deliveries(endpoint["id"])
+        assert len(delivery["attempts"]) == attempt, f"attempt {attempt} did not go after {wait}"
+        assert at(delivery["attempts"][-1]["at"]) == due
+    assert clock.now() - at(delivery["attempts"][0]["at"]) > timedelta(hours=27)
 
-    shown = await hooks.get(endpoint["id"])
-    assert shown["enabled"] is False
-    assert shown["disabled_reason"] and "500" in shown["disabled_reason"]
-    (delivery,) = await hooks.deliveries(endpoint["id"])
+    attempts = delivery["attempts"]
+    assert [a["status_code"] for a in attempts] == [None] * 4 + [503] * 4
+    assert all(a["error"] and "Connect" in a["error"] for a in attempts[:4]), attempts[:4]
     assert delivery["status"] == "failed"
-    assert len(delivery["attempts"]) == 8
+    assert len(receiver.received) == 4
+    listed = {e["id"]: e for e in (await api.get("/v1/webhook-endpoints")).json()["items"]}
+    shown = listed[endpoint["id"]]
+    assert shown["enabled"] is False
+    assert shown["disabled_reason"] == "8 attempts failed; last: HTTP 503", shown
 
-    await ask_again(world)
-    clock.advance(timedelta(days=1))
-    await hooks.run()
-    assert len(receiver.received) == 8, "nothing more is sent while disabled"
+    held = {await ask_again(world) for _ in range(2)}
+    for _ in range(3):
+        clock.advance(timedelta(hours=12))
+        await hooks.run()
+    assert len(receiver.received) == 4, "nothing is sent while disabled"
     log = await hooks.deliveries(endpoint["id"])
-    assert sorted(d["status"] for d in log) == ["failed", "held"]
+    assert sorted(d["status"] for d in log) == ["failed", "held", "held"]
+
+    r = await api.post(f"/v1/webhook-endpoints/{endpoint['id']}/enable")
+    assert r.status_code == 200 and r.json()["enabled"] is True, r.text
+    await hooks.run()
+    clock.advance(timedelta(days=2))
+    await hooks.run()
+    after = receiver.received[4:]
+    assert sorted(r.payload["data"]["id"] for r in after) == sorted(held), "each held one, once"
+    assert len({r.webhook_id for r in after}) == 2
+    log = await hooks.deliveries(endpoint["id"])
+    assert sorted(d["status"] for d in log) == ["delivered", "delivered", "failed"]
 
 
 async def test_a_delivery_retried_by_hand_goes_again_with_the_same_webhook_id(
