@@ -1,6 +1,7 @@
 """An app built from the settings a test names, on an in-memory SQLite database it
-never migrates: for what depends on configuration alone (the docs, metrics, the
-headers, CORS), not on stored data."""
+never migrates (unless the test names another): for what depends on configuration
+alone (the docs, metrics, the headers, CORS, a database out of reach), not on
+stored data."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from warmintro.api.container import bootstrap
 
 @asynccontextmanager
 async def app_with(**settings: Any) -> AsyncIterator[FastAPI]:
-    container = bootstrap(SettingsWithoutEnvFile(database_url="sqlite+aiosqlite://", **settings))
+    settings = {"database_url": "sqlite+aiosqlite://", **settings}
+    container = bootstrap(SettingsWithoutEnvFile(**settings))
     try:
         yield create_app(container=container, migrate_on_start=False)
     finally:

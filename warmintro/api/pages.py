@@ -24,7 +24,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from warmintro.api.body_limit import refuse_declared_too_large
 from warmintro.api.link_forms import GarbledForm, decision, read_form
 from warmintro.api.link_messages import DONE_TEXT, STATE_TEXT, what_happens_next, why_not
-from warmintro.api.problems import status_of
+from warmintro.api.problems import (
+    DATABASE_ERRORS,
+    UNAVAILABLE_RETRY_AFTER,
+    database_out_of_reach,
+    status_of,
+)
 from warmintro.domain import commands as cmd
 from warmintro.domain import errors
 from warmintro.domain.action_links import (
@@ -117,6 +122,8 @@ def create_link_pages(use_cases: UseCases) -> FastAPI:
     app.add_api_route("/{token}", show, methods=["GET", "HEAD"], response_class=HTMLResponse)
     app.add_api_route("/{token}", act, methods=["POST"], response_class=HTMLResponse)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for kind in DATABASE_ERRORS:
+        app.add_exception_handler(kind, _database_error)
     app.add_exception_handler(Exception, _crash)
     return app
 
@@ -280,6 +287,18 @@ async def _http_error(request: Request, exc: Exception) -> Response:
             workspace=workspace,
         )
     return message(exc.status_code, "That did not work", str(exc.detail), workspace=workspace)
+
+
+async def _database_error(request: Request, exc: Exception) -> Response:
+    if not database_out_of_reach(request, exc):
+        raise exc  # a bug, not an outage: the crash page below, and its log line
+    response = message(
+        503,
+        "We cannot answer right now",
+        "Please try again in a minute, with the same link.",
+    )
+    response.headers["Retry-After"] = UNAVAILABLE_RETRY_AFTER
+    return response
 
 
 async def _crash(request: Request, exc: Exception) -> Response:
