@@ -297,7 +297,7 @@ async def test_an_api_key_deciding_without_on_behalf_of_is_422(world: World, par
     r = await world.api.post(
         f"/v1/intro-requests/{party.request}/cancel", headers={"X-On-Behalf-Of": "me"}
     )
-    assert_problem(r, 422, "invalid_input")
+    assert_problem(r, 422, "validation_error")
     assert await world.snapshot(party.request) == before
 
 

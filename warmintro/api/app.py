@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from warmintro import __version__
-from warmintro.api import mailbox, pages, problems
+from warmintro.api import mailbox, openapi, pages, problems
 from warmintro.api.body_limit import BodyLimit, refuse_declared_too_large
 from warmintro.api.container import Container, bootstrap
 from warmintro.api.metrics import MetricsMiddleware
@@ -82,6 +82,7 @@ def create_app(
     )
     app.state.container = container
     problems.install(app, container.clock)
+    openapi.install(app)
     app.include_router(workspace.router)
     app.include_router(people.router)
     app.include_router(intro_requests.router)

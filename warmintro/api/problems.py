@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route
 from starlette.types import Scope
 
 from warmintro.domain import errors
@@ -40,6 +41,29 @@ STATUS: list[tuple[type[errors.DomainError], int, str]] = [
     (errors.LinkExpired, 410, "Link expired"),
     (errors.AskBudgetExceeded, 429, "Ask budget exceeded"),
 ]
+
+
+HTTP_CODES = {
+    400: "unreadable_body",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+}
+"""Codes for what the framework refuses before a route runs (400: FastAPI could not
+read the body, as with bytes that are not UTF-8)."""
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method served at this path. (Starlette names only those of the first
+    route whose path matches, and several routes may share a path.)"""
+    path = request.scope["path"]
+    methods = {
+        method
+        for route in request.app.router.routes
+        if isinstance(route, Route) and route.methods and route.path_regex.match(path)
+        for method in route.methods
+    }
+    return ", ".join(sorted(methods))
 
 
 def route_of(scope: Scope) -> str:
@@ -114,11 +138,11 @@ def install(app: FastAPI, clock: Clock) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
-        code = codes.get(exc.status_code, f"http_{exc.status_code}")
-        return problem(
-            exc.status_code, code, str(exc.detail), None, request, dict(exc.headers or {})
-        )
+        code = HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
+        return problem(exc.status_code, code, str(exc.detail), None, request, headers)
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> JSONResponse:

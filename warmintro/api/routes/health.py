@@ -28,7 +28,6 @@ async def healthz() -> dict[str, str]:
             "model": Problem,
             "description": "The database does not answer, or its schema is not at the "
             "migration head this code expects (run `warmintro migrate`)",
-            "content": {"application/problem+json": {}},
         }
     },
 )
