@@ -427,11 +427,14 @@ class Problem(BaseModel):
 
 
 PORT = r"(?::(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
-WEBHOOK_URL = (
-    rf"^(?:https://[^\s/?#@:\[\]]+|http://(?:localhost|127\.0\.0\.1|\[::1\])){PORT}(?:[/?#]\S*)?$"
-)
-"""An absolute URL with a host (a name or an IPv4 address) and no credentials: https,
-or http to loopback (accepted only with ALLOW_PRIVATE_WEBHOOKS)."""
+HOST = r"[A-Za-z0-9._~%!$&'()*+,;=-]+"
+"""A host name or IPv4 address, in ASCII (an internationalised name in its
+punycode form)."""
+REST = r"(?:[/?#][^\x00-\x20\x7f-\x9f]*)?"
+"""Path, query and fragment: no spaces or control characters."""
+WEBHOOK_URL = rf"^(?:https://{HOST}|http://(?:localhost|127\.0\.0\.1|\[::1\])){PORT}{REST}$"
+"""An absolute URL with a host and no credentials: https, or http to loopback
+(accepted only with ALLOW_PRIVATE_WEBHOOKS)."""
 
 
 class WebhookEndpointIn(Input):
