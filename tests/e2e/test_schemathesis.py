@@ -217,22 +217,3 @@ def test_api_conforms_to_its_spec(case: Case[Any], app: FastAPI) -> None:
     assert running.seed is not None
     known_ids(case, running.seed)
     case.call_and_validate()
-
-
-def test_api_conforms_to_its_spec_across_calls(app: FastAPI) -> None:
-    """The stateful phase: sequences of calls that feed what one answer returns
-    (a new person's id, an ask's id) into the next call, with the checks that need
-    a sequence (a resource just created can be read; one just deleted is gone)."""
-    # Not revoking keys: a sequence that revoked the key the cases carry would spend
-    # the rest of the run on 401s. Revocation has its cases in the test above and
-    # its own tests (test_api_keys.py).
-    workflow = schema.exclude(method="DELETE", path="/v1/api-keys/{key_id}").as_state_machine()
-    workflow.run(
-        settings=settings(
-            max_examples=25,
-            stateful_step_count=8,
-            derandomize=True,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-        )
-    )

@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Route
+from starlette.routing import Match
 from starlette.types import Scope
 
 from warmintro.domain import errors
@@ -53,17 +53,22 @@ HTTP_CODES = {
 read the body, as with bytes that are not UTF-8)."""
 
 
+METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
 def allowed_methods(request: Request) -> str:
-    """Every method served at this path. (Starlette names only those of the first
-    route whose path matches, and several routes may share a path.)"""
-    path = request.scope["path"]
-    methods = {
+    """Every method served at this path, asked of the router one method at a time.
+    (Starlette names only those of the first route whose path matches, and several
+    routes may share a path.)"""
+    routes = request.app.router.routes
+    served = (
         method
-        for route in request.app.router.routes
-        if isinstance(route, Route) and route.methods and route.path_regex.match(path)
-        for method in route.methods
-    }
-    return ", ".join(sorted(methods))
+        for method in METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes
+        )
+    )
+    return ", ".join(served)
 
 
 def route_of(scope: Scope) -> str:
