@@ -251,6 +251,19 @@ async def test_unknown_routes_and_methods_are_problems(visitor: httpx.AsyncClien
     assert_problem(await visitor.delete("/healthz"), 405, "method_not_allowed")
 
 
+async def test_a_405_allows_every_method_of_the_path(visitor: httpx.AsyncClient) -> None:
+    """Several routes share a path; `Allow` names the methods of all of them."""
+    for method, path, allowed in [
+        ("PUT", f"/v1/people/{uuid.uuid4()}", "DELETE, GET, PATCH"),
+        ("OPTIONS", "/v1/people", "GET, POST"),
+        ("DELETE", "/v1/workspace", "GET, PATCH"),
+        ("POST", "/healthz", "GET"),
+    ]:
+        r = await visitor.request(method, path)
+        assert_problem(r, 405, "method_not_allowed")
+        assert r.headers["allow"] == allowed, (method, path)
+
+
 # ---- the committed spec -------------------------------------------------------------------
 
 
@@ -272,6 +285,24 @@ def test_committed_openapi_spec_equals_what_the_app_serves() -> None:
             f"{SPEC.name} differs from the app's spec (paths: {changed[:10]}); "
             "run `warmintro openapi` and commit the result"
         )
+
+
+def test_spec_documents_every_error_as_a_problem_and_no_parameter_as_null() -> None:
+    spec = json.loads(served_spec())
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path, methods in spec["paths"].items():
+        for method, operation in methods.items():
+            where, responses = f"{method.upper()} {path}", operation["responses"]
+            assert "413" in responses, where
+            assert ("400" in responses) == ("requestBody" in operation), where
+            for status, response in responses.items():
+                if int(status) >= 400:
+                    assert response["content"] == problem, (where, status)
+            for parameter in operation.get("parameters", []):
+                assert "null" not in json.dumps(parameter["schema"]), (where, parameter)
+    params = spec["paths"]["/v1/people/{person_id}"]["get"]["parameters"]
+    behalf = next(p for p in params if p["name"] == "X-On-Behalf-Of")
+    assert behalf["schema"]["format"] == "uuid"
 
 
 def test_spec_names_the_contract_endpoints() -> None:

@@ -79,6 +79,11 @@ PERSON_CASES: dict[str, Any] = {
     "ask_budget over 100": person(preferences={"ask_budget": 101}),
     "snooze_until not a time": person(preferences={"snooze_until": "soon"}),
     "never_contact not a bool": person(preferences={"never_contact": "maybe"}),
+    # Values of another JSON type than the spec's, which pydantic alone would take.
+    "ask_budget as text": person(preferences={"ask_budget": "5"}),
+    "never_contact as a number": person(preferences={"never_contact": 1}),
+    "snooze_until as seconds": person(preferences={"snooze_until": 0}),
+    "email on a special-use domain": person(email="someone@example.test"),
     "unknown preference": person(preferences={"vacation": True}),
     "body is a list": [person()],
 }
@@ -131,6 +136,8 @@ CONNECTION_CASES: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "strength 6": (lambda o: {"person_id": o, "strength": 6}, None),
     "strength a word": (lambda o: {"person_id": o, "strength": "strong"}, None),
     "strength a fraction": (lambda o: {"person_id": o, "strength": 3.5}, None),
+    "strength as text": (lambda o: {"person_id": o, "strength": "3"}, None),
+    "strength as a boolean": (lambda o: {"person_id": o, "strength": True}, None),
     "missing strength": (lambda o: {"person_id": o}, None),
     "missing person_id": (lambda o: {"strength": 3}, None),
     "malformed person_id": (lambda o: {"person_id": "abc", "strength": 3}, None),
@@ -281,6 +288,42 @@ async def test_malformed_json_is_422(world: World, party: Party) -> None:
     assert await collect(world.api, "/v1/people") == people
 
 
+async def test_a_body_that_is_not_utf8_is_400_and_creates_nothing(world: World) -> None:
+    people = await collect(world.api, "/v1/people")
+    r = await world.api.post(
+        "/v1/people",
+        content=b'{"email": "\xff@example.com", "name": "X"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert_problem(r, 400, "unreadable_body")
+    assert await collect(world.api, "/v1/people") == people
+
+
+async def test_a_whole_number_written_as_a_fraction_is_taken(world: World) -> None:
+    """JSON has one number type: 3.0 is the integer 3, as the spec's `integer` says."""
+    me, other = await world.pid(), await world.pid()
+    r = await world.api.post(
+        f"/v1/people/{me}/connections", json={"person_id": other, "strength": 3.0}
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["strength"] == 3
+
+
+async def test_bad_webhook_bodies_are_422_and_register_nothing(world: World) -> None:
+    cases = Cases()
+    for name, body in {
+        "plain http elsewhere than loopback": {"url": "http://example.com/hook"},
+        "credentials in the URL": {"url": "https://user:pw@example.com/hook"},
+        "brackets that hold no address": {"url": "https://[nope]/hook"},
+        "a port past 65535": {"url": "https://example.com:65536/hook"},
+        "an unknown event type": {"url": "https://example.com/h", "event_types": ["x.y"]},
+    }.items():
+        with cases.case(name):
+            assert_invalid(await world.api.post("/v1/webhook-endpoints", json=body))
+    cases.check()
+    assert (await world.api.get("/v1/webhook-endpoints")).json()["items"] == []
+
+
 async def test_an_api_key_deciding_without_on_behalf_of_is_422(world: World, party: Party) -> None:
     before = await world.snapshot(party.request)
     for action, body in [
@@ -297,7 +340,7 @@ async def test_an_api_key_deciding_without_on_behalf_of_is_422(world: World, par
     r = await world.api.post(
         f"/v1/intro-requests/{party.request}/cancel", headers={"X-On-Behalf-Of": "me"}
     )
-    assert_problem(r, 422, "invalid_input")
+    assert_problem(r, 422, "validation_error")
     assert await world.snapshot(party.request) == before
 
 

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from warmintro import __version__
-from warmintro.api import docs, mailbox, pages, problems
+from warmintro.api import docs, mailbox, openapi, pages, problems
 from warmintro.api.body_limit import BodyLimit, refuse_declared_too_large
 from warmintro.api.container import Container, bootstrap
 from warmintro.api.cors import ApiCors
@@ -88,6 +88,7 @@ def create_app(
     )
     app.state.container = container
     problems.install(app, container.clock, production=not settings.is_development)
+    openapi.install(app)
     if settings.serves_docs:
         docs.install(app)
     app.include_router(workspace.router)

@@ -18,7 +18,6 @@ from pydantic import BaseModel
 from warmintro.api.container import Container
 from warmintro.domain.access import Principal
 from warmintro.domain.commands import Command
-from warmintro.domain.errors import InvalidInput
 
 T = TypeVar("T", bound=BaseModel)
 R = TypeVar("R")
@@ -44,16 +43,17 @@ async def get_principal(
     container: ContainerDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     on_behalf_of: Annotated[
-        str | None,
+        uuid.UUID | None,
         Header(
             alias="X-On-Behalf-Of",
-            description="With an API key: the person taking a party's decision or whose view "
-            "to return.",
+            description="With an API key: the id of the person taking a party's decision or "
+            "whose view to return.",
         ),
     ] = None,
 ) -> Principal:
     return await container.auth.authenticate(
-        credentials.credentials if credentials else None, on_behalf_of
+        credentials.credentials if credentials else None,
+        str(on_behalf_of) if on_behalf_of else None,
     )
 
 
@@ -77,63 +77,59 @@ CallerDep = Annotated[Caller, Depends()]
 
 # ---- cursor pagination ----------------------------------------------------------
 
+ID_CURSOR = r"^(?:[A-Za-z0-9_-]{21}[AQgw])?$"
+"""The 16 bytes of the last id returned, base64url without padding: 22 characters,
+the last of which carries two bits. Every string of this form is a position, so
+the pattern is the whole rule."""
+SEQ_CURSOR = r"^(?:[A-Za-z0-9_-]{5}[AQgw])?$"
+"""The last timeline position returned, as 4 bytes, base64url without padding."""
+
 
 def encode_cursor(after: uuid.UUID | int | None) -> str | None:
     """An opaque cursor: the position of the last item returned."""
     if after is None:
         return None
-    raw = after.bytes if isinstance(after, uuid.UUID) else str(after).encode()
+    raw = after.bytes if isinstance(after, uuid.UUID) else after.to_bytes(4, "big")
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _decode(cursor: str | None) -> bytes | None:
+    if not cursor:
+        return None
+    return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+
+
+def _cursor(pattern: str) -> Any:
+    return Query(pattern=pattern, description="`next_cursor` of the previous page")
+
+
+Limit = Annotated[int, Query(ge=1, le=100)]
+
+
 class PageParams:
+    """A page of a list ordered by id."""
+
     def __init__(
-        self,
-        cursor: Annotated[
-            str | None,
-            Query(
-                max_length=64,
-                pattern=r"^[A-Za-z0-9_-]*$",
-                description="`next_cursor` of the previous page",
-            ),
-        ] = None,
-        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+        self, cursor: Annotated[str | None, _cursor(ID_CURSOR)] = None, limit: Limit = 20
     ) -> None:
-        self.cursor = cursor
+        raw = _decode(cursor)
+        self.after = uuid.UUID(bytes=raw) if raw is not None else None
         self.limit = limit
 
-    def _raw(self) -> bytes | None:
-        if not self.cursor:
-            return None
-        try:
-            return base64.urlsafe_b64decode(self.cursor + "=" * (-len(self.cursor) % 4))
-        except ValueError:
-            raise _bad_cursor() from None
 
-    @property
-    def after(self) -> uuid.UUID | None:
-        raw = self._raw()
-        if raw is None:
-            return None
-        if len(raw) != 16:
-            raise _bad_cursor()
-        return uuid.UUID(bytes=raw)
+class TimelinePageParams:
+    """A page of a timeline, ordered by position."""
 
-    @property
-    def after_seq(self) -> int | None:
-        raw = self._raw()
-        if raw is None:
-            return None
-        if not raw.isdigit() or len(raw) > 9:
-            raise _bad_cursor()
-        return int(raw)
-
-
-def _bad_cursor() -> InvalidInput:
-    return InvalidInput("cursor is not one this API returned", field="cursor")
+    def __init__(
+        self, cursor: Annotated[str | None, _cursor(SEQ_CURSOR)] = None, limit: Limit = 20
+    ) -> None:
+        raw = _decode(cursor)
+        self.after_seq = int.from_bytes(raw, "big") if raw is not None else None
+        self.limit = limit
 
 
 PageDep = Annotated[PageParams, Depends()]
+TimelinePageDep = Annotated[TimelinePageParams, Depends()]
 
 
 # ---- Idempotency-Key ------------------------------------------------------------------

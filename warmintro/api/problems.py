@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import Scope
 
 from warmintro.api.request_ids import HEADER as REQUEST_ID_HEADER
@@ -49,6 +50,34 @@ STATUS: list[tuple[type[errors.DomainError], int, str]] = [
     (errors.LinkExpired, 410, "Link expired"),
     (errors.AskBudgetExceeded, 429, "Ask budget exceeded"),
 ]
+
+
+HTTP_CODES = {
+    400: "unreadable_body",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+}
+"""Codes for what the framework refuses before a route runs (400: FastAPI could not
+read the body, as with bytes that are not UTF-8)."""
+
+
+METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method served at this path, asked of the router one method at a time.
+    (Starlette names only those of the first route whose path matches, and several
+    routes may share a path.)"""
+    routes = request.app.router.routes
+    served = (
+        method
+        for method in METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes
+        )
+    )
+    return ", ".join(served)
 
 
 def route_of(scope: Scope) -> str:
@@ -123,11 +152,11 @@ def install(app: FastAPI, clock: Clock, production: bool) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
-        code = codes.get(exc.status_code, f"http_{exc.status_code}")
-        return problem(
-            exc.status_code, code, str(exc.detail), None, request, dict(exc.headers or {})
-        )
+        code = HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
+        return problem(exc.status_code, code, str(exc.detail), None, request, headers)
 
     @app.exception_handler(DBAPIError)
     @app.exception_handler(OSError)

@@ -6,9 +6,11 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
+from annotated_types import Interval
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -17,6 +19,7 @@ from pydantic import (
 
 from warmintro.domain import commands as cmd
 from warmintro.domain.commands import MAX_KEY_LABEL
+from warmintro.domain.events import EventType
 from warmintro.domain.intro_request import (
     MAX_FALLBACKS,
     MAX_MESSAGE,
@@ -49,14 +52,48 @@ NO_NUL = r"^[^\x00]*$"
 ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
 """Names, emails, topics and headlines end up in email headers: no line breaks."""
 Name = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME, pattern=ONE_LINE)]
-Email = Annotated[str, StringConstraints(min_length=3, max_length=254, pattern=ONE_LINE)]
+Email = Annotated[
+    str,
+    StringConstraints(min_length=3, max_length=254, pattern=ONE_LINE),
+    Field(
+        json_schema_extra={"format": "email"},
+        description="An address that can receive mail: one plain mailbox, its local part "
+        "in ASCII; special-use domains (.test, .invalid, .localhost…) are refused.",
+    ),
+]
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TAG, pattern=ONE_LINE)]
 Note = Annotated[str, StringConstraints(max_length=MAX_NOTE)]
 
 
+def _text(value: Any) -> Any:
+    if not isinstance(value, str | datetime):
+        raise ValueError("a time is written as text (RFC 3339)")
+    return value
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, str | bool):
+        raise ValueError("a number is written as a JSON number")
+    return value
+
+
+JSON_NUMBER = BeforeValidator(_number)
+Whole = Annotated[int, JSON_NUMBER]
+"""An integer, as a JSON number (55.0 is one; "55" and true are not)."""
+# Bounds go before the validator, or the spec shows them under pydantic's own names.
+AskBudget = Annotated[int, Interval(ge=0, le=100), JSON_NUMBER]
+OpenAsks = Annotated[int, Interval(ge=1, le=100), JSON_NUMBER]
+Instant = Annotated[AwareDatetime, BeforeValidator(_text)]
+"""A time with its UTC offset, as RFC 3339 text (pydantic alone would take a number
+of seconds too)."""
+
+
 class Input(BaseModel):
     """Request bodies reject unknown fields, so a typo is an error, not silence,
-    and NUL characters, which no text here needs and PostgreSQL cannot store."""
+    and NUL characters, which no text here needs and PostgreSQL cannot store.
+    Numbers, booleans and times are taken only as the JSON type the spec names
+    (`Whole`, `Instant`, `strict`): no "5" for 5, no 1 for true, no number for a
+    time."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -89,25 +126,25 @@ class Page(BaseModel, Generic[T]):
 
 
 class PreferencesIn(Input):
-    ask_budget: int | None = Field(
+    ask_budget: AskBudget | None = Field(
         default=None,
-        ge=0,
-        le=100,
         description=(
             "Most open asks this person holds at once, as connector or expert; "
             "null uses the workspace default."
         ),
     )
-    snooze_until: AwareDatetime | None = Field(
+    snooze_until: Instant | None = Field(
         default=None, description="No new asks reach them before this time (with a UTC offset)."
     )
-    never_contact: bool = Field(default=False, description="Never send this person an ask.")
+    never_contact: bool = Field(
+        default=False, strict=True, description="Never send this person an ask."
+    )
 
 
 class PreferencesPatch(Input):
-    ask_budget: int | None = Field(default=None, ge=0, le=100)
-    snooze_until: AwareDatetime | None = None
-    never_contact: bool | None = None
+    ask_budget: AskBudget | None = None
+    snooze_until: Instant | None = None
+    never_contact: bool | None = Field(default=None, strict=True)
 
 
 class PersonIn(Input):
@@ -174,7 +211,7 @@ class PersonOut(BaseModel):
 
 class ConnectionIn(Input):
     person_id: uuid.UUID = Field(description="The person they know.")
-    strength: int = Field(ge=1, le=5, description="1 = met once, 5 = close.")
+    strength: Whole = Field(ge=1, le=5, description="1 = met once, 5 = close.")
     context: Annotated[str, StringConstraints(max_length=MAX_CONTEXT)] = Field(
         default="", description="How they know each other."
     )
@@ -194,7 +231,7 @@ class ConnectionOut(BaseModel):
 
 
 class TokenIn(Input):
-    ttl_seconds: int = Field(default=3600, ge=60, le=86400)
+    ttl_seconds: Whole = Field(default=3600, ge=60, le=86400)
 
 
 class TokenOut(BaseModel):
@@ -389,14 +426,27 @@ class Problem(BaseModel):
 # ---- webhooks -------------------------------------------------------------------------
 
 
+PORT = r"(?::(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
+HOST = r"[A-Za-z0-9._~%!$&'()*+,;=-]+"
+"""A host name or IPv4 address, in ASCII (an internationalised name in its
+punycode form)."""
+REST = r"(?:[/?#][^\x00-\x20\x7f-\x9f]*)?"
+"""Path, query and fragment: no spaces or control characters."""
+WEBHOOK_URL = rf"^(?:https://{HOST}|http://(?:localhost|127\.0\.0\.1|\[::1\])){PORT}{REST}$"
+"""An absolute URL with a host and no credentials: https, or http to loopback
+(accepted only with ALLOW_PRIVATE_WEBHOOKS)."""
+
+
 class WebhookEndpointIn(Input):
-    url: Annotated[str, StringConstraints(min_length=8, max_length=2000)] = Field(
-        description="https (plain http only to loopback, with ALLOW_PRIVATE_WEBHOOKS=true); "
-        "must resolve to public addresses only, checked again at every connection, unless "
-        "ALLOW_PRIVATE_WEBHOOKS=true."
+    url: Annotated[str, StringConstraints(min_length=8, max_length=2000, pattern=WEBHOOK_URL)] = (
+        Field(
+            description="https (plain http only to loopback, with ALLOW_PRIVATE_WEBHOOKS=true); "
+            "must resolve to public addresses only, checked again at every connection, unless "
+            "ALLOW_PRIVATE_WEBHOOKS=true."
+        )
     )
-    event_types: Annotated[list[str], Field(max_length=len(EVENT_TYPES))] = Field(
-        default=[], description=f"Types to receive; empty for all of: {', '.join(EVENT_TYPES)}."
+    event_types: Annotated[list[EventType], Field(max_length=len(EVENT_TYPES))] = Field(
+        default=[], description="Types to receive; empty for all."
     )
     description: Annotated[str, StringConstraints(max_length=500)] = ""
 
@@ -521,14 +571,14 @@ class TimingSettings(BaseModel):
 
 
 class TimingPatch(Input):
-    connector_deadline_hours: float | None = Field(default=None, gt=0, le=24 * 90)
-    connector_reminder_hours: float | None = Field(default=None, gt=0, le=24 * 90)
-    expert_deadline_hours: float | None = Field(default=None, gt=0, le=24 * 90)
-    expert_reminder_hours: float | None = Field(default=None, gt=0, le=24 * 90)
-    feedback_delay_hours: float | None = Field(default=None, gt=0, le=24 * 90)
-    ask_lifetime_days: float | None = Field(default=None, gt=0, le=365)
-    email_retry_days: float | None = Field(default=None, gt=0, le=30)
-    retention_days: float | None = Field(default=None, ge=1, le=3650)
+    connector_deadline_hours: float | None = Field(default=None, strict=True, gt=0, le=24 * 90)
+    connector_reminder_hours: float | None = Field(default=None, strict=True, gt=0, le=24 * 90)
+    expert_deadline_hours: float | None = Field(default=None, strict=True, gt=0, le=24 * 90)
+    expert_reminder_hours: float | None = Field(default=None, strict=True, gt=0, le=24 * 90)
+    feedback_delay_hours: float | None = Field(default=None, strict=True, gt=0, le=24 * 90)
+    ask_lifetime_days: float | None = Field(default=None, strict=True, gt=0, le=365)
+    email_retry_days: float | None = Field(default=None, strict=True, ge=1 / 24, le=30)
+    retention_days: float | None = Field(default=None, strict=True, ge=1, le=3650)
 
 
 class BudgetSettings(BaseModel):
@@ -537,8 +587,8 @@ class BudgetSettings(BaseModel):
 
 
 class BudgetPatch(Input):
-    connector_open: int | None = Field(default=None, ge=1, le=100)
-    expert_pending: int | None = Field(default=None, ge=1, le=100)
+    connector_open: OpenAsks | None = None
+    expert_pending: OpenAsks | None = None
 
 
 class WorkspaceOut(BaseModel):

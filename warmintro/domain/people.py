@@ -41,17 +41,19 @@ class Timing:
 
     def __post_init__(self) -> None:
         if not timedelta(0) < self.connector_reminder < self.connector_deadline:
-            raise InvalidInput("connector reminder must fall before its deadline")
+            raise InvalidInput("connector reminder must fall before its deadline", field="timing")
         if not timedelta(0) < self.expert_reminder < self.expert_deadline:
-            raise InvalidInput("expert reminder must fall before its deadline")
+            raise InvalidInput("expert reminder must fall before its deadline", field="timing")
         if self.feedback_delay <= timedelta(0):
-            raise InvalidInput("the feedback ask must come after the introduction")
+            raise InvalidInput("the feedback ask must come after the introduction", field="timing")
         if self.ask_lifetime < max(self.connector_deadline, self.expert_deadline):
-            raise InvalidInput("an ask must live at least as long as one deadline")
+            raise InvalidInput("an ask must live at least as long as one deadline", field="timing")
         if self.email_retry < timedelta(hours=1):
-            raise InvalidInput("emails must be retried for at least an hour")
+            raise InvalidInput("emails must be retried for at least an hour", field="timing")
         if self.retention < timedelta(days=1):
-            raise InvalidInput("sent mail and spent links must be kept for at least a day")
+            raise InvalidInput(
+                "sent mail and spent links must be kept for at least a day", field="timing"
+            )
 
 
 @dataclass(frozen=True, slots=True)

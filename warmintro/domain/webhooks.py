@@ -37,7 +37,10 @@ def check_url(url: str, *, allow_http_loopback: bool) -> str:
     url = url.strip()
     if len(url) > MAX_URL:
         raise InvalidInput(f"url must be at most {MAX_URL} characters", field="url")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # brackets that hold no IPv6 address
+        raise InvalidInput("url is not a URL", field="url") from None
     if not parts.hostname or parts.username or parts.password:
         raise InvalidInput("url must be an absolute https URL without credentials", field="url")
     if parts.scheme == "https":

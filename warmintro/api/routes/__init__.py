@@ -1,11 +1,13 @@
-"""HTTP routes: parse, call one handler, return a schema."""
+"""HTTP routes: parse, call one handler, return a schema.
+
+Every error is filed as problem+json in the spec by `warmintro.api.openapi`."""
 
 from fastapi.routing import APIRoute
 
 from warmintro.api.schemas import Problem
 
 PROBLEMS: dict[int | str, dict[str, object]] = {
-    status: {"model": Problem, "description": text, "content": {"application/problem+json": {}}}
+    status: {"model": Problem, "description": text}
     for status, text in [
         (401, "Missing, malformed, forged or expired credentials"),
         (403, "The caller may see this but not do this"),

@@ -39,7 +39,6 @@ async def get_health() -> Status:
             "model": Problem,
             "description": "The database does not answer, or its schema is not at the "
             "migration head this code expects (run `warmintro migrate`)",
-            "content": {"application/problem+json": {}},
         }
     },
 )

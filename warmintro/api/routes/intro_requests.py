@@ -8,7 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from warmintro.api.deps import CallerDep, IdempotencyDep, PageDep, encode_cursor, omittable
+from warmintro.api.deps import (
+    CallerDep,
+    IdempotencyDep,
+    PageDep,
+    TimelinePageDep,
+    encode_cursor,
+    omittable,
+)
 from warmintro.api.routes import PROBLEMS
 from warmintro.api.schemas import (
     AcceptIn,
@@ -66,7 +73,7 @@ async def get_intro_request(request_id: uuid.UUID, caller: CallerDep) -> Out:
 
 @router.get("/{request_id}/events", response_model=Page[EventOut])
 async def list_intro_request_events(
-    request_id: uuid.UUID, caller: CallerDep, page: PageDep
+    request_id: uuid.UUID, caller: CallerDep, page: TimelinePageDep
 ) -> Page[EventOut]:
     """The timeline, oldest first, filtered to what the caller may see."""
     result = await caller(cmd.ListEvents(request_id, after_seq=page.after_seq, limit=page.limit))

@@ -27,7 +27,9 @@ async def create_webhook_endpoint(
     """Register a URL for lifecycle events. The response carries the signing secret,
     shown this once. Deliveries follow the Standard Webhooks spec."""
     create = cmd.CreateEndpoint(
-        url=body.url, event_types=tuple(body.event_types), description=body.description
+        url=body.url,
+        event_types=tuple(str(t) for t in body.event_types),
+        description=body.description,
     )
     return await idem.run(create, _with_secret, 201)
 
