@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -39,6 +40,8 @@ async def serving(
 ) -> AsyncIterator[str]:
     """The app under uvicorn on the socket, in this event loop; yields its base URL.
     With `access_log`, uvicorn logs each request (at INFO) as `serve` has it do."""
+    access = logging.getLogger("uvicorn.access")
+    propagates = access.propagate
     config = uvicorn.Config(
         app,
         log_level="info" if access_log else "warning",
@@ -46,6 +49,10 @@ async def serving(
         lifespan="on",
         log_config=None,  # as `serve` runs it: its lines go to whatever logging is configured
     )
+    # Without an access log uvicorn also stops its logger propagating, for the whole
+    # process; the server checks `access_log` itself, so a later server in the same
+    # test run that logs access still reaches the configured handlers.
+    access.propagate = propagates
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
