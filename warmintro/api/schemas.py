@@ -300,7 +300,11 @@ class IntroRequestOut(BaseModel):
     asker_id: uuid.UUID
     connector_id: uuid.UUID
     expert_id: uuid.UUID | None = Field(
-        description="The proposed expert; the asker sees it only once the expert accepts."
+        description=(
+            "The proposed expert; the asker sees it only once the expert accepts, and so"
+            " does a connector who named them by email (until then, the events about them"
+            " carry `named_as`: the address and name typed)."
+        )
     )
     target_id: uuid.UUID | None
     fallback_connector_ids: list[uuid.UUID] | None = Field(

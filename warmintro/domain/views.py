@@ -12,8 +12,16 @@ show requests and events through this module, so the rules live here only:
   named included) and who holds the ask now (they handed it over), not which
   expert was asked after them or why anyone else said no.
 - Everyone sees their own acts whole.
+- An expert a connector named by email is seen by the connector only as typed
+  (the address and name, `named_as`) until they accept, as the asker sees no
+  expert before then: no `expert_id` in the request, none in the events about
+  them (the proposal, the reminder, their no or bounce). The address may belong
+  to someone known, and an id would tell who (anyone may look a person up). Once
+  they accept, they have agreed to be known, and the id shows as for anyone
+  named by id. Only the expert themself and the workspace see the id throughout.
 - An expert sees the request from their own proposal on, and only their part.
-- Integrations see ids, states and reason codes, never the free text people wrote.
+- Integrations see ids, states and reason codes, never the free text people wrote
+  (nor the name a connector typed).
 - Each viewer's timeline is numbered 1..n for them, so no gap in the numbers tells
   where hidden events were.
 """
@@ -27,13 +35,21 @@ from datetime import datetime
 from typing import Any
 
 from warmintro.domain.events import Event, EventType
-from warmintro.domain.intro_request import DeclineReason, IntroRequest, Rating, Role, State
+from warmintro.domain.intro_request import (
+    DeclineReason,
+    IntroRequest,
+    NamedAs,
+    Rating,
+    Role,
+    State,
+)
 
 OPERATOR: Role | None = None
 """A workspace API key acting for nobody in particular sees everything."""
 
 _REASON_AND_NOTE = ("reason", "note")
-_FREE_TEXT = frozenset({"note"})
+_FREE_TEXT = frozenset({"note", "named_as"})
+_WHO_THE_EXPERT_IS = ("expert_id", "person_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +114,21 @@ def visible_expert_id(request: IntroRequest, viewer: Viewer) -> uuid.UUID | None
         return None
     if viewer.role is Role.CONNECTOR and not viewer.current:
         return None
+    if expert_as_named(request, viewer) is not None:
+        return None
     return request.expert_id
+
+
+def expert_as_named(request: IntroRequest, viewer: Viewer) -> NamedAs | None:
+    """How this viewer sees the current expert instead of by id: as the connector
+    typed them, while an expert named by email has not accepted. None when the
+    viewer sees the id (or no expert at all)."""
+    named = request.expert_named_as
+    if named is None or request.introduced_at is not None:
+        return None
+    if viewer.role is OPERATOR or request.expert_id == viewer.person_id:
+        return None
+    return named
 
 
 def project(request: IntroRequest, viewer: Viewer) -> RequestView:
@@ -142,9 +172,24 @@ def project_event(event: Event, request: IntroRequest, viewer: Viewer) -> EventV
     data = _visible_data(event, request, viewer)
     if data is None:
         return None
+    actor = event.actor_id
+    if _as_typed(data, request, viewer):
+        # An expert named by email: known by id only to themself, and to all once
+        # they accept. Their own no is told without who said it.
+        data = {k: v for k, v in data.items() if k not in _WHO_THE_EXPERT_IS}
+        actor = None if str(actor) == event.data.get("expert_id") else actor
     return EventView(
-        event.id, event.request_id, event.seq, event.type, event.actor_id, event.occurred_at, data
+        event.id, event.request_id, event.seq, event.type, actor, event.occurred_at, data
     )
+
+
+def _as_typed(data: dict[str, Any], request: IntroRequest, viewer: Viewer) -> bool:
+    """Whether this viewer sees the expert the event is about only as typed."""
+    if "named_as" not in data or viewer.role is OPERATOR:
+        return False
+    expert = data.get("expert_id", data.get("person_id"))
+    agreed = request.introduced_at is not None and expert == str(request.expert_id)
+    return not agreed and expert != str(viewer.person_id)
 
 
 def timeline(events: Iterable[Event], request: IntroRequest, viewer: Viewer) -> list[EventView]:

@@ -133,6 +133,7 @@ intro_requests = sa.Table(
     sa.Column("asker_id", Id, nullable=False),
     sa.Column("connector_id", Id, nullable=False),
     sa.Column("expert_id", Id),
+    sa.Column("expert_named_as", JSON),
     sa.Column("target_id", Id),
     sa.Column("topic", sa.String(200), nullable=False),
     sa.Column("topic_key", sa.String(200), nullable=False),

@@ -56,7 +56,7 @@ from warmintro.domain.intro_request import IntroRequest
 from warmintro.domain.people import EmailStatus, Person, Workspace
 from warmintro.domain.ports import UnitOfWork
 from warmintro.domain.suggestions import rank_suggestions
-from warmintro.domain.views import project, viewer_of, why_the_expert_said_no
+from warmintro.domain.views import expert_as_named, project, viewer_of, why_the_expert_said_no
 
 SUGGESTED_ON_PAGE = 5
 MAX_QUERY = 200
@@ -154,8 +154,9 @@ async def _outcome(
 ) -> LinkOutcome:
     """The outcome with the names its page may give: the parties as the request
     stands now, as the person holding the link sees it (the asker sees no expert
-    before the introduction). Whom the decision named by email is called by the
-    name given with it, as a new person would be: the page does not tell the
+    before the introduction; the connector sees an expert they named by email as
+    they typed them). Whom the decision named by email is called by the name
+    given with it, as a new person would be: the page does not tell the
     connector that the address was known, nor what it is known as."""
     action = decision.action
     if request is None:
@@ -182,7 +183,7 @@ async def _outcome(
         link.purpose,
         asker=name(view.asker_id),
         connector=name(view.connector_id),
-        expert=name(view.expert_id),
+        expert=typed.name if (typed := expert_as_named(request, viewer)) else name(view.expert_id),
         state=view.state,
     )
 

@@ -19,10 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from warmintro.domain.action_links import Purpose
 from warmintro.domain.events import Event, EventType
-from warmintro.domain.intro_request import IntroRequest
+from warmintro.domain.intro_request import IntroRequest, NamedAs
 from warmintro.domain.people import Person
 from warmintro.domain.ports import Address, Clock, OutgoingEmail
 from warmintro.domain.suggestions import rank_suggestions
+from warmintro.domain.views import project_event, viewer_of
 from warmintro.infra.action_links import LinkIssuer
 from warmintro.infra.repositories.intro_requests import SqlIntroRequests
 from warmintro.infra.repositories.people import SqlConnections, SqlPeople
@@ -206,9 +207,9 @@ class Composer:
             return _who(p) if p else None
 
         data = event.data if event else {}
-        expert_id = request.expert_id
+        expert = who(request.expert_id)
         if item.template in ("connector_expert_declined", "connector_expert_unreachable"):
-            expert_id = uuid.UUID(str(data.get("expert_id"))) if data.get("expert_id") else None
+            expert = _expert_as_seen(event, request, item.recipient_id, people)
         # Whoever opted out, bounced or was erased is left out of the copy too.
         copied = [p for c in item.cc_ids if (p := people.get(c)) is not None and p.reachable()]
         ctx: dict[str, Any] = {
@@ -218,7 +219,7 @@ class Composer:
             "recipient": who(item.recipient_id),
             "asker": who(request.asker_id),
             "connector": who(request.connector_id),
-            "expert": who(expert_id),
+            "expert": expert,
             "request": {"id": request.id, "topic": request.topic, "message": request.message},
             "forward_note": data.get("note") if event and event.type is EventType.FORWARDED else "",
             "proposal_note": data.get("note", "") if item.template == "expert_consent" else "",
@@ -272,6 +273,33 @@ def _who(p: Person) -> dict[str, Any]:
         "greeting": p.called or "there",
         "email": p.email,
         "headline": p.headline,
+    }
+
+
+def _expert_as_seen(
+    event: Event | None,
+    request: IntroRequest,
+    recipient_id: uuid.UUID,
+    people: dict[uuid.UUID, Person],
+) -> dict[str, Any] | None:
+    """The expert an event is about, as its recipient sees them in that event: by
+    the name the connector typed when they named them by email."""
+    viewer = viewer_of(request, recipient_id)
+    seen = project_event(event, request, viewer) if event and viewer else None
+    data = seen.data if seen else {}
+    expert = people.get(uuid.UUID(str(data["expert_id"]))) if data.get("expert_id") else None
+    if expert is not None:
+        return _who(expert)
+    typed = NamedAs.from_data(data.get("named_as"))
+    if typed is None:
+        return None
+    first = typed.name.split()[0] if typed.name.split() else ""
+    return {
+        "id": None,
+        "name": typed.name or "someone",
+        "greeting": first or "there",
+        "email": typed.email,
+        "headline": "",
     }
 
 
