@@ -298,7 +298,12 @@ class IntroRequestOut(BaseModel):
     id: uuid.UUID
     state: State
     asker_id: uuid.UUID
-    connector_id: uuid.UUID
+    connector_id: uuid.UUID | None = Field(
+        description=(
+            "Who holds the ask now; null to a connector who passed it on to someone they"
+            " named by email (the forward's `named_as` says whom: the address and name typed)."
+        )
+    )
     expert_id: uuid.UUID | None = Field(
         description=(
             "The proposed expert; the asker sees it only once the expert accepts, and so"

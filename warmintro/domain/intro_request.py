@@ -139,6 +139,8 @@ class IntroRequest:
     expert_named_as: NamedAs | None = None
     """How the connector named the current expert, when they named them by email."""
     hops: int = 0
+    connector_named_as: NamedAs | None = None
+    """How the connector before named the current one, when they forwarded by email."""
     past_connector_ids: tuple[uuid.UUID, ...] = ()
     declined_expert_ids: tuple[uuid.UUID, ...] = ()
     declined_connector_ids: tuple[uuid.UUID, ...] = ()
@@ -380,15 +382,24 @@ class IntroRequest:
         return True
 
     def forward(
-        self, actor: uuid.UUID, connector_id: uuid.UUID, note: str, now: datetime, timing: Timing
+        self,
+        actor: uuid.UUID,
+        connector_id: uuid.UUID,
+        note: str,
+        now: datetime,
+        timing: Timing,
+        named_as: NamedAs | None = None,
     ) -> bool:
-        """Pass the ask to someone better placed; at most MAX_HOPS times, never back."""
+        """Pass the ask to someone better placed; at most MAX_HOPS times, never back.
+        By email (`named_as`, what the connector typed), the forward records it."""
         if not self.would_forward(actor, connector_id):
             return False
         note = _text(note, MAX_NOTE, "note")
         self.hops += 1
         self.forwards += ((actor, connector_id),)
         self._change_connector(connector_id, now, timing)
+        self.connector_named_as = named_as
+        naming = {"named_as": named_as.as_data()} if named_as is not None else {}
         self._record(
             EventType.FORWARDED,
             actor,
@@ -397,6 +408,7 @@ class IntroRequest:
             connector_id=connector_id,
             hops=self.hops,
             note=note,
+            **naming,
         )
         return True
 
@@ -657,6 +669,7 @@ class IntroRequest:
     def _change_connector(self, connector_id: uuid.UUID, now: datetime, timing: Timing) -> None:
         self.past_connector_ids += (self.connector_id,)
         self.connector_id = connector_id
+        self.connector_named_as = None
         self._wait_for(Role.CONNECTOR, now, timing)
 
     def _waiting_on(self) -> Role:

@@ -10,7 +10,9 @@ show requests and events through this module, so the rules live here only:
 - Decline reasons and notes reach the current connector only. Someone who
   passed the request on sees its state, their own acts whole (the experts they
   named included) and who holds the ask now (they handed it over), not which
-  expert was asked after them or why anyone else said no.
+  expert was asked after them or why anyone else said no. A connector named by
+  email is seen by the connectors before them only as typed (no `connector_id`
+  in the request nor in the forward), and by the asker by the name typed.
 - Everyone sees their own acts whole.
 - An expert a connector named by email is seen by the connector only as typed
   (the address and name, `named_as`) until they accept, as the asker sees no
@@ -91,7 +93,7 @@ class RequestView:
     id: uuid.UUID
     state: State
     asker_id: uuid.UUID
-    connector_id: uuid.UUID
+    connector_id: uuid.UUID | None
     expert_id: uuid.UUID | None
     target_id: uuid.UUID | None
     fallback_connector_ids: tuple[uuid.UUID, ...] | None
@@ -105,6 +107,25 @@ class RequestView:
     introduced_at: datetime | None
     created_at: datetime
     updated_at: datetime
+
+
+def visible_connector_id(request: IntroRequest, viewer: Viewer) -> uuid.UUID | None:
+    """Who holds the ask now; not to a connector before them when they were named
+    by email (`connector_as_named`)."""
+    if connector_as_named(request, viewer) is not None and viewer.role is Role.CONNECTOR:
+        return None
+    return request.connector_id
+
+
+def connector_as_named(request: IntroRequest, viewer: Viewer) -> NamedAs | None:
+    """How this viewer sees the current connector when the connector before named
+    them by email: as typed, to the connectors before them (without an id) and to
+    the asker (by the name typed, beside the id: it is their ask). None when the
+    viewer sees them as they are."""
+    before_them = viewer.role is Role.CONNECTOR and not viewer.current
+    if before_them or viewer.role is Role.ASKER:
+        return request.connector_named_as
+    return None
 
 
 def visible_expert_id(request: IntroRequest, viewer: Viewer) -> uuid.UUID | None:
@@ -137,7 +158,7 @@ def project(request: IntroRequest, viewer: Viewer) -> RequestView:
         id=r.id,
         state=r.state,
         asker_id=r.asker_id,
-        connector_id=r.connector_id,
+        connector_id=visible_connector_id(r, viewer),
         expert_id=visible_expert_id(r, viewer),
         target_id=r.target_id,
         fallback_connector_ids=r.fallback_connector_ids if viewer.sees_routing else None,
@@ -173,23 +194,35 @@ def project_event(event: Event, request: IntroRequest, viewer: Viewer) -> EventV
     if data is None:
         return None
     actor = event.actor_id
-    if _as_typed(data, request, viewer):
-        # An expert named by email: known by id only to themself, and to all once
-        # they accept. Their own no is told without who said it.
-        data = {k: v for k, v in data.items() if k not in _WHO_THE_EXPERT_IS}
-        actor = None if str(actor) == event.data.get("expert_id") else actor
+    if "named_as" in data and viewer.role is not OPERATOR:
+        if event.type is EventType.FORWARDED:
+            data = _forwarded_by_email(data, viewer)
+        elif _expert_as_typed(data, request, viewer):
+            # Known by id only to themself, and to all once they accept. Their own
+            # no is told without who said it.
+            data = {k: v for k, v in data.items() if k not in _WHO_THE_EXPERT_IS}
+            actor = None if str(actor) == event.data.get("expert_id") else actor
     return EventView(
         event.id, event.request_id, event.seq, event.type, actor, event.occurred_at, data
     )
 
 
-def _as_typed(data: dict[str, Any], request: IntroRequest, viewer: Viewer) -> bool:
+def _expert_as_typed(data: dict[str, Any], request: IntroRequest, viewer: Viewer) -> bool:
     """Whether this viewer sees the expert the event is about only as typed."""
-    if "named_as" not in data or viewer.role is OPERATOR:
-        return False
     expert = data.get("expert_id", data.get("person_id"))
     agreed = request.introduced_at is not None and expert == str(request.expert_id)
     return not agreed and expert != str(viewer.person_id)
+
+
+def _forwarded_by_email(data: dict[str, Any], viewer: Viewer) -> dict[str, Any]:
+    """A forward to someone named by email: the other connectors see them as typed,
+    without their id; the asker sees who holds their ask, called by the name typed
+    (not the address, which is not theirs to learn); they themself see it whole."""
+    if data.get("connector_id") == str(viewer.person_id):
+        return data
+    if viewer.role is Role.ASKER:
+        return {**data, "named_as": {"name": data["named_as"]["name"]}}
+    return {k: v for k, v in data.items() if k != "connector_id"}
 
 
 def timeline(events: Iterable[Event], request: IntroRequest, viewer: Viewer) -> list[EventView]:

@@ -140,6 +140,7 @@ intro_requests = sa.Table(
     sa.Column("message", sa.Text, nullable=False),
     sa.Column("state", sa.String(24), nullable=False),
     sa.Column("hops", sa.SmallInteger, nullable=False),
+    sa.Column("connector_named_as", JSON),
     sa.Column("fallback_connector_ids", JSON, nullable=False),
     sa.Column("past_connector_ids", JSON, nullable=False),
     sa.Column("declined_expert_ids", JSON, nullable=False),

@@ -170,7 +170,10 @@ async def proposed(world: World, rid: str) -> str:
 async def test_a_forward_by_email_answers_alike_and_moves_on_at_the_deadline(
     world: World, mailroom: Mailroom, catcher: SmtpCatcher, clock: FakeClock
 ) -> None:
+    """The connector who forwards sees whom they named only as typed, for good; the
+    asker is told the name typed."""
     answers, asked = {}, {}
+    shown: dict[str, list[str]] = {}
     for how, fields in owners(clock).items():
         email = await address(world, how, fields)
         asker, connector = await world.pid("Ada Asker"), await world.pid("Cyd Connector")
@@ -181,19 +184,27 @@ async def test_a_forward_by_email_answers_alike_and_moves_on_at_the_deadline(
             headers=bearer(await world.token(connector)),
         )
         assert r.status_code == 200, (how, r.text)
+        assert r.json()["connector_id"] is None
         answers[how] = (without_ids(r.json()), timeline_shape(await world.events(rid, connector)))
-        asked[how] = (rid, email)
+        asked[how] = (rid, email, asker, connector)
+        shown[how] = [r.text, *await connectors_view(world, rid, connector)]
     assert all(a == answers["new"] for a in answers.values()), answers
 
     await mailroom.run()
+    for how, (_, _, asker, _) in asked.items():
+        told = mailed(catcher, await email_of(world, asker))
+        assert 'Your ask about "pricing a B2B SaaS product" is now with Typed Name' in told, how
     clock.advance(3 * DAY)  # the new connector's reminder
     await mailroom.run()
     clock.advance(2 * DAY)  # their deadline: silence, and no fallback to hand it to
     await mailroom.run()
-    for how, (rid, email) in asked.items():
+    for how, (rid, email, _, connector) in asked.items():
         assert (await world.view(rid))["state"] == "expired", how
         got = mailed(catcher, email)
         assert len(got) == (2 if how in ASKABLE else 0), (how, got)  # the ask, its reminder
+        holder = str((await world.view(rid))["connector_id"])
+        seen = "\n".join(shown[how] + await connectors_view(world, rid, connector))
+        assert holder not in seen and "Stored Name" not in seen, how
 
 
 async def test_the_connectors_page_answers_alike_for_any_address(

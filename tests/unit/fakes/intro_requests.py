@@ -175,12 +175,16 @@ class FakeIntroRequests:
                     timeline[i] = replace(event, data={**event.data, "note": ERASED})
         erased = NamedAs(ERASED, ERASED)
         for key, request in list(self._rows.items()):
-            theirs = request.workspace_id == workspace_id and request.expert_id == person_id
-            if theirs and request.expert_named_as is not None:
-                self._rows[key] = replace(request, expert_named_as=erased)
+            if request.workspace_id != workspace_id:
+                continue
+            if request.expert_id == person_id and request.expert_named_as is not None:
+                self._rows[key] = request = replace(request, expert_named_as=erased)
+            if request.connector_id == person_id and request.connector_named_as is not None:
+                self._rows[key] = replace(request, connector_named_as=erased)
         for (ws, _), timeline in self._store.data.events.items():
             for i, event in enumerate(timeline):
-                about = str(person_id) in (event.data.get("expert_id"), event.data.get("person_id"))
+                named = ("expert_id", "person_id", "connector_id")
+                about = str(person_id) in (event.data.get(k) for k in named)
                 if ws == workspace_id and about and event.data.get("named_as"):
                     data = {**event.data, "named_as": erased.as_data()}
                     timeline[i] = replace(event, data=data)

@@ -170,7 +170,8 @@ async def test_a_known_connector_who_cannot_be_asked_is_forwarded_to_and_not_ema
         request.id, cast.connector, Forward(connector=NewPerson(email_of(w, quinn), "Q"))
     )
 
-    assert (seen.state, seen.connector_id, seen.hops) == (State.AWAITING_CONNECTOR, quinn, 1)
+    assert (seen.state, seen.connector_id, seen.hops) == (State.AWAITING_CONNECTOR, None, 1)
+    assert w.stored(request.id).connector_id == quinn
     assert w.emails()[before:] == [("asker_passed_on", cast.asker, ())]
     # Their silence hands the ask on at their deadline, as anyone's would.
     w.clock.advance(timedelta(days=5))

@@ -13,7 +13,8 @@ who cannot be asked is simply not emailed (see `effects`), so the ask waits out
 their deadline as for someone who keeps silent and then comes back to the
 connector (`no_answer`) or moves on to the next connector. An expert named by
 email is recorded with what the connector typed (`NamedAs`), and the connector
-sees them only as that until they accept (`views`): no id to look up.
+sees them only as that until they accept (`views`): no id to look up. So is a
+connector named by email, whom the connectors before them never see by id.
 """
 
 from __future__ import annotations
@@ -242,4 +243,5 @@ async def _forward(
             raise DuplicateRequest(
                 "the asker already has an open request for this topic with that connector"
             )
-    return request.forward(actor, connector.id, cmd.note, now, workspace.timing)
+    named_as = _as_typed(cmd.connector)
+    return request.forward(actor, connector.id, cmd.note, now, workspace.timing, named_as)

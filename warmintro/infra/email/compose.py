@@ -150,8 +150,7 @@ class Composer:
             else ""
         )
         ctx["introduced_ago"] = ago(request.introduced_at, self._clock.now())
-        went_to = _went_to(event, people)
-        ctx["went_to"] = _who(went_to) if went_to else ctx["connector"]
+        ctx["went_to"] = _went_to(event, request, item.recipient_id, people) or ctx["connector"]
         shared = len(to) + len(ctx["copied"]) > 1
         ctx["unsubscribe_url"] = "" if shared else await self._unsubscribe_url(conn, item, to[0])
         subject, text = self.render_text(item.template, ctx)
@@ -291,28 +290,43 @@ def _expert_as_seen(
     if expert is not None:
         return _who(expert)
     typed = NamedAs.from_data(data.get("named_as"))
-    if typed is None:
-        return None
-    first = typed.name.split()[0] if typed.name.split() else ""
+    return _typed(typed) if typed else None
+
+
+def _typed(typed: NamedAs) -> dict[str, Any]:
+    """Someone as a connector typed them: no id, no headline, only what was typed."""
+    words = typed.name.split()
     return {
         "id": None,
         "name": typed.name or "someone",
-        "greeting": first or "there",
+        "greeting": words[0] if words else "there",
         "email": typed.email,
         "headline": "",
     }
 
 
-def _went_to(event: Event | None, people: dict[uuid.UUID, Person]) -> Person | None:
+def _went_to(
+    event: Event | None,
+    request: IntroRequest,
+    recipient_id: uuid.UUID,
+    people: dict[uuid.UUID, Person],
+) -> dict[str, Any] | None:
     """The connector an ask, a forward or a hand-off gave the ask to: not whoever holds
-    it when the email is sent, which may be someone later."""
+    it when the email is sent, which may be someone later. One named by email is
+    called by the name typed, as the recipient sees the forward."""
     if event is None or event.type not in (
         EventType.CREATED,
         EventType.FORWARDED,
         EventType.HANDED_OFF,
     ):
         return None
-    return people.get(uuid.UUID(str(event.data["connector_id"])))
+    viewer = viewer_of(request, recipient_id)
+    seen = project_event(event, request, viewer) if viewer else None
+    typed = NamedAs.from_data(seen.data.get("named_as")) if seen else None
+    if typed is not None:
+        return _typed(typed)
+    went = people.get(uuid.UUID(str(event.data["connector_id"])))
+    return _who(went) if went else None
 
 
 def _connector_note(history: list[Event], request: IntroRequest) -> str:

@@ -31,8 +31,10 @@ _ERASED_NAMING = {"email": _ERASED, "name": _ERASED}
 
 
 def about(data: dict[str, Any], person_id: uuid.UUID) -> bool:
-    """Whether an event's data is about this person as the expert."""
-    return str(person_id) in (data.get("expert_id"), data.get("person_id"))
+    """Whether an event's data names this person (the expert, or whom it was
+    forwarded to); `named_as` is how it was typed."""
+    named = (data.get("expert_id"), data.get("person_id"), data.get("connector_id"))
+    return str(person_id) in named
 
 
 def _ids(values: Any) -> tuple[uuid.UUID, ...]:
@@ -53,6 +55,7 @@ def _row(r: IntroRequest) -> dict[str, Any]:
         message=r.message,
         state=r.state.value,
         hops=r.hops,
+        connector_named_as=r.connector_named_as.as_data() if r.connector_named_as else sa.null(),
         fallback_connector_ids=[str(i) for i in r.fallback_connector_ids],
         past_connector_ids=[str(i) for i in r.past_connector_ids],
         declined_expert_ids=[str(i) for i in r.declined_expert_ids],
@@ -86,6 +89,7 @@ def _request(row: sa.Row[Any]) -> IntroRequest:
         message=row.message,
         state=State(row.state),
         hops=row.hops,
+        connector_named_as=NamedAs.from_data(row.connector_named_as),
         fallback_connector_ids=_ids(row.fallback_connector_ids),
         past_connector_ids=_ids(row.past_connector_ids),
         declined_expert_ids=_ids(row.declined_expert_ids),
@@ -325,6 +329,15 @@ class SqlIntroRequests:
                 t.expert_named_as.is_not(None),
             )
             .values(expert_named_as=_ERASED_NAMING)
+        )
+        await self._conn.execute(
+            intro_requests.update()
+            .where(
+                t.workspace_id == workspace_id,
+                t.connector_id == person_id,
+                t.connector_named_as.is_not(None),
+            )
+            .values(connector_named_as=_ERASED_NAMING)
         )
         theirs = sa.select(request_parties.c.request_id).where(
             request_parties.c.workspace_id == workspace_id,

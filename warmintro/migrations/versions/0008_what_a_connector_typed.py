@@ -1,6 +1,6 @@
-"""Intro requests remember how the connector named the expert when they named
-them by email (the address and name typed): all the connector sees of them
-until they accept
+"""Intro requests remember how a connector named the expert, or the next
+connector, when they named them by email (the address and name typed): all the
+connector sees of them (of an expert, until they accept)
 
 Revision ID: 0008
 Revises: 0007
@@ -28,8 +28,10 @@ def upgrade() -> None:
     # as it did when they were made.
     with op.batch_alter_table("intro_requests", schema=None) as batch_op:
         batch_op.add_column(sa.Column("expert_named_as", JSON, nullable=True))
+        batch_op.add_column(sa.Column("connector_named_as", JSON, nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("intro_requests", schema=None) as batch_op:
+        batch_op.drop_column("connector_named_as")
         batch_op.drop_column("expert_named_as")

@@ -1,9 +1,11 @@
-"""A connector who names an expert by email sees them only as they typed them (the
-address and the name) until the expert accepts, as the asker sees no expert before
-then: no id in the request, the list, the timeline, the link page. An id can be
-looked up, and would tell the connector who owns the address. Once the expert
-accepts, the connector sees them by id; by id, nothing changes. The expert and the
-workspace see the id throughout; webhooks carry it, never the typed name."""
+"""Whom a connector names by email, they see only as they typed them (the address
+and the name): an expert until the expert accepts, as the asker sees no expert
+before then; a connector they forward to, for good. No id in the request, the
+list, the timeline, the link page: an id can be looked up, and would tell the
+connector who owns the address. Once the expert accepts, the connector sees them
+by id; by id, nothing changes. The person named and the workspace see the id
+throughout; webhooks carry it, never the typed name. The asker, told whom their
+ask was passed on to, hears the name typed."""
 
 from __future__ import annotations
 
@@ -16,8 +18,8 @@ import pytest
 
 from tests.unit.world import Cast, World
 from warmintro.domain import commands as c
-from warmintro.domain.action_links import Purpose
-from warmintro.domain.commands import NewPerson, Propose, UseActionLink
+from warmintro.domain.action_links import AskerStatus, Purpose
+from warmintro.domain.commands import Forward, NewPerson, Propose, ShowActionLink, UseActionLink
 from warmintro.domain.intro_request import DeclineReason, NamedAs, State
 from warmintro.domain.views import for_integrations
 
@@ -180,3 +182,76 @@ async def test_erasing_the_expert_erases_what_was_typed_for_them(w: World, cast:
     stored = w.store.data.events[(w.workspace.id, request.id)]
     assert "elle@example.org" not in repr(stored)
     assert w.stored(request.id).state is State.CANCELLED
+
+
+@pytest.mark.parametrize("owner", OWNERS)
+async def test_the_connector_who_forwards_by_email_sees_the_next_only_as_typed(
+    w: World, cast: Cast, owner: str
+) -> None:
+    await named_expert(w, cast, owner)
+    request = await w.create(cast.asker, cast.connector)
+
+    answer = await w.decide(request.id, cast.connector, Forward(connector=TYPED, note="ask her"))
+
+    holder = w.stored(request.id).connector_id
+    assert holder != cast.connector and answer.connector_id is None
+    seen = await seen_by(w, request.id, cast.connector)
+    assert not mentions(seen, holder) and "Stored Name" not in repr(seen)
+    forward = (await w.events(request.id, w.member(cast.connector)))[-1]
+    assert forward.data == {
+        "state": "awaiting_connector",
+        "from_connector_id": str(cast.connector),
+        "hops": 1,
+        "note": "ask her",
+        "named_as": {"email": "elle@example.org", "name": "Typed Name"},
+    }
+
+
+async def test_the_asker_hears_the_typed_name_and_the_named_connector_sees_it_whole(
+    w: World, cast: Cast
+) -> None:
+    known_as(w, cast.expert, "elle@example.org")
+    request = await w.create(cast.asker, cast.connector)
+    status_link = w.issue_link(Purpose.ASKER, cast.asker, request.id)
+
+    await w.decide(request.id, cast.connector, Forward(connector=TYPED))
+
+    forward = (await w.events(request.id, w.member(cast.asker)))[-1]
+    assert forward.data["named_as"] == {"name": "Typed Name"}
+    assert forward.data["connector_id"] == str(cast.expert)  # it is their ask: who has it
+    status = await w.use_cases(ShowActionLink(status_link))
+    assert isinstance(status, AskerStatus)
+    assert status.connector.name == "Typed Name" and status.timeline[-1].who == "Typed Name"
+    as_named = await w.run(c.GetIntroRequest(request.id), w.member(cast.expert))
+    assert as_named.connector_id == cast.expert
+    theirs = (await w.events(request.id, w.member(cast.expert)))[-1]
+    assert theirs.data["connector_id"] == str(cast.expert)
+    stored = w.store.data.events[(w.workspace.id, request.id)]
+    hooked = for_integrations(stored[-1])
+    assert hooked["connector_id"] == str(cast.expert) and "named_as" not in hooked
+
+
+async def test_the_forwarders_link_page_names_the_next_connector_as_typed(
+    w: World, cast: Cast
+) -> None:
+    known_as(w, cast.expert, "elle@example.org")
+    request = await w.create(cast.asker, cast.connector)
+    token = w.issue_link(Purpose.CONNECTOR, cast.connector, request.id)
+
+    done = await w.use_cases(UseActionLink(token, Forward(connector=TYPED)))
+    again = await w.use_cases(UseActionLink(token, Forward(connector=TYPED)))
+
+    assert (done.connector, again.connector, again.repeated) == ("Typed Name", "Typed Name", True)
+
+
+async def test_a_connector_named_by_id_after_one_named_by_email_is_seen_by_id(
+    w: World, cast: Cast
+) -> None:
+    known_as(w, cast.expert, "elle@example.org")
+    request = await w.create(cast.asker, cast.connector)
+    await w.decide(request.id, cast.connector, Forward(connector=TYPED))
+
+    await w.decide(request.id, cast.expert, Forward(connector_id=cast.fallback))
+
+    seen = await w.run(c.GetIntroRequest(request.id), w.member(cast.connector))
+    assert seen.connector_id == cast.fallback
