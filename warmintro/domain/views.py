@@ -9,11 +9,12 @@ show requests and events through this module, so the rules live here only:
   left out of the asker's timeline.
 - Decline reasons and notes reach the current connector only. Someone who
   passed the request on sees its state, their own acts whole (the experts they
-  named included) and who holds the ask now (they handed it over), not which
+  named by id included) and who holds the ask now (they handed it over), not which
   expert was asked after them or why anyone else said no. A connector named by
   email is seen by the connectors before them only as typed (no `connector_id`
   in the request nor in the forward), and by the asker by the name typed.
-- Everyone sees their own acts whole.
+- Everyone sees their own acts whole, but for the id of someone they named by
+  email (below and above).
 - An expert a connector named by email is seen by the connector only as typed
   (the address and name, `named_as`) until they accept, as the asker sees no
   expert before then: no `expert_id` in the request, none in the events about
