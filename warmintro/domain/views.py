@@ -197,7 +197,7 @@ def project_event(event: Event, request: IntroRequest, viewer: Viewer) -> EventV
     actor = event.actor_id
     if "named_as" in data and viewer.role is not OPERATOR:
         if event.type is EventType.FORWARDED:
-            data = _forwarded_by_email(data, viewer)
+            data = _forwarded_by_email(data, viewer, typed_it=actor == viewer.person_id)
         elif _expert_as_typed(data, request, viewer):
             # Known by id only to themself, and to all once they accept. Their own
             # no is told without who said it.
@@ -215,15 +215,17 @@ def _expert_as_typed(data: dict[str, Any], request: IntroRequest, viewer: Viewer
     return not agreed and expert != str(viewer.person_id)
 
 
-def _forwarded_by_email(data: dict[str, Any], viewer: Viewer) -> dict[str, Any]:
-    """A forward to someone named by email: the other connectors see them as typed,
-    without their id; the asker sees who holds their ask, called by the name typed
-    (not the address, which is not theirs to learn); they themself see it whole."""
+def _forwarded_by_email(data: dict[str, Any], viewer: Viewer, *, typed_it: bool) -> dict[str, Any]:
+    """A forward to someone named by email: they themself see it whole; the asker
+    sees who holds their ask, called by the name typed; the connector who typed it
+    sees it as typed, without the id; any later connector sees only the name typed.
+    Nobody but the one who typed it and the person named learns the address."""
     if data.get("connector_id") == str(viewer.person_id):
         return data
+    name_only = {**data, "named_as": {"name": data["named_as"]["name"]}}
     if viewer.role is Role.ASKER:
-        return {**data, "named_as": {"name": data["named_as"]["name"]}}
-    return {k: v for k, v in data.items() if k != "connector_id"}
+        return name_only
+    return {k: v for k, v in (data if typed_it else name_only).items() if k != "connector_id"}
 
 
 def timeline(events: Iterable[Event], request: IntroRequest, viewer: Viewer) -> list[EventView]:

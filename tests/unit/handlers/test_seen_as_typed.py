@@ -20,6 +20,7 @@ from tests.unit.world import Cast, World
 from warmintro.domain import commands as c
 from warmintro.domain.action_links import AskerStatus, Purpose
 from warmintro.domain.commands import Forward, NewPerson, Propose, ShowActionLink, UseActionLink
+from warmintro.domain.events import EventType
 from warmintro.domain.intro_request import DeclineReason, NamedAs, State
 from warmintro.domain.views import for_integrations
 
@@ -255,3 +256,18 @@ async def test_a_connector_named_by_id_after_one_named_by_email_is_seen_by_id(
 
     seen = await w.run(c.GetIntroRequest(request.id), w.member(cast.connector))
     assert seen.connector_id == cast.fallback
+
+
+async def test_a_later_connector_sees_an_earlier_forward_by_the_name_typed_not_the_address(
+    w: World, cast: Cast
+) -> None:
+    known_as(w, cast.expert, "elle@example.org")
+    request = await w.create(cast.asker, cast.connector)
+    await w.decide(request.id, cast.connector, Forward(connector=TYPED))
+    await w.decide(request.id, cast.expert, Forward(connector_id=cast.fallback))
+
+    seen = await seen_by(w, request.id, cast.fallback)
+
+    assert "elle@example.org" not in repr(seen)
+    first_forward = next(e for e in seen if e.get("type") is EventType.FORWARDED)
+    assert first_forward["data"]["named_as"] == {"name": "Typed Name"}
