@@ -41,6 +41,16 @@ class Received:
             found.setdefault(name.lower(), []).append(value.strip())
         return found
 
+    def readable(self) -> str:
+        """What a reader sees: the headers decoded, then every text part decoded."""
+        head = "\n".join(f"{k}: {v}" for k, v in self.message.items())
+        parts = [
+            part.get_content()
+            for part in self.message.walk()
+            if part.get_content_maintype() == "text"
+        ]
+        return "\n".join([head, *parts])
+
 
 @dataclass
 class SmtpCatcher:

@@ -335,9 +335,18 @@ class IntroRequestOut(BaseModel):
     id: uuid.UUID
     state: State
     asker_id: uuid.UUID
-    connector_id: uuid.UUID
+    connector_id: uuid.UUID | None = Field(
+        description=(
+            "Who holds the ask now; null to a connector who passed it on to someone they"
+            " named by email (the forward's `named_as` says whom: the address and name typed)."
+        )
+    )
     expert_id: uuid.UUID | None = Field(
-        description="The proposed expert; the asker sees it only once the expert accepts."
+        description=(
+            "The proposed expert; the asker sees it only once the expert accepts, and so"
+            " does a connector who named them by email (until then, the events about them"
+            " carry `named_as`: the address and name typed)."
+        )
     )
     target_id: uuid.UUID | None
     fallback_connector_ids: list[uuid.UUID] | None = Field(

@@ -86,6 +86,27 @@ class Action(StrEnum):
     FEEDBACK = "feedback"
 
 
+@dataclass(frozen=True, slots=True)
+class NamedAs:
+    """Whom a connector named by email, as they typed it: the address and a name.
+
+    The request remembers it because that is all the connector may see of them
+    until they accept (see `views`): the address may belong to someone known, and
+    the answer must not tell the connector who."""
+
+    email: str
+    name: str
+
+    def as_data(self) -> dict[str, str]:
+        return {"email": self.email, "name": self.name}
+
+    @classmethod
+    def from_data(cls, data: Any) -> NamedAs | None:
+        if not isinstance(data, dict):
+            return None
+        return cls(str(data.get("email", "")), str(data.get("name", "")))
+
+
 def topic_key(topic: str) -> str:
     """The form under which two topics count as the same ask."""
     return " ".join(topic.split()).casefold()
@@ -115,7 +136,11 @@ class IntroRequest:
     """Connectors still to try, in order; the head is next when this one says no."""
     state: State = State.AWAITING_CONNECTOR
     expert_id: uuid.UUID | None = None
+    expert_named_as: NamedAs | None = None
+    """How the connector named the current expert, when they named them by email."""
     hops: int = 0
+    connector_named_as: NamedAs | None = None
+    """How the connector before named the current one, when they forwarded by email."""
     past_connector_ids: tuple[uuid.UUID, ...] = ()
     declined_expert_ids: tuple[uuid.UUID, ...] = ()
     declined_connector_ids: tuple[uuid.UUID, ...] = ()
@@ -322,9 +347,17 @@ class IntroRequest:
     # ---- the connector's decisions -------------------------------------
 
     def propose(
-        self, actor: uuid.UUID, expert_id: uuid.UUID, note: str, now: datetime, timing: Timing
+        self,
+        actor: uuid.UUID,
+        expert_id: uuid.UUID,
+        note: str,
+        now: datetime,
+        timing: Timing,
+        named_as: NamedAs | None = None,
     ) -> bool:
-        """The current connector names an expert, who is then asked for consent first."""
+        """The current connector names an expert, who is then asked for consent first:
+        by id, or by email (`named_as`, what they typed), in which case the events
+        about this expert carry that naming until the request moves on from them."""
         if not self.would_propose(actor, expert_id):
             return False
         note = _text(note, MAX_NOTE, "note")
@@ -336,20 +369,37 @@ class IntroRequest:
             )
         self.state = State.AWAITING_EXPERT
         self.expert_id = expert_id
+        self.expert_named_as = named_as
         self._wait_for(Role.EXPERT, now, timing)
-        self._record(EventType.EXPERT_PROPOSED, actor, now, expert_id=expert_id, note=note)
+        self._record(
+            EventType.EXPERT_PROPOSED,
+            actor,
+            now,
+            expert_id=expert_id,
+            note=note,
+            **self._expert_naming(),
+        )
         return True
 
     def forward(
-        self, actor: uuid.UUID, connector_id: uuid.UUID, note: str, now: datetime, timing: Timing
+        self,
+        actor: uuid.UUID,
+        connector_id: uuid.UUID,
+        note: str,
+        now: datetime,
+        timing: Timing,
+        named_as: NamedAs | None = None,
     ) -> bool:
-        """Pass the ask to someone better placed; at most MAX_HOPS times, never back."""
+        """Pass the ask to someone better placed; at most MAX_HOPS times, never back.
+        By email (`named_as`, what the connector typed), the forward records it."""
         if not self.would_forward(actor, connector_id):
             return False
         note = _text(note, MAX_NOTE, "note")
         self.hops += 1
         self.forwards += ((actor, connector_id),)
         self._change_connector(connector_id, now, timing)
+        self.connector_named_as = named_as
+        naming = {"named_as": named_as.as_data()} if named_as is not None else {}
         self._record(
             EventType.FORWARDED,
             actor,
@@ -358,6 +408,7 @@ class IntroRequest:
             connector_id=connector_id,
             hops=self.hops,
             note=note,
+            **naming,
         )
         return True
 
@@ -456,6 +507,7 @@ class IntroRequest:
             now,
             role=waiting.value,
             person_id=self.connector_id if waiting is Role.CONNECTOR else self.expert_id,
+            **(self._expert_naming() if waiting is Role.EXPERT else {}),
         )
         return True
 
@@ -494,12 +546,14 @@ class IntroRequest:
         connector, who is told why; a connector's passes to the next fallback, or
         expires and the asker hears the neutral outcome."""
         if self.state is State.AWAITING_EXPERT and person_id == self.expert_id:
+            naming = self._expert_naming()
             self.state = State.AWAITING_CONNECTOR
             self.declined_expert_ids += (person_id,)
             self.expert_id = None
+            self.expert_named_as = None
             self.decline_reason = None
             self._wait_for(Role.CONNECTOR, now, timing)
-            self._record(EventType.EXPERT_UNREACHABLE, None, now, expert_id=person_id)
+            self._record(EventType.EXPERT_UNREACHABLE, None, now, expert_id=person_id, **naming)
             return True
         if self.state is State.AWAITING_CONNECTOR and person_id == self.connector_id:
             if self._hand_off(person_id, now, timing, available, cause="unreachable"):
@@ -590,9 +644,11 @@ class IntroRequest:
         ask again, with a fresh deadline, and may not name this expert again."""
         expert_id = self.expert_id
         assert expert_id is not None
+        naming = self._expert_naming()
         self.state = State.AWAITING_CONNECTOR
         self.declined_expert_ids += (expert_id,)
         self.expert_id = None
+        self.expert_named_as = None
         self.decline_reason = reason
         self._wait_for(Role.CONNECTOR, now, timing)
         self._record(
@@ -602,11 +658,18 @@ class IntroRequest:
             expert_id=expert_id,
             reason=reason.value,
             note=note,
+            **naming,
         )
+
+    def _expert_naming(self) -> dict[str, Any]:
+        """`named_as` for the events about the current expert, if named by email."""
+        named = self.expert_named_as
+        return {"named_as": named.as_data()} if named is not None else {}
 
     def _change_connector(self, connector_id: uuid.UUID, now: datetime, timing: Timing) -> None:
         self.past_connector_ids += (self.connector_id,)
         self.connector_id = connector_id
+        self.connector_named_as = None
         self._wait_for(Role.CONNECTOR, now, timing)
 
     def _waiting_on(self) -> Role:

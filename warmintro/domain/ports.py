@@ -222,7 +222,8 @@ class IntroRequestRepository(Protocol):
         ...
 
     async def scrub_person(self, workspace_id: uuid.UUID, person_id: uuid.UUID) -> None:
-        """Remove free text the person wrote (blurbs, notes) from requests and events."""
+        """Remove free text the person wrote (blurbs, notes) and the address and name a
+        connector typed for them, from requests and events."""
         ...
 
 

@@ -9,11 +9,22 @@ show requests and events through this module, so the rules live here only:
   left out of the asker's timeline.
 - Decline reasons and notes reach the current connector only. Someone who
   passed the request on sees its state, their own acts whole (the experts they
-  named included) and who holds the ask now (they handed it over), not which
-  expert was asked after them or why anyone else said no.
-- Everyone sees their own acts whole.
+  named by id included) and who holds the ask now (they handed it over), not which
+  expert was asked after them or why anyone else said no. A connector named by
+  email is seen by the connectors before them only as typed (no `connector_id`
+  in the request nor in the forward), and by the asker by the name typed.
+- Everyone sees their own acts whole, but for the id of someone they named by
+  email (below and above).
+- An expert a connector named by email is seen by the connector only as typed
+  (the address and name, `named_as`) until they accept, as the asker sees no
+  expert before then: no `expert_id` in the request, none in the events about
+  them (the proposal, the reminder, their no or bounce). The address may belong
+  to someone known, and an id would tell who (anyone may look a person up). Once
+  they accept, they have agreed to be known, and the id shows as for anyone
+  named by id. Only the expert themself and the workspace see the id throughout.
 - An expert sees the request from their own proposal on, and only their part.
-- Integrations see ids, states and reason codes, never the free text people wrote.
+- Integrations see ids, states and reason codes, never the free text people wrote
+  (nor the name a connector typed).
 - Each viewer's timeline is numbered 1..n for them, so no gap in the numbers tells
   where hidden events were.
 """
@@ -27,13 +38,21 @@ from datetime import datetime
 from typing import Any
 
 from warmintro.domain.events import Event, EventType
-from warmintro.domain.intro_request import DeclineReason, IntroRequest, Rating, Role, State
+from warmintro.domain.intro_request import (
+    DeclineReason,
+    IntroRequest,
+    NamedAs,
+    Rating,
+    Role,
+    State,
+)
 
 OPERATOR: Role | None = None
 """A workspace API key acting for nobody in particular sees everything."""
 
 _REASON_AND_NOTE = ("reason", "note")
-_FREE_TEXT = frozenset({"note"})
+_FREE_TEXT = frozenset({"note", "named_as"})
+_WHO_THE_EXPERT_IS = ("expert_id", "person_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +94,7 @@ class RequestView:
     id: uuid.UUID
     state: State
     asker_id: uuid.UUID
-    connector_id: uuid.UUID
+    connector_id: uuid.UUID | None
     expert_id: uuid.UUID | None
     target_id: uuid.UUID | None
     fallback_connector_ids: tuple[uuid.UUID, ...] | None
@@ -91,6 +110,25 @@ class RequestView:
     updated_at: datetime
 
 
+def visible_connector_id(request: IntroRequest, viewer: Viewer) -> uuid.UUID | None:
+    """Who holds the ask now; not to a connector before them when they were named
+    by email (`connector_as_named`)."""
+    if connector_as_named(request, viewer) is not None and viewer.role is Role.CONNECTOR:
+        return None
+    return request.connector_id
+
+
+def connector_as_named(request: IntroRequest, viewer: Viewer) -> NamedAs | None:
+    """How this viewer sees the current connector when the connector before named
+    them by email: as typed, to the connectors before them (without an id) and to
+    the asker (by the name typed, beside the id: it is their ask). None when the
+    viewer sees them as they are."""
+    before_them = viewer.role is Role.CONNECTOR and not viewer.current
+    if before_them or viewer.role is Role.ASKER:
+        return request.connector_named_as
+    return None
+
+
 def visible_expert_id(request: IntroRequest, viewer: Viewer) -> uuid.UUID | None:
     if viewer.role is Role.ASKER and not request.expert_visible_to_asker:
         return None
@@ -98,7 +136,21 @@ def visible_expert_id(request: IntroRequest, viewer: Viewer) -> uuid.UUID | None
         return None
     if viewer.role is Role.CONNECTOR and not viewer.current:
         return None
+    if expert_as_named(request, viewer) is not None:
+        return None
     return request.expert_id
+
+
+def expert_as_named(request: IntroRequest, viewer: Viewer) -> NamedAs | None:
+    """How this viewer sees the current expert instead of by id: as the connector
+    typed them, while an expert named by email has not accepted. None when the
+    viewer sees the id (or no expert at all)."""
+    named = request.expert_named_as
+    if named is None or request.introduced_at is not None:
+        return None
+    if viewer.role is OPERATOR or request.expert_id == viewer.person_id:
+        return None
+    return named
 
 
 def project(request: IntroRequest, viewer: Viewer) -> RequestView:
@@ -107,7 +159,7 @@ def project(request: IntroRequest, viewer: Viewer) -> RequestView:
         id=r.id,
         state=r.state,
         asker_id=r.asker_id,
-        connector_id=r.connector_id,
+        connector_id=visible_connector_id(r, viewer),
         expert_id=visible_expert_id(r, viewer),
         target_id=r.target_id,
         fallback_connector_ids=r.fallback_connector_ids if viewer.sees_routing else None,
@@ -142,9 +194,38 @@ def project_event(event: Event, request: IntroRequest, viewer: Viewer) -> EventV
     data = _visible_data(event, request, viewer)
     if data is None:
         return None
+    actor = event.actor_id
+    if "named_as" in data and viewer.role is not OPERATOR:
+        if event.type is EventType.FORWARDED:
+            data = _forwarded_by_email(data, viewer, typed_it=actor == viewer.person_id)
+        elif _expert_as_typed(data, request, viewer):
+            # Known by id only to themself, and to all once they accept. Their own
+            # no is told without who said it.
+            data = {k: v for k, v in data.items() if k not in _WHO_THE_EXPERT_IS}
+            actor = None if str(actor) == event.data.get("expert_id") else actor
     return EventView(
-        event.id, event.request_id, event.seq, event.type, event.actor_id, event.occurred_at, data
+        event.id, event.request_id, event.seq, event.type, actor, event.occurred_at, data
     )
+
+
+def _expert_as_typed(data: dict[str, Any], request: IntroRequest, viewer: Viewer) -> bool:
+    """Whether this viewer sees the expert the event is about only as typed."""
+    expert = data.get("expert_id", data.get("person_id"))
+    agreed = request.introduced_at is not None and expert == str(request.expert_id)
+    return not agreed and expert != str(viewer.person_id)
+
+
+def _forwarded_by_email(data: dict[str, Any], viewer: Viewer, *, typed_it: bool) -> dict[str, Any]:
+    """A forward to someone named by email: they themself see it whole; the asker
+    sees who holds their ask, called by the name typed; the connector who typed it
+    sees it as typed, without the id; any later connector sees only the name typed.
+    Nobody but the one who typed it and the person named learns the address."""
+    if data.get("connector_id") == str(viewer.person_id):
+        return data
+    name_only = {**data, "named_as": {"name": data["named_as"]["name"]}}
+    if viewer.role is Role.ASKER:
+        return name_only
+    return {k: v for k, v in (data if typed_it else name_only).items() if k != "connector_id"}
 
 
 def timeline(events: Iterable[Event], request: IntroRequest, viewer: Viewer) -> list[EventView]:

@@ -2,7 +2,8 @@
 PostgreSQL, real SMTP, the timer worker on an injected clock). A connector who
 proposes, or forwards to, an address that is new, known, or known to someone who
 cannot be asked (opted out, snoozed, at their budget) gets the same status, the
-same body but for ids and times, the same timeline and the same page; whoever
+same body but for ids and times (the expert's id is not in it: the connector sees
+them as typed until they accept), the same timeline and the same page; whoever
 cannot be asked receives nothing, and at their deadline the ask moves on as for
 anyone who keeps silent."""
 
@@ -22,7 +23,7 @@ from tests.smtp import SmtpCatcher, smtp_transport
 smtp_port, settings, catcher = smtp_transport()
 
 DAY = timedelta(days=1)
-IDS = ("id", "asker_id", "connector_id", "expert_id", "target_id")
+IDS = ("id", "asker_id", "connector_id", "target_id")
 ASKABLE = ("new", "known")
 
 
@@ -62,9 +63,17 @@ def mailed(catcher: SmtpCatcher, email: str) -> list[str]:
 
 
 async def test_a_proposal_by_email_answers_alike_and_asks_only_who_can_be_asked(
-    world: World, mailroom: Mailroom, catcher: SmtpCatcher, clock: FakeClock
+    world: World,
+    mailroom: Mailroom,
+    catcher: SmtpCatcher,
+    clock: FakeClock,
+    visitor: httpx.AsyncClient,
 ) -> None:
+    """Whoever owns the address, the connector sees the expert only as typed until
+    they accept: no id (anyone may look a person up) and no stored name in the
+    answer, the request, the list, the timeline, the emails or the link page."""
     answers, timelines, asked = {}, {}, {}
+    shown: dict[str, list[str]] = {}
     for how, fields in owners(clock).items():
         email = await address(world, how, fields)
         asker, connector = await world.pid("Ada Asker"), await world.pid("Cyd Connector")
@@ -75,23 +84,25 @@ async def test_a_proposal_by_email_answers_alike_and_asks_only_who_can_be_asked(
             headers=bearer(await world.token(connector)),
         )
         assert r.status_code == 200, (how, r.text)
-        assert "Stored Name" not in r.text
         answers[how] = (r.status_code, without_ids(r.json()), sorted(r.headers))
         timelines[how] = timeline_shape(await world.events(rid, connector))
         asked[how] = (rid, connector, email)
+        shown[how] = [r.text, *await connectors_view(world, rid, connector)]
     assert all(a == answers["new"] for a in answers.values()), answers
     assert all(t == timelines["new"] for t in timelines.values()), timelines
     assert answers["new"][1]["state"] == "awaiting_expert"
+    assert answers["new"][1]["expert_id"] is None
 
     await mailroom.run()
     clock.advance(4 * DAY)  # the expert's reminder
     await mailroom.run()
-    for how, (_, _, email) in asked.items():
+    for how, (rid, connector, email) in asked.items():
         got = mailed(catcher, email)
         if how in ASKABLE:
             assert len(got) == 2 and got[1].startswith("Reminder"), (how, got)
         else:
             assert got == [], (how, got)
+        shown[how] += await connectors_view(world, rid, connector)
 
     clock.advance(3 * DAY)  # the expert's deadline: back to the connector, no answer
     await mailroom.run()
@@ -105,16 +116,64 @@ async def test_a_proposal_by_email_answers_alike_and_asks_only_who_can_be_asked(
         ], how
         timelines[how] = timeline_shape(events)
         told = mailed(catcher, await email_of(world, connector))
-        assert "has not answered" in told[-1], (how, told)
+        assert told[-1] == "Typed Name has not answered — ask someone else?", (how, told)
+        shown[how] += await connectors_view(world, rid, connector)
+        shown[how] += await connectors_mail(world, catcher, connector, visitor)
     assert all(t == timelines["new"] for t in timelines.values()), timelines
-    for how, (_, _, email) in asked.items():
+    for how, (rid, _, email) in asked.items():
         assert len(mailed(catcher, email)) == (2 if how in ASKABLE else 0), how
+        expert = await proposed(world, rid)
+        seen = "\n".join(shown[how])
+        assert expert not in seen and "Stored Name" not in seen, how
+
+
+async def test_once_the_expert_accepts_the_connector_sees_them_by_id(world: World) -> None:
+    owner = await world.person("Stored Name")
+    asker, connector = await world.pid("Ada Asker"), await world.pid("Cyd Connector")
+    rid = (await world.ask(asker, connector))["id"]
+    named = {"expert": {"email": owner["email"], "name": "Typed Name"}}
+    assert (await world.do(rid, "propose", connector, named))["expert_id"] is None
+
+    await world.do(rid, "accept", owner["id"])
+
+    assert (await world.view(rid, connector))["expert_id"] == owner["id"]
+    [proposal] = [
+        e for e in await world.events(rid, connector) if e["type"].endswith("expert_proposed")
+    ]
+    assert proposal["data"]["expert_id"] == owner["id"]
+
+
+async def connectors_view(world: World, rid: str, connector: str) -> list[str]:
+    """The request, the list and the timeline as the connector's member token reads them."""
+    token = bearer(await world.token(connector))
+    paths = (f"/v1/intro-requests/{rid}", "/v1/intro-requests", f"/v1/intro-requests/{rid}/events")
+    return [(await world.api.get(path, headers=token)).text for path in paths]
+
+
+async def connectors_mail(
+    world: World, catcher: SmtpCatcher, connector: str, visitor: httpx.AsyncClient
+) -> list[str]:
+    """Every email to the connector as they read it, and the pages its links open."""
+    to = await email_of(world, connector)
+    mail = [r.readable() for r in catcher.received if to in r.rcpt_tos]
+    pages = [(await visitor.get(path)).text for m in mail for path in ACTION_PATH.findall(m)]
+    return mail + pages
+
+
+async def proposed(world: World, rid: str) -> str:
+    """The id of the expert proposed, as the workspace sees it."""
+    events = await world.events(rid)
+    [proposal] = [e for e in events if e["type"] == "intro_request.expert_proposed"]
+    return str(proposal["data"]["expert_id"])
 
 
 async def test_a_forward_by_email_answers_alike_and_moves_on_at_the_deadline(
     world: World, mailroom: Mailroom, catcher: SmtpCatcher, clock: FakeClock
 ) -> None:
+    """The connector who forwards sees whom they named only as typed, for good; the
+    asker is told the name typed."""
     answers, asked = {}, {}
+    shown: dict[str, list[str]] = {}
     for how, fields in owners(clock).items():
         email = await address(world, how, fields)
         asker, connector = await world.pid("Ada Asker"), await world.pid("Cyd Connector")
@@ -125,19 +184,27 @@ async def test_a_forward_by_email_answers_alike_and_moves_on_at_the_deadline(
             headers=bearer(await world.token(connector)),
         )
         assert r.status_code == 200, (how, r.text)
+        assert r.json()["connector_id"] is None
         answers[how] = (without_ids(r.json()), timeline_shape(await world.events(rid, connector)))
-        asked[how] = (rid, email)
+        asked[how] = (rid, email, asker, connector)
+        shown[how] = [r.text, *await connectors_view(world, rid, connector)]
     assert all(a == answers["new"] for a in answers.values()), answers
 
     await mailroom.run()
+    for how, (_, _, asker, _) in asked.items():
+        told = mailed(catcher, await email_of(world, asker))
+        assert 'Your ask about "pricing a B2B SaaS product" is now with Typed Name' in told, how
     clock.advance(3 * DAY)  # the new connector's reminder
     await mailroom.run()
     clock.advance(2 * DAY)  # their deadline: silence, and no fallback to hand it to
     await mailroom.run()
-    for how, (rid, email) in asked.items():
+    for how, (rid, email, _, connector) in asked.items():
         assert (await world.view(rid))["state"] == "expired", how
         got = mailed(catcher, email)
         assert len(got) == (2 if how in ASKABLE else 0), (how, got)  # the ask, its reminder
+        holder = str((await world.view(rid))["connector_id"])
+        seen = "\n".join(shown[how] + await connectors_view(world, rid, connector))
+        assert holder not in seen and "Stored Name" not in seen, how
 
 
 async def test_the_connectors_page_answers_alike_for_any_address(

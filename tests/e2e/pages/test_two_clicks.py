@@ -132,11 +132,13 @@ async def test_the_connector_forwards_to_someone_new_through_the_api(
     assert_problem(await world.act(rid, "forward", cast.connector.id, bad), 422)
 
     body = {"connector": {"email": "nora.api@example.org", "name": "Nora Api"}, "note": "hi"}
-    view = await world.do(rid, "forward", cast.connector.id, body)
+    seen = await world.do(rid, "forward", cast.connector.id, body)
 
-    person = (await world.api.get(f"/v1/people/{view['connector_id']}")).json()
+    assert seen["connector_id"] is None  # named by email: seen as typed, not by id
+    holder = (await world.view(rid))["connector_id"]
+    person = (await world.api.get(f"/v1/people/{holder}")).json()
     assert (person["name"], person["email"]) == ("Nora Api", "nora.api@example.org")
-    passed = await mailroom.latest("connector_ask", view["connector_id"])
+    passed = await mailroom.latest("connector_ask", holder)
     assert passed.email.to.email == "nora.api@example.org"
 
 

@@ -18,6 +18,7 @@ from warmintro.domain.ids import new_id
 from warmintro.domain.intro_request import (
     DeclineReason,
     IntroRequest,
+    NamedAs,
     Rating,
     State,
 )
@@ -52,7 +53,9 @@ async def test_intro_request_round_trips_every_field(build: Builder) -> None:
         fallback_connector_ids=(fb1, fb2),
         state=State.INTRODUCED,
         expert_id=expert,
+        expert_named_as=NamedAs("eve@example.org", "Eve «typed»"),
         hops=2,
+        connector_named_as=NamedAs("cat@example.org", "Cat"),
         past_connector_ids=(past1, past2),
         declined_expert_ids=(declined,),
         declined_connector_ids=(past1,),
@@ -92,6 +95,7 @@ async def test_intro_request_round_trips_empty_optionals(build: Builder) -> None
     got = await build.load(request.id)
     assert request_fields(got) == request_fields(request)
     assert got.target_id is None and got.expert_id is None and got.introduced_at is None
+    assert got.expert_named_as is None and got.connector_named_as is None
     assert got.fallback_connector_ids == () and got.forwards == ()
 
 
@@ -256,6 +260,60 @@ async def test_scrub_person_erases_their_blurbs_and_notes_only(build: Builder) -
     assert other_events[-1].actor_id == erased
     assert other_events[-1].data["note"] == "[erased]"
     assert other_events[-1].data["reason"] == "other"
+
+
+async def test_scrub_person_erases_what_a_connector_typed_for_them(build: Builder) -> None:
+    erased, connector, other = new_id(), new_id(), new_id()
+    theirs = await build.add_request(new_id(), connector)
+    someone_elses = await build.add_request(new_id(), connector, "other topic")
+    async with build.uow() as uow:
+        for request, expert in ((theirs, erased), (someone_elses, other)):
+            loaded = await uow.requests.get(build.workspace_id, request.id)
+            assert loaded is not None
+            typed = NamedAs(f"{expert}@example.org", "Typed")
+            loaded.propose(connector, expert, "", later(1), TIMING, typed)
+            loaded.remind(later(60 * 24 * 5))
+            await uow.requests.save(loaded)
+        await uow.commit()
+
+    async with build.uow() as uow:
+        await uow.requests.scrub_person(build.workspace_id, erased)
+        await uow.commit()
+
+    gone = NamedAs("[erased]", "[erased]")
+    assert (await build.load(theirs.id)).expert_named_as == gone
+    assert (await build.load(someone_elses.id)).expert_named_as == NamedAs(
+        f"{other}@example.org", "Typed"
+    )
+    async with build.uow(write=False) as uow:
+        mine = await uow.requests.events(build.workspace_id, theirs.id)
+        kept = await uow.requests.events(build.workspace_id, someone_elses.id)
+    assert [e.data.get("named_as") for e in mine[1:]] == [gone.as_data()] * 2
+    assert [e.data["named_as"]["name"] for e in kept[1:]] == ["Typed"] * 2
+
+
+async def test_scrub_person_erases_how_a_connector_typed_them_as_the_next(
+    build: Builder,
+) -> None:
+    erased, connector = new_id(), new_id()
+    request = await build.add_request(new_id(), connector)
+    async with build.uow() as uow:
+        loaded = await uow.requests.get(build.workspace_id, request.id)
+        assert loaded is not None
+        typed = NamedAs("next@example.org", "Next")
+        loaded.forward(connector, erased, "", later(1), TIMING, typed)
+        await uow.requests.save(loaded)
+        await uow.commit()
+
+    async with build.uow() as uow:
+        await uow.requests.scrub_person(build.workspace_id, erased)
+        await uow.commit()
+
+    gone = NamedAs("[erased]", "[erased]")
+    assert (await build.load(request.id)).connector_named_as == gone
+    async with build.uow(write=False) as uow:
+        events = await uow.requests.events(build.workspace_id, request.id)
+    assert events[-1].data["named_as"] == gone.as_data()
 
 
 async def test_save_refuses_a_stale_version(build: Builder) -> None:

@@ -9,7 +9,7 @@ from datetime import datetime
 from tests.unit.fakes.store import ERASED, FakeStore, copy_event, copy_request, in_utc
 from warmintro.domain.errors import ConcurrentUpdate, DuplicateRequest
 from warmintro.domain.events import Event
-from warmintro.domain.intro_request import IntroRequest, Role, State
+from warmintro.domain.intro_request import IntroRequest, NamedAs, Role, State
 from warmintro.domain.intro_request import topic_key as key_of_topic
 from warmintro.domain.ports import Load, Page
 
@@ -162,7 +162,8 @@ class FakeIntroRequests:
         return [copy_event(e) for e in sorted(timeline, key=lambda e: e.seq)]
 
     async def scrub_person(self, workspace_id: uuid.UUID, person_id: uuid.UUID) -> None:
-        """Remove free text the person wrote (blurbs, notes) from requests and events."""
+        """Remove free text the person wrote (blurbs, notes) and the address and name a
+        connector typed for them, from requests and events."""
         for key, request in list(self._rows.items()):
             if request.workspace_id == workspace_id and request.asker_id == person_id:
                 self._rows[key] = replace(request, topic=ERASED, message=ERASED)
@@ -172,3 +173,18 @@ class FakeIntroRequests:
             for i, event in enumerate(timeline):
                 if event.actor_id == person_id and event.data.get("note"):
                     timeline[i] = replace(event, data={**event.data, "note": ERASED})
+        erased = NamedAs(ERASED, ERASED)
+        for key, request in list(self._rows.items()):
+            if request.workspace_id != workspace_id:
+                continue
+            if request.expert_id == person_id and request.expert_named_as is not None:
+                self._rows[key] = request = replace(request, expert_named_as=erased)
+            if request.connector_id == person_id and request.connector_named_as is not None:
+                self._rows[key] = replace(request, connector_named_as=erased)
+        for (ws, _), timeline in self._store.data.events.items():
+            for i, event in enumerate(timeline):
+                named = ("expert_id", "person_id", "connector_id")
+                about = str(person_id) in (event.data.get(k) for k in named)
+                if ws == workspace_id and about and event.data.get("named_as"):
+                    data = {**event.data, "named_as": erased.as_data()}
+                    timeline[i] = replace(event, data=data)

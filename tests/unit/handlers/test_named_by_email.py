@@ -62,7 +62,8 @@ async def test_a_known_expert_who_cannot_be_asked_is_proposed_and_not_emailed(
 
     seen = await w.propose(request.id, cast.connector, expert=NewPerson(email_of(w, quinn), "Q"))
 
-    assert (seen.state, seen.expert_id) == (State.AWAITING_EXPERT, quinn)
+    assert (seen.state, seen.expert_id) == (State.AWAITING_EXPERT, None)
+    assert w.stored(request.id).expert_id == quinn
     assert w.emails()[before:] == []
     assert w.stored(request.id).deadline_at == w.clock.now() + timedelta(days=7)
 
@@ -78,7 +79,7 @@ async def test_known_or_new_askable_or_not_the_connector_sees_the_same(
     for i, named in enumerate((new, askable, snoozed)):
         request = await w.create(w.person(f"Asker{i}"), cast.connector)
         seen = await w.propose(request.id, cast.connector, expert=named)
-        assert seen.expert_id is not None
+        assert seen.expert_id is None  # seen as typed until they accept
         shapes.append(shape(seen))
         events = await w.events(request.id, w.member(cast.connector))
         timelines.append([(e.type, sorted(e.data)) for e in events])
@@ -169,7 +170,8 @@ async def test_a_known_connector_who_cannot_be_asked_is_forwarded_to_and_not_ema
         request.id, cast.connector, Forward(connector=NewPerson(email_of(w, quinn), "Q"))
     )
 
-    assert (seen.state, seen.connector_id, seen.hops) == (State.AWAITING_CONNECTOR, quinn, 1)
+    assert (seen.state, seen.connector_id, seen.hops) == (State.AWAITING_CONNECTOR, None, 1)
+    assert w.stored(request.id).connector_id == quinn
     assert w.emails()[before:] == [("asker_passed_on", cast.asker, ())]
     # Their silence hands the ask on at their deadline, as anyone's would.
     w.clock.advance(timedelta(days=5))

@@ -80,10 +80,11 @@ async def test_the_former_email_of_an_erased_person_names_someone_new(w: World, 
     assert eve is not None
     w.store.data.people[(w.workspace.id, eve.id)] = eve.erased(w.clock.now())
 
-    seen = await w.propose(request.id, cast.connector, expert=NewPerson(eve.email, "Eve"))
+    await w.propose(request.id, cast.connector, expert=NewPerson(eve.email, "Eve"))
 
-    assert seen.expert_id not in (None, eve.id)
-    assert w.stored(request.id).state is State.AWAITING_EXPERT
+    stored = w.stored(request.id)
+    assert stored.expert_id not in (None, eve.id)
+    assert stored.state is State.AWAITING_EXPERT
 
 
 @pytest.mark.parametrize("both", [True, False], ids=["both", "neither"])

@@ -101,8 +101,9 @@ async def propose_expert(
     """The current connector names an expert (`expert_id`, or `expert` by email and
     name); the expert is asked for consent before anyone is introduced. By id, an
     expert who cannot be asked is a 409 or 429 saying why; by email, the answer is
-    the same whoever owns the address, and an owner who cannot be asked is not
-    emailed: at their deadline the request comes back with `no_answer`."""
+    the same whoever owns the address (`expert_id` null: the connector sees them as
+    typed until they accept), and an owner who cannot be asked is not emailed: at
+    their deadline the request comes back with `no_answer`."""
     return await idem.run(cmd.Decide(request_id, body.decision()), Out.of)
 
 

@@ -28,7 +28,6 @@ from warmintro.domain.action_links import (
     token_hash,
 )
 from warmintro.domain.commands import (
-    Decision,
     Resubscribe,
     ShowActionLink,
     Unsubscribe,
@@ -51,12 +50,18 @@ from warmintro.domain.handlers.conflicts import retrying
 from warmintro.domain.handlers.decisions import apply_decision
 from warmintro.domain.handlers.effects import save_and_enqueue
 from warmintro.domain.handlers.env import Env
-from warmintro.domain.handlers.people import named_by_email, update_in, with_valid_addresses
-from warmintro.domain.intro_request import IntroRequest
+from warmintro.domain.handlers.people import update_in, with_valid_addresses
+from warmintro.domain.intro_request import IntroRequest, NamedAs
 from warmintro.domain.people import EmailStatus, Person, Workspace
 from warmintro.domain.ports import UnitOfWork
 from warmintro.domain.suggestions import rank_suggestions
-from warmintro.domain.views import project, viewer_of, why_the_expert_said_no
+from warmintro.domain.views import (
+    connector_as_named,
+    expert_as_named,
+    project,
+    viewer_of,
+    why_the_expert_said_no,
+)
 
 SUGGESTED_ON_PAGE = 5
 MAX_QUERY = 200
@@ -110,12 +115,10 @@ async def use_action_link(cmd: UseActionLink, env: Env) -> LinkOutcome:
             if link.used_action and link.purpose.single_use:
                 if link.used_action == decision.action:
                     decided = await _request(uow, claims)
-                    named = with_valid_addresses(decision, env.email_addresses)
-                    return await _outcome(uow, workspace, link, named, decided, True)
+                    return await _outcome(uow, workspace, link, decision.action, decided, True)
                 raise LinkAlreadyUsed(link.used_action, decision.action)
             principal = Principal(workspace, claims.person_id, operator=False)
             request: IntroRequest | None = None
-            named = decision
             if isinstance(decision, Unsubscribe | Resubscribe):
                 stop = isinstance(decision, Unsubscribe)
                 change = UpdatePerson(person_id=claims.person_id, never_contact=stop)
@@ -133,7 +136,7 @@ async def use_action_link(cmd: UseActionLink, env: Env) -> LinkOutcome:
             await uow.action_links.mark_used(
                 claims.workspace_id, link.token_hash, decision.action, now
             )
-            outcome = await _outcome(uow, workspace, link, named, request)
+            outcome = await _outcome(uow, workspace, link, decision.action, request)
             if request is None:
                 person = await uow.people.get(claims.workspace_id, claims.person_id)
                 deliverable = person is not None and person.email_status is EmailStatus.OK
@@ -148,16 +151,15 @@ async def _outcome(
     uow: UnitOfWork,
     workspace: Workspace,
     link: ActionLink,
-    decision: Decision | Unsubscribe | Resubscribe,
+    action: str,
     request: IntroRequest | None,
     repeated: bool = False,
 ) -> LinkOutcome:
     """The outcome with the names its page may give: the parties as the request
     stands now, as the person holding the link sees it (the asker sees no expert
-    before the introduction). Whom the decision named by email is called by the
-    name given with it, as a new person would be: the page does not tell the
-    connector that the address was known, nor what it is known as."""
-    action = decision.action
+    before the introduction). Whom a connector named by email is called by the
+    name they typed, as a new person would be: the page does not tell them that
+    the address was known, nor what it is known as."""
     if request is None:
         return LinkOutcome(action, repeated, workspace.name, link.purpose)
     viewer = viewer_of(request, link.claims.person_id)
@@ -165,24 +167,19 @@ async def _outcome(
         raise NotFound("link")
     view = project(request, viewer)
     people = await uow.people.get_many(workspace.id, request.parties())
-    named = named_by_email(decision)
 
-    def name(person_id: uuid.UUID | None) -> str:
+    def name(person_id: uuid.UUID | None, typed: NamedAs | None) -> str:
         person = people.get(person_id) if person_id else None
-        if person is None:
-            return ""
-        if named is not None and person.email == named.email:
-            return named.name.strip()
-        return person.name
+        return typed.name if typed else person.name if person else ""
 
     return LinkOutcome(
         action,
         repeated,
         workspace.name,
         link.purpose,
-        asker=name(view.asker_id),
-        connector=name(view.connector_id),
-        expert=name(view.expert_id),
+        asker=name(view.asker_id, None),
+        connector=name(view.connector_id, connector_as_named(request, viewer)),
+        expert=name(view.expert_id, expert_as_named(request, viewer)),
         state=view.state,
     )
 

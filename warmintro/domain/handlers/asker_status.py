@@ -13,7 +13,13 @@ from warmintro.domain.action_links import ActionLink, AskerStatus, Someone, Step
 from warmintro.domain.events import EventType
 from warmintro.domain.intro_request import IntroRequest
 from warmintro.domain.ports import UnitOfWork
-from warmintro.domain.views import EventView, timeline, viewer_of, visible_expert_id
+from warmintro.domain.views import (
+    EventView,
+    connector_as_named,
+    timeline,
+    viewer_of,
+    visible_expert_id,
+)
 
 # Whom each step names, by the field of the event (as the asker sees it) holding them.
 _NAMED = {
@@ -42,8 +48,12 @@ async def asker_status(uow: UnitOfWork, request: IntroRequest, link: ActionLink)
         return Someone(p.name or "someone", p.headline) if p else Someone("someone")
 
     def step(e: EventView) -> Step:
-        who = _named(e)
+        who, typed = _named(e), e.data.get("named_as")
+        if isinstance(typed, dict):  # someone a connector named by email, as typed
+            return Step(e.seq, e.type, e.occurred_at, str(typed.get("name")) or "someone")
         return Step(e.seq, e.type, e.occurred_at, someone(who).name if who else "")
+
+    typed = connector_as_named(request, viewer)
 
     actions: frozenset[str] = frozenset()
     if not link.used_action:
@@ -54,7 +64,7 @@ async def asker_status(uow: UnitOfWork, request: IntroRequest, link: ActionLink)
         workspace=workspace.name if workspace else "",
         topic=request.topic,
         message=request.message,
-        connector=someone(request.connector_id),
+        connector=Someone(typed.name or "someone") if typed else someone(request.connector_id),
         expert=someone(expert_id) if expert_id else None,
         timeline=tuple(step(e) for e in seen),
         answered=link.used_action,

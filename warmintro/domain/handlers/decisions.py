@@ -11,7 +11,10 @@ the reason. Whom they name by email gets the answer a new person gets, whether o
 not the address is known: the proposal or forward is recorded, and someone known
 who cannot be asked is simply not emailed (see `effects`), so the ask waits out
 their deadline as for someone who keeps silent and then comes back to the
-connector (`no_answer`) or moves on to the next connector.
+connector (`no_answer`) or moves on to the next connector. An expert named by
+email is recorded with what the connector typed (`NamedAs`), and the connector
+sees them only as that until they accept (`views`): no id to look up. So is a
+connector named by email, whom the connectors before them never see by id.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ from warmintro.domain.handlers.lookups import require_known
 from warmintro.domain.handlers.moving_on import available_fallbacks, past_an_unreachable_connector
 from warmintro.domain.handlers.people import with_valid_addresses
 from warmintro.domain.ids import new_id
-from warmintro.domain.intro_request import IntroRequest, Role, topic_key
+from warmintro.domain.intro_request import IntroRequest, NamedAs, Role, topic_key
 from warmintro.domain.people import Person, Workspace, normalize_email, require_one_line
 from warmintro.domain.ports import UnitOfWork
 from warmintro.domain.views import RequestView, project, viewer_of
@@ -127,7 +130,15 @@ async def _propose(
         await uow.people.lock(workspace.id, [expert.id])
         if cmd.expert_id is not None:
             await ensure_can_ask(uow, workspace, expert, Role.EXPERT, now)
-    return request.propose(actor, expert.id, cmd.note, now, workspace.timing)
+    named_as = _as_typed(cmd.expert)
+    return request.propose(actor, expert.id, cmd.note, now, workspace.timing, named_as)
+
+
+def _as_typed(named: NewPerson | None) -> NamedAs | None:
+    """What the connector typed, kept as the only way they see whom they named."""
+    if named is None:
+        return None
+    return NamedAs(normalize_email(named.email), named.name.strip())
 
 
 async def _expert_for(
@@ -232,4 +243,5 @@ async def _forward(
             raise DuplicateRequest(
                 "the asker already has an open request for this topic with that connector"
             )
-    return request.forward(actor, connector.id, cmd.note, now, workspace.timing)
+    named_as = _as_typed(cmd.connector)
+    return request.forward(actor, connector.id, cmd.note, now, workspace.timing, named_as)

@@ -11,14 +11,12 @@ from warmintro.domain.commands import (
     UNSET,
     AddConnection,
     CreatePerson,
-    Forward,
     GetPerson,
     ListConnections,
     ListPeople,
     MemberToken,
     MintMemberToken,
     NewPerson,
-    Propose,
     UpdatePerson,
 )
 from warmintro.domain.errors import AlreadyExists, InvalidInput, NotPermitted, UnknownPerson
@@ -54,14 +52,6 @@ def with_valid_addresses(decision: D, addresses: EmailAddresses) -> D:
         except InvalidInput as exc:  # name the field as the body does: expert.email
             raise InvalidInput(exc.detail, field=f"{f.name}.email") from None
     return replace(decision, **named) if named else decision  # type: ignore[type-var]
-
-
-def named_by_email(decision: object) -> NewPerson | None:
-    """Whom a proposal or forward names by email, if it names someone that way."""
-    match decision:
-        case Propose(expert=NewPerson() as named) | Forward(connector=NewPerson() as named):
-            return named
-    return None
 
 
 async def create_person(cmd: CreatePerson, env: Env, principal: Principal) -> Person:

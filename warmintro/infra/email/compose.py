@@ -19,10 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from warmintro.domain.action_links import Purpose
 from warmintro.domain.events import Event, EventType
-from warmintro.domain.intro_request import IntroRequest
+from warmintro.domain.intro_request import IntroRequest, NamedAs
 from warmintro.domain.people import Person
 from warmintro.domain.ports import Address, Clock, OutgoingEmail
 from warmintro.domain.suggestions import rank_suggestions
+from warmintro.domain.views import project_event, viewer_of
 from warmintro.infra.action_links import LinkIssuer
 from warmintro.infra.repositories.intro_requests import SqlIntroRequests
 from warmintro.infra.repositories.people import SqlConnections, SqlPeople
@@ -149,8 +150,7 @@ class Composer:
             else ""
         )
         ctx["introduced_ago"] = ago(request.introduced_at, self._clock.now())
-        went_to = _went_to(event, people)
-        ctx["went_to"] = _who(went_to) if went_to else ctx["connector"]
+        ctx["went_to"] = _went_to(event, request, item.recipient_id, people) or ctx["connector"]
         shared = len(to) + len(ctx["copied"]) > 1
         ctx["unsubscribe_url"] = "" if shared else await self._unsubscribe_url(conn, item, to[0])
         subject, text = self.render_text(item.template, ctx)
@@ -206,9 +206,9 @@ class Composer:
             return _who(p) if p else None
 
         data = event.data if event else {}
-        expert_id = request.expert_id
+        expert = who(request.expert_id)
         if item.template in ("connector_expert_declined", "connector_expert_unreachable"):
-            expert_id = uuid.UUID(str(data.get("expert_id"))) if data.get("expert_id") else None
+            expert = _expert_as_seen(event, request, item.recipient_id, people)
         # Whoever opted out, bounced or was erased is left out of the copy too.
         copied = [p for c in item.cc_ids if (p := people.get(c)) is not None and p.reachable()]
         ctx: dict[str, Any] = {
@@ -218,7 +218,7 @@ class Composer:
             "recipient": who(item.recipient_id),
             "asker": who(request.asker_id),
             "connector": who(request.connector_id),
-            "expert": who(expert_id),
+            "expert": expert,
             "request": {"id": request.id, "topic": request.topic, "message": request.message},
             "forward_note": data.get("note") if event and event.type is EventType.FORWARDED else "",
             "proposal_note": data.get("note", "") if item.template == "expert_consent" else "",
@@ -275,16 +275,58 @@ def _who(p: Person) -> dict[str, Any]:
     }
 
 
-def _went_to(event: Event | None, people: dict[uuid.UUID, Person]) -> Person | None:
+def _expert_as_seen(
+    event: Event | None,
+    request: IntroRequest,
+    recipient_id: uuid.UUID,
+    people: dict[uuid.UUID, Person],
+) -> dict[str, Any] | None:
+    """The expert an event is about, as its recipient sees them in that event: by
+    the name the connector typed when they named them by email."""
+    viewer = viewer_of(request, recipient_id)
+    seen = project_event(event, request, viewer) if event and viewer else None
+    data = seen.data if seen else {}
+    expert = people.get(uuid.UUID(str(data["expert_id"]))) if data.get("expert_id") else None
+    if expert is not None:
+        return _who(expert)
+    typed = NamedAs.from_data(data.get("named_as"))
+    return _typed(typed) if typed else None
+
+
+def _typed(typed: NamedAs) -> dict[str, Any]:
+    """Someone as a connector typed them: no id, no headline, only what was typed."""
+    words = typed.name.split()
+    return {
+        "id": None,
+        "name": typed.name or "someone",
+        "greeting": words[0] if words else "there",
+        "email": typed.email,
+        "headline": "",
+    }
+
+
+def _went_to(
+    event: Event | None,
+    request: IntroRequest,
+    recipient_id: uuid.UUID,
+    people: dict[uuid.UUID, Person],
+) -> dict[str, Any] | None:
     """The connector an ask, a forward or a hand-off gave the ask to: not whoever holds
-    it when the email is sent, which may be someone later."""
+    it when the email is sent, which may be someone later. One named by email is
+    called by the name typed, as the recipient sees the forward."""
     if event is None or event.type not in (
         EventType.CREATED,
         EventType.FORWARDED,
         EventType.HANDED_OFF,
     ):
         return None
-    return people.get(uuid.UUID(str(event.data["connector_id"])))
+    viewer = viewer_of(request, recipient_id)
+    seen = project_event(event, request, viewer) if viewer else None
+    typed = NamedAs.from_data(seen.data.get("named_as")) if seen else None
+    if typed is not None:
+        return _typed(typed)
+    went = people.get(uuid.UUID(str(event.data["connector_id"])))
+    return _who(went) if went else None
 
 
 def _connector_note(history: list[Event], request: IntroRequest) -> str:

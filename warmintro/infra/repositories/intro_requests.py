@@ -17,6 +17,7 @@ from warmintro.domain.events import Event, EventType
 from warmintro.domain.intro_request import (
     DeclineReason,
     IntroRequest,
+    NamedAs,
     Rating,
     Role,
     State,
@@ -26,6 +27,14 @@ from warmintro.domain.ports import Load, Page
 from warmintro.infra.tables import events, intro_requests, request_parties, timers
 
 _ERASED = "[erased]"
+_ERASED_NAMING = {"email": _ERASED, "name": _ERASED}
+
+
+def about(data: dict[str, Any], person_id: uuid.UUID) -> bool:
+    """Whether an event's data names this person (the expert, or whom it was
+    forwarded to); `named_as` is how it was typed."""
+    named = (data.get("expert_id"), data.get("person_id"), data.get("connector_id"))
+    return str(person_id) in named
 
 
 def _ids(values: Any) -> tuple[uuid.UUID, ...]:
@@ -39,12 +48,14 @@ def _row(r: IntroRequest) -> dict[str, Any]:
         asker_id=r.asker_id,
         connector_id=r.connector_id,
         expert_id=r.expert_id,
+        expert_named_as=r.expert_named_as.as_data() if r.expert_named_as else sa.null(),
         target_id=r.target_id,
         topic=r.topic,
         topic_key=topic_key(r.topic),
         message=r.message,
         state=r.state.value,
         hops=r.hops,
+        connector_named_as=r.connector_named_as.as_data() if r.connector_named_as else sa.null(),
         fallback_connector_ids=[str(i) for i in r.fallback_connector_ids],
         past_connector_ids=[str(i) for i in r.past_connector_ids],
         declined_expert_ids=[str(i) for i in r.declined_expert_ids],
@@ -72,11 +83,13 @@ def _request(row: sa.Row[Any]) -> IntroRequest:
         asker_id=row.asker_id,
         connector_id=row.connector_id,
         expert_id=row.expert_id,
+        expert_named_as=NamedAs.from_data(row.expert_named_as),
         target_id=row.target_id,
         topic=row.topic,
         message=row.message,
         state=State(row.state),
         hops=row.hops,
+        connector_named_as=NamedAs.from_data(row.connector_named_as),
         fallback_connector_ids=_ids(row.fallback_connector_ids),
         past_connector_ids=_ids(row.past_connector_ids),
         declined_expert_ids=_ids(row.declined_expert_ids),
@@ -302,6 +315,49 @@ class SqlIntroRequests:
                         events.c.seq == row.seq,
                     )
                     .values(data={**row.data, "note": _ERASED})
+                )
+        await self._scrub_naming(workspace_id, person_id)
+
+    async def _scrub_naming(self, workspace_id: uuid.UUID, person_id: uuid.UUID) -> None:
+        """The address and name a connector typed for them, in requests and events."""
+        t = intro_requests.c
+        await self._conn.execute(
+            intro_requests.update()
+            .where(
+                t.workspace_id == workspace_id,
+                t.expert_id == person_id,
+                t.expert_named_as.is_not(None),
+            )
+            .values(expert_named_as=_ERASED_NAMING)
+        )
+        await self._conn.execute(
+            intro_requests.update()
+            .where(
+                t.workspace_id == workspace_id,
+                t.connector_id == person_id,
+                t.connector_named_as.is_not(None),
+            )
+            .values(connector_named_as=_ERASED_NAMING)
+        )
+        theirs = sa.select(request_parties.c.request_id).where(
+            request_parties.c.workspace_id == workspace_id,
+            request_parties.c.person_id == person_id,
+        )
+        rows = await self._conn.execute(
+            sa.select(events.c.request_id, events.c.seq, events.c.data).where(
+                events.c.workspace_id == workspace_id, events.c.request_id.in_(theirs)
+            )
+        )
+        for row in list(rows):
+            if row.data.get("named_as") and about(row.data, person_id):
+                await self._conn.execute(
+                    events.update()
+                    .where(
+                        events.c.workspace_id == workspace_id,
+                        events.c.request_id == row.request_id,
+                        events.c.seq == row.seq,
+                    )
+                    .values(data={**row.data, "named_as": _ERASED_NAMING})
                 )
 
     async def waiting_on(self, workspace_id: uuid.UUID, person_id: uuid.UUID) -> list[uuid.UUID]:
