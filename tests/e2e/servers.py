@@ -12,6 +12,7 @@ import uvicorn
 from fastapi import FastAPI
 
 START_SECONDS = 10.0
+UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
 
 
 def free_port() -> int:
@@ -40,8 +41,8 @@ async def serving(
 ) -> AsyncIterator[str]:
     """The app under uvicorn on the socket, in this event loop; yields its base URL.
     With `access_log`, uvicorn logs each request (at INFO) as `serve` has it do."""
-    access = logging.getLogger("uvicorn.access")
-    propagates = access.propagate
+    uvicorns = [logging.getLogger(name) for name in UVICORN_LOGGERS]
+    before = [(logger.level, logger.propagate) for logger in uvicorns]
     config = uvicorn.Config(
         app,
         log_level="info" if access_log else "warning",
@@ -49,10 +50,12 @@ async def serving(
         lifespan="on",
         log_config=None,  # as `serve` runs it: its lines go to whatever logging is configured
     )
-    # Without an access log uvicorn also stops its logger propagating, for the whole
-    # process; the server checks `access_log` itself, so a later server in the same
-    # test run that logs access still reaches the configured handlers.
-    access.propagate = propagates
+    # uvicorn sets its loggers' levels, and without an access log stops that logger
+    # propagating, for the whole process: put them back, so that later tests log as
+    # configured (the server checks `access_log` itself before writing a line).
+    for logger, (level, propagate) in zip(uvicorns, before, strict=True):
+        logger.setLevel(level)
+        logger.propagate = propagate
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
