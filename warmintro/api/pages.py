@@ -259,6 +259,8 @@ def _decision_page(view: DecisionPage, status: int, error: str, address: str) ->
         declined_reason=REASON_TEXT[view.expert_declined] if view.expert_declined else "",
         no_answer=view.expert_declined is DeclineReason.NO_ANSWER,
         proposal_note=view.proposal_note,
+        target=view.target,
+        asked_for_by_name=view.asked_for_by_name,
         chosen=view.chosen,
         preselected=view.preselected,
         query=view.query,
