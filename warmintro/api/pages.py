@@ -260,6 +260,7 @@ def _decision_page(view: DecisionPage, status: int, error: str, address: str) ->
         no_answer=view.expert_declined is DeclineReason.NO_ANSWER,
         proposal_note=view.proposal_note,
         target=view.target,
+        target_suggested=view.target_suggested,
         asked_for_by_name=view.asked_for_by_name,
         chosen=view.chosen,
         preselected=view.preselected,

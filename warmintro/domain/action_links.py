@@ -158,6 +158,9 @@ class DecisionPage:
     target: Someone | None = None
     """For the connector: whom the asker hopes to meet, when the ask names someone (by
     name and headline); first among the suggestions when the connector knows them."""
+    target_suggested: bool = False
+    """For the connector: the target leads the suggestions (they know them, and they
+    may be asked)."""
     proposal_note: str = ""
     """For the expert: what the connector wrote when proposing them."""
     asked_for_by_name: bool = False

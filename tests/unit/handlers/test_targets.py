@@ -61,7 +61,7 @@ async def test_an_unknown_target_leaves_the_suggestions_as_they_were(w: World, c
     assert [s.person.id for s in await suggested(w, targeted)] == [pia, sol]
     assert [s.person.id for s in await suggested(w, plain)] == [pia, sol]
     page = await connector_page(w, targeted)
-    assert page.target == Someone("Jane Doe", "Head gardener")
+    assert (page.target, page.target_suggested) == (Someone("Jane Doe", "Head gardener"), False)
     assert page.preselected == pia
     assert not any(c.target for c in page.candidates)
 
@@ -75,7 +75,7 @@ async def test_the_page_names_the_target_lists_them_first_and_preselects_them(
 
     page = await connector_page(w, request)
 
-    assert page.target == Someone("Jane Doe", "Head gardener")
+    assert (page.target, page.target_suggested) == (Someone("Jane Doe", "Head gardener"), True)
     assert page.preselected == jane
     assert [(c.name, c.target, c.suggested) for c in page.candidates] == [
         ("Jane Doe", True, True),

@@ -299,6 +299,7 @@ async def _for_connector(
         query=query,
         chosen=candidate(chosen) if chosen else None,
         preselected=chosen.id if chosen else first,
+        target_suggested=target is not None,
         expert_declined=why_the_expert_said_no(events),
     )
 
