@@ -147,7 +147,11 @@ async def test_a_connector_who_does_not_know_the_target_reads_about_them_and_the
 
 
 async def test_the_consent_ask_tells_the_target_they_were_asked_for_by_name_and_nobody_else(
-    world: World, mailroom: Mailroom, catcher: SmtpCatcher, visitor: httpx.AsyncClient
+    world: World,
+    mailroom: Mailroom,
+    catcher: SmtpCatcher,
+    clock: FakeClock,
+    visitor: httpx.AsyncClient,
 ) -> None:
     p = await people(world, carl_knows_jane=True)
     hers = (await world.ask(p.ada, p.carl, target_id=p.jane))["id"]
@@ -173,3 +177,11 @@ async def test_the_consent_ask_tells_the_target_they_were_asked_for_by_name_and_
     assert "hoped to meet" not in page.text and "Jane" not in page.text
     seen = await world.view(other, p.kim)
     assert seen["target_id"] is None, "another expert does not learn whom Ada hoped for"
+
+    # Their reminders say the same, and the same nothing.
+    clock.advance(timedelta(days=4))
+    await mailroom.run()
+    text, _ = bodies(one(catcher, "Reminder: would you talk", p.jane_email))
+    assert BY_NAME in text
+    text, html = bodies(one(catcher, "Reminder: would you talk", await email_of(world, p.kim)))
+    assert "hoped to meet" not in text + html and "Jane" not in text + html
