@@ -58,6 +58,14 @@ def action_tokens(text: str) -> list[str]:
     return ACTION_URL.findall(text)
 
 
+def suggestion_links(text: str) -> dict[str, str]:
+    """A connector's email's suggestions, in order: person id -> the link (path and
+    query) that opens the page on them."""
+    return {
+        m[2]: f"{m[1]}?expert={m[2]}" for m in re.finditer(r"(/a/[^\s?\"]+)\?expert=([\w-]+)", text)
+    }
+
+
 def addressed_to(emails: list[OutgoingEmail], address: str) -> list[OutgoingEmail]:
     """Emails with this address in To or Cc."""
     key = address.casefold()

@@ -253,7 +253,12 @@ class IntroRequestIn(Input):
     message: Annotated[str, StringConstraints(min_length=1, max_length=MAX_MESSAGE)] = Field(
         description="A self-contained, forwardable blurb: who you are and what you hope to learn."
     )
-    target_id: uuid.UUID | None = None
+    target_id: uuid.UUID | None = Field(
+        default=None,
+        description="Someone in particular you hope to meet. Your connector's email and page"
+        " name them (name and headline), they come first among the connector's suggestions"
+        " when the connector knows them, and if they are asked they learn you asked for them.",
+    )
     fallback_connector_ids: Annotated[list[uuid.UUID], Field(max_length=MAX_FALLBACKS)] = Field(
         default=[],
         description="Tried one at a time, in order, if a connector says no or does not answer.",
@@ -348,7 +353,10 @@ class IntroRequestOut(BaseModel):
             " carry `named_as`: the address and name typed)."
         )
     )
-    target_id: uuid.UUID | None
+    target_id: uuid.UUID | None = Field(
+        description="The person the asker hopes to meet; not shown to an expert who is"
+        " someone else."
+    )
     fallback_connector_ids: list[uuid.UUID] | None = Field(
         description="Connectors still to try; not shown to experts."
     )
@@ -405,6 +413,11 @@ class SuggestionOut(BaseModel):
     strength: int
     score: float
     matched: list[str]
+    target: bool = Field(
+        description="The person the asker hopes to meet (the request's `target_id`): "
+        "listed first whenever the connector knows them, even if they match nothing of "
+        "the topic (then with score 0)."
+    )
 
     @classmethod
     def of(cls, s: Suggestion) -> SuggestionOut:
@@ -416,6 +429,7 @@ class SuggestionOut(BaseModel):
             strength=s.strength,
             score=s.score,
             matched=list(s.matched),
+            target=s.target,
         )
 
 

@@ -108,6 +108,11 @@ class Someone:
     name: str
     headline: str = ""
 
+    @property
+    def called(self) -> str:
+        """The first word of their name, as a sentence about them starts."""
+        return self.name.split()[0] if self.name.split() else "someone"
+
 
 MAX_CANDIDATES = 50
 """A page lists no more of the connector's connections than this; a search finds the rest."""
@@ -121,6 +126,8 @@ class Candidate:
     name: str
     headline: str
     suggested: bool
+    target: bool = False
+    """The person the asker hopes to meet."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,8 +155,16 @@ class DecisionPage:
     first match of a search, else the top suggestion. Forwarding starts on nobody."""
     expert_declined: DeclineReason | None = None
     """For the connector: why the expert they proposed said no."""
+    target: Someone | None = None
+    """For the connector: whom the asker hopes to meet, when the ask names someone (by
+    name and headline); first among the suggestions when the connector knows them."""
+    target_suggested: bool = False
+    """For the connector: the target leads the suggestions (they know them, and they
+    may be asked)."""
     proposal_note: str = ""
     """For the expert: what the connector wrote when proposing them."""
+    asked_for_by_name: bool = False
+    """For the expert: they are the very person the asker hoped to meet."""
     workspace: str = ""
     """The community the request belongs to, named on every page."""
 

@@ -53,6 +53,8 @@ class Suggestion:
     score: float
     matched: tuple[str, ...] = ()
     """The person's expertise tags the request mentions."""
+    target: bool = False
+    """The person the asker hopes to meet (`targets.target_first` puts them first)."""
 
 
 def words(text: str) -> list[str]:

@@ -23,6 +23,10 @@ show requests and events through this module, so the rules live here only:
   they accept, they have agreed to be known, and the id shows as for anyone
   named by id. Only the expert themself and the workspace see the id throughout.
 - An expert sees the request from their own proposal on, and only their part.
+  The person the asker hoped to meet (`target_id`) is the asker's to tell their
+  connectors (all of them see it, a forward's next connector too); an expert sees
+  it only when they are that person, so no one else asked learns whom the asker
+  hoped for.
 - Integrations see ids, states and reason codes, never the free text people wrote
   (nor the name a connector typed).
 - Each viewer's timeline is numbered 1..n for them, so no gap in the numbers tells
@@ -53,6 +57,8 @@ OPERATOR: Role | None = None
 _REASON_AND_NOTE = ("reason", "note")
 _FREE_TEXT = frozenset({"note", "named_as"})
 _WHO_THE_EXPERT_IS = ("expert_id", "person_id")
+_NOT_TO_AN_EXPERT = (*_REASON_AND_NOTE, "target_id")
+"""What a public event does not tell an expert who is not the asker's target."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +159,13 @@ def expert_as_named(request: IntroRequest, viewer: Viewer) -> NamedAs | None:
     return named
 
 
+def visible_target_id(request: IntroRequest, viewer: Viewer) -> uuid.UUID | None:
+    """Whom the asker hopes to meet: to everyone but an expert who is someone else."""
+    if viewer.role is Role.EXPERT and request.target_id != viewer.person_id:
+        return None
+    return request.target_id
+
+
 def project(request: IntroRequest, viewer: Viewer) -> RequestView:
     r = request
     return RequestView(
@@ -161,7 +174,7 @@ def project(request: IntroRequest, viewer: Viewer) -> RequestView:
         asker_id=r.asker_id,
         connector_id=visible_connector_id(r, viewer),
         expert_id=visible_expert_id(r, viewer),
-        target_id=r.target_id,
+        target_id=visible_target_id(r, viewer),
         fallback_connector_ids=r.fallback_connector_ids if viewer.sees_routing else None,
         topic=r.topic,
         message=r.message,
@@ -266,7 +279,8 @@ def _visible_data(event: Event, request: IntroRequest, viewer: Viewer) -> dict[s
         return data
     # An expert sees the request from their own proposal on, and only their own part.
     if event.type.public:
-        return {k: v for k, v in event.data.items() if k not in _REASON_AND_NOTE}
+        hidden = _REASON_AND_NOTE if request.target_id == viewer.person_id else _NOT_TO_AN_EXPERT
+        return {k: v for k, v in event.data.items() if k not in hidden}
     if event.data.get("expert_id") == mine or event.data.get("person_id") == mine:
         return dict(event.data)
     return None

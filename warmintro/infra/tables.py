@@ -95,6 +95,7 @@ people = sa.Table(
     sa.Column("ask_budget", sa.Integer),
     sa.Column("snooze_until", UTCDateTime),
     sa.Column("never_contact", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("discoverable", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("erased_at", UTCDateTime),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),

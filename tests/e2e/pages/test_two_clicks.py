@@ -12,17 +12,10 @@ from datetime import datetime
 import httpx
 
 from tests.e2e.cast import ONE_SUGGESTION, TWO_SUGGESTIONS
-from tests.e2e.mail import Mailroom
+from tests.e2e.mail import Mailroom, suggestion_links
 from tests.e2e.pages.reading import assert_page, options, selected
 from tests.e2e.pages.visits import only_looks, post
 from tests.e2e.world import World, assert_problem
-
-
-def suggestion_links(text: str) -> dict[str, str]:
-    """person id -> the link (path and query) that opens the page on them."""
-    return {
-        m[2]: f"{m[1]}?expert={m[2]}" for m in re.finditer(r"(/a/[^\s?\"]+)\?expert=([\w-]+)", text)
-    }
 
 
 async def test_each_suggestion_in_the_email_opens_the_page_on_that_person(

@@ -109,3 +109,21 @@ async def test_all_to_lists_the_connections_others_recorded_to_someone(build: Bu
         elsewhere = await uow.connections.all_to(new_id(), someone)
     assert sorted((c.person_id, c.strength) for c in to_someone) == sorted([(friend, 4), (fan, 1)])
     assert elsewhere == []
+
+
+async def test_between_finds_one_direction_of_one_pair_in_one_workspace(build: Builder) -> None:
+    me, known, knows_me = new_id(), new_id(), new_id()
+    async with build.uow() as uow:
+        await uow.connections.add(connection(build, me, known, strength=4))
+        await uow.connections.add(connection(build, knows_me, me))
+        await uow.commit()
+
+    async with build.uow(write=False) as uow:
+        found = await uow.connections.between(build.workspace_id, me, known)
+        backwards = await uow.connections.between(build.workspace_id, known, me)
+        theirs_only = await uow.connections.between(build.workspace_id, me, knows_me)
+        elsewhere = await uow.connections.between(new_id(), me, known)
+    assert found == connection(build, me, known, strength=4)
+    assert found is not None
+    assert_utc(found.created_at)
+    assert (backwards, theirs_only, elsewhere) == (None, None, None)

@@ -186,6 +186,12 @@ class FakeConnections:
             if ws == workspace_id and person == person_id
         ]
 
+    async def between(
+        self, workspace_id: uuid.UUID, person_id: uuid.UUID, other_id: uuid.UUID
+    ) -> Connection | None:
+        """`person_id`'s connection to `other_id`, if they recorded one."""
+        return self._rows.get((workspace_id, person_id, other_id))
+
     async def all_to(self, workspace_id: uuid.UUID, person_id: uuid.UUID) -> list[Connection]:
         """Connections others recorded to this person."""
         return [

@@ -55,6 +55,7 @@ from warmintro.domain.intro_request import IntroRequest, NamedAs
 from warmintro.domain.people import EmailStatus, Person, Workspace
 from warmintro.domain.ports import UnitOfWork
 from warmintro.domain.suggestions import rank_suggestions
+from warmintro.domain.targets import asked_for_by_name, known_target, target_first, target_named_to
 from warmintro.domain.views import (
     connector_as_named,
     expert_as_named,
@@ -223,7 +224,9 @@ async def _decision_page(
     cmd: ShowActionLink,
 ) -> DecisionPage:
     ws = claims.workspace_id
-    people = await uow.people.get_many(ws, request.parties())
+    target_id = target_named_to(request, claims.person_id)
+    wanted = request.parties() | ({target_id} if target_id else set())
+    people = await uow.people.get_many(ws, wanted)
 
     def someone(person_id: uuid.UUID | None) -> Someone:
         p = people.get(person_id) if person_id else None
@@ -239,12 +242,15 @@ async def _decision_page(
         expert=someone(request.expert_id),
     )
     if purpose is Purpose.CONNECTOR:
+        target = people.get(target_id) if target_id else None
+        if target is not None and target.erased_at is None:
+            page = replace(page, target=Someone(target.name, target.headline))
         return await _for_connector(uow, env, page, request, claims, cmd)
     if purpose is Purpose.EXPERT:
         events = await uow.requests.events(ws, request.id)
         proposal = next((e for e in reversed(events) if e.type is EventType.EXPERT_PROPOSED), None)
         note = str(proposal.data.get("note", "")) if proposal else ""
-        return replace(page, proposal_note=note)
+        return replace(page, proposal_note=note, asked_for_by_name=asked_for_by_name(request))
     return page
 
 
@@ -257,11 +263,17 @@ async def _for_connector(
     cmd: ShowActionLink,
 ) -> DecisionPage:
     """Their connections to choose from (those a search matches), the ranked suggestions
-    first and at most MAX_CANDIDATES of them; the expert a suggestion's link named,
+    first (the person the asker hopes to meet before them, if the connector knows
+    them) and at most MAX_CANDIDATES of them; the expert a suggestion's link named,
     if they may be asked; and why the expert they proposed (if any) said no."""
     connections = await uow.connections.all_of(claims.workspace_id, claims.person_id)
     known = await uow.people.get_many(claims.workspace_id, {c.other_id for c in connections})
-    ranked = rank_suggestions(request, connections, known, env.clock.now(), SUGGESTED_ON_PAGE)
+    now = env.clock.now()
+    ranked = rank_suggestions(request, connections, known, now, SUGGESTED_ON_PAGE)
+    target = await known_target(uow.connections, uow.people, request, now)
+    ranked = target_first(ranked, target, SUGGESTED_ON_PAGE)
+    if target is not None:
+        known[target.person.id] = target.person
     rank = {s.person.id: i for i, s in enumerate(ranked)}
     parties = request.parties()
     askable = {p.id: p for p in known.values() if p.id not in parties and p.reachable()}
@@ -278,7 +290,7 @@ async def _for_connector(
     events = await uow.requests.events(claims.workspace_id, request.id)
 
     def candidate(p: Person) -> Candidate:
-        return Candidate(p.id, p.name, p.headline, p.id in rank)
+        return Candidate(p.id, p.name, p.headline, p.id in rank, p.id == request.target_id)
 
     return replace(
         page,
@@ -287,6 +299,7 @@ async def _for_connector(
         query=query,
         chosen=candidate(chosen) if chosen else None,
         preselected=chosen.id if chosen else first,
+        target_suggested=target is not None,
         expert_declined=why_the_expert_said_no(events),
     )
 

@@ -14,6 +14,7 @@ from warmintro.domain.handlers.env import Env
 from warmintro.domain.handlers.lookups import visible_request
 from warmintro.domain.ports import Page
 from warmintro.domain.suggestions import Suggestion, rank_suggestions
+from warmintro.domain.targets import known_target, target_first
 from warmintro.domain.views import (
     EventView,
     RequestView,
@@ -70,7 +71,8 @@ async def list_events(cmd: ListEvents, env: Env, principal: Principal) -> Page[E
 
 async def suggest_experts(cmd: SuggestExperts, env: Env, principal: Principal) -> list[Suggestion]:
     """People the current connector knows whose expertise or headline matches the topic,
-    strongest match first; never the request's own parties or anyone unreachable."""
+    strongest match first, after the person the asker hopes to meet if the connector
+    knows them; never the request's own parties or anyone unreachable."""
     now = env.clock.now()
     async with env.uows(write=False) as uow:
         request, viewer = await visible_request(uow, principal, cmd.request_id)
@@ -80,4 +82,6 @@ async def suggest_experts(cmd: SuggestExperts, env: Env, principal: Principal) -
         people = await uow.people.get_many(
             principal.workspace_id, {c.other_id for c in connections}
         )
-    return rank_suggestions(request, connections, people, now, cmd.limit)
+        ranked = rank_suggestions(request, connections, people, now, cmd.limit)
+        target = await known_target(uow.connections, uow.people, request, now)
+    return target_first(ranked, target, cmd.limit)

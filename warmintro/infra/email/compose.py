@@ -23,6 +23,7 @@ from warmintro.domain.intro_request import IntroRequest, NamedAs
 from warmintro.domain.people import Person
 from warmintro.domain.ports import Address, Clock, OutgoingEmail
 from warmintro.domain.suggestions import rank_suggestions
+from warmintro.domain.targets import asked_for_by_name, known_target, target_first, target_named_to
 from warmintro.domain.views import project_event, viewer_of
 from warmintro.infra.action_links import LinkIssuer
 from warmintro.infra.repositories.intro_requests import SqlIntroRequests
@@ -62,7 +63,10 @@ CONNECTOR_CHOOSES = frozenset(
         "connector_expert_unreachable",
     }
 )
-"""Emails after which the connector chooses whom to ask: they carry suggestions."""
+"""Emails after which the connector chooses whom to ask: they carry suggestions, and
+name whom the asker hopes to meet."""
+EXPERT_ASKED = frozenset({"expert_consent", "expert_reminder"})
+"""Emails that ask the expert: they say so when the asker asked for them by name."""
 REPLY_TO: dict[str, str] = {
     "connector_ask": "asker",
     "connector_reminder": "asker",
@@ -126,6 +130,8 @@ class Composer:
         if workspace is None or request is None:
             raise Undeliverable("the request no longer exists")
         wanted = {item.recipient_id, *item.also_to_ids, *item.cc_ids, *request.parties()}
+        if request.target_id is not None:
+            wanted.add(request.target_id)
         people = await people_repo.get_many(item.workspace_id, wanted)
         to = [
             p
@@ -229,6 +235,8 @@ class Composer:
             "feedback_note": data.get("note", "") if item.template == "connector_thank_you" else "",
             "suggestions": [],
             "action_url": "",
+            "target": None,
+            "asked_for_by_name": item.template in EXPERT_ASKED and asked_for_by_name(request),
         }
         if item.template in CONNECTOR_CHOOSES:
             # Each suggestion links to the connector's page opened on that person (the
@@ -237,16 +245,21 @@ class Composer:
             candidates = await SqlPeople(conn).get_many(
                 item.workspace_id, {c.other_id for c in connections}
             )
-            ranked = rank_suggestions(request, connections, candidates, self._clock.now(), 3)
+            now = self._clock.now()
+            ranked = rank_suggestions(request, connections, candidates, now, 3)
+            target = await known_target(SqlConnections(conn), SqlPeople(conn), request, now)
+            ranked = target_first(ranked, target, 3)
             ctx["suggestions"] = [
                 {
                     "id": s.person.id,
                     "name": s.person.name,
                     "first_name": s.person.called or "them",
                     "headline": s.person.headline,
+                    "target": s.target,
                 }
                 for s in ranked
             ]
+            ctx["target"] = _hoped_for(request, item.recipient_id, people)
             ctx["answer_by"] = _moment(request.deadline_at)
             ctx["no_answer"] = data.get("reason") == "no_answer"
         purpose = LINKS.get(item.template)
@@ -255,6 +268,18 @@ class Composer:
                 conn, purpose, item.workspace_id, item.recipient_id, request.id
             )
         return ctx
+
+
+def _hoped_for(
+    request: IntroRequest, reader_id: uuid.UUID, people: dict[uuid.UUID, Person]
+) -> dict[str, Any] | None:
+    """Whom the asker hopes to meet, as a connector's email names them: the name and
+    headline the asker chose to show their connector, never the address."""
+    target_id = target_named_to(request, reader_id)
+    target = people.get(target_id) if target_id else None
+    if target is None or target.erased_at is not None:
+        return None
+    return {"name": target.name, "headline": target.headline}
 
 
 def _moment(when: datetime | None) -> str:
@@ -270,6 +295,7 @@ def _who(p: Person) -> dict[str, Any]:
         "id": p.id,
         "name": p.name or "someone",
         "greeting": p.called or "there",
+        "first_name": p.called or "someone",
         "email": p.email,
         "headline": p.headline,
     }

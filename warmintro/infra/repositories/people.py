@@ -267,6 +267,20 @@ class SqlConnections:
         )
         return [_connection(r) for r in rows]
 
+    async def between(
+        self, workspace_id: uuid.UUID, person_id: uuid.UUID, other_id: uuid.UUID
+    ) -> Connection | None:
+        row = (
+            await self._conn.execute(
+                sa.select(connections).where(
+                    connections.c.workspace_id == workspace_id,
+                    connections.c.person_id == person_id,
+                    connections.c.other_id == other_id,
+                )
+            )
+        ).first()
+        return _connection(row) if row is not None else None
+
     async def remove_all_of(self, workspace_id: uuid.UUID, person_id: uuid.UUID) -> None:
         await self._conn.execute(
             connections.delete().where(
