@@ -40,7 +40,7 @@ from warmintro.domain.people_import import (
     check_row,
     without_unknown_links,
 )
-from warmintro.domain.ports import UnitOfWork
+from warmintro.domain.ports import EmailAddresses, UnitOfWork
 
 CHUNK = 1000
 ATTEMPTS = 3
@@ -77,10 +77,7 @@ async def _import(
 ) -> ImportReport:
     checked, errors = _checked(rows, env)
     errors.extend(rejected)
-    named = {link.key for row in checked.values() for link in row.links}
-    async with env.uows(write=False) as uow:
-        known = await uow.people.by_emails(workspace.id, named)
-    good, refused = without_unknown_links(checked, set(known))
+    good, refused, known = await _linkable(env, workspace, checked)
     errors.extend(refused)
     ordered = sorted(good.values(), key=lambda r: r.line)
     chunks = [ordered[i : i + CHUNK] for i in range(0, len(ordered), CHUNK)]
@@ -108,13 +105,53 @@ async def _import(
     )
 
 
+async def _linkable(
+    env: Env, workspace: Workspace, checked: dict[str, CheckedRow]
+) -> tuple[dict[str, CheckedRow], list[RowError], dict[str, Person]]:
+    """The rows whose connections all name someone, the rows refused for naming no
+    one, and the people named who are in the workspace already. Only those named
+    and not imported are looked up, and then any named whose row was refused."""
+    named = {link.key for row in checked.values() for link in row.links}
+    asked = named - checked.keys()
+    async with env.uows(write=False) as uow:
+        known = await uow.people.by_emails(workspace.id, asked)
+        while True:
+            good, refused = without_unknown_links(checked, set(known))
+            more = (named - good.keys()) - asked
+            if not more:
+                return good, refused, known
+            known |= await uow.people.by_emails(workspace.id, more)
+            asked |= more
+
+
+class _Remembered:
+    """The workspace's address rules, each address checked once per import: the
+    same people come back as the connections of others."""
+
+    def __init__(self, addresses: EmailAddresses) -> None:
+        self._addresses = addresses
+        self._seen: dict[str, str | InvalidInput] = {}
+
+    def normalise(self, raw: str) -> str:
+        if raw not in self._seen:
+            try:
+                self._seen[raw] = self._addresses.normalise(raw)
+            except InvalidInput as exc:
+                self._seen[raw] = exc
+        found = self._seen[raw]
+        if isinstance(found, InvalidInput):
+            raise InvalidInput(found.detail, **found.facts)
+        return found
+
+
 def _checked(rows: Iterable[ImportRow], env: Env) -> tuple[dict[str, CheckedRow], list[RowError]]:
     """Every row by the rules, by email key; an email a second time is refused."""
     checked: dict[str, CheckedRow] = {}
     errors: list[RowError] = []
+    addresses = _Remembered(env.email_addresses)
     for row in rows:
         try:
-            good = check_row(row, env.email_addresses)
+            good = check_row(row, addresses)
         except InvalidInput as exc:
             errors.append(RowError(row.line, exc.facts.get("field"), exc.detail))
             continue
