@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from tests.e2e.command_line import warmintro
 from tests.e2e.world import World, assert_problem, bearer, collect
 from warmintro.infra.tables import connections, people
 
@@ -221,3 +223,39 @@ async def test_a_mutual_connection_and_discoverable_through_the_api(world: World
     assert hidden.json()["preferences"]["discoverable"] is False
     assert export.json()["person"]["preferences"]["discoverable"] is False
     assert [k["person_id"] for k in export.json()["known_by"]] == [ann]
+
+
+@pytest.mark.usefixtures("command_line_env")
+async def test_the_command_line_imports_a_file_and_prints_the_report(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    listed = tmp_path / "people.csv"
+    listed.write_text(f"{HEADER}\nann@example.org,Ann,CFO,pricing,\nbad,Bad,,,\n")
+    known = tmp_path / "connections.json"
+    known.write_text(
+        json.dumps(
+            [
+                {
+                    "email": "bob@example.org",
+                    "name": "Bob",
+                    "connections": [{"email": "ann@example.org", "strength": 4, "mutual": True}],
+                }
+            ]
+        )
+    )
+    name = world.workspace.name
+
+    with pytest.raises(SystemExit) as refused:
+        await warmintro(capsys, "import", str(listed), "--workspace", name)
+    first = json.loads(capsys.readouterr().out)
+    out = await warmintro(capsys, "import", str(known), "--workspace", str(world.workspace.id))
+
+    assert refused.value.code == 1
+    assert first["created"] == 1
+    assert [(e["line"], e["field"]) for e in first["errors"]] == [(3, "email")]
+    assert json.loads(out) == {"created": 1, "updated": 0, "unchanged": 0, "errors": []}
+    found = {p["name"]: p["id"] for p in await collect(world.api, "/v1/people")}
+    ann_knows = await collect(world.api, f"/v1/people/{found['Ann']}/connections")
+    assert [c["person_id"] for c in ann_knows] == [found["Bob"]]
+    with pytest.raises(SystemExit, match="No such file"):
+        await warmintro(capsys, "import", str(tmp_path / "missing.csv"), "--workspace", name)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from warmintro.api.deps import CallerDep, IdempotencyDep, PageDep, encode_cursor, omittable
 from warmintro.api.import_files import CSV_HEADER, ImportReportOut, read_body
@@ -31,6 +32,16 @@ from warmintro.domain import commands as cmd
 from warmintro.domain.access import Principal
 from warmintro.domain.people import Person, Preferences
 
+
+class PersonSegment(StringConvertor):
+    """`/v1/people/{person_id}` is any segment but `import`, so that another method
+    on `/v1/people/import` is a 405 and not a person id that is no UUID (422). The
+    id itself is still validated (and refused with 422) as before."""
+
+    regex = "(?!import$)[^/]+"
+
+
+register_url_convertor("person", PersonSegment())
 router = APIRouter(prefix="/v1/people", tags=["people"], responses=PROBLEMS)
 
 
@@ -121,12 +132,12 @@ async def list_people(
     )
 
 
-@router.get("/{person_id}", response_model=PersonOut)
+@router.get("/{person_id:person}", response_model=PersonOut)
 async def get_person(person_id: uuid.UUID, caller: CallerDep) -> PersonOut:
     return _out(await caller(cmd.GetPerson(person_id)), caller.principal)
 
 
-@router.patch("/{person_id}", response_model=PersonOut)
+@router.patch("/{person_id:person}", response_model=PersonOut)
 async def update_person(person_id: uuid.UUID, body: PersonPatch, caller: CallerDep) -> PersonOut:
     """Change a profile or preferences: the person themself, or an API key."""
     fields = body.model_dump(exclude_unset=True)
@@ -137,7 +148,7 @@ async def update_person(person_id: uuid.UUID, body: PersonPatch, caller: CallerD
     return _out(await caller(update), caller.principal)
 
 
-@router.delete("/{person_id}", status_code=204, response_class=Response)
+@router.delete("/{person_id:person}", status_code=204, response_class=Response)
 async def erase_person(person_id: uuid.UUID, caller: CallerDep) -> Response:
     """Erasure: removes the person's name, email, bio and the text they wrote;
     their events stay in timelines under an opaque id."""
