@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from tests.e2e.command_line import command_line_env  # noqa: F401 (a fixture)
 from tests.e2e.mail import Mailroom
 from tests.e2e.world import Party, World
 from tests.workspaces import Workspace

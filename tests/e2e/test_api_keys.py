@@ -4,16 +4,13 @@ key never revoked; and `warmintro api-key create|list|revoke`."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.logs import logging_put_back
+from tests.e2e.command_line import warmintro
 from tests.workspaces import Workspace, new_workspace
-from warmintro.api import cli
 from warmintro.api.container import Container
 from warmintro.infra.tables import api_keys
 
@@ -115,19 +112,6 @@ async def test_the_retention_is_a_timing_setting_of_at_least_a_day(api: httpx.As
 
 
 # ---- the command line ------------------------------------------------------------
-
-
-@pytest.fixture
-def command_line_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str) -> None:
-    monkeypatch.chdir(tmp_path)  # no developer's .env
-    monkeypatch.setenv("DATABASE_URL", database_url)
-
-
-async def warmintro(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
-    capsys.readouterr()
-    with logging_put_back():  # main() configures logging for its process
-        await asyncio.to_thread(cli.main, list(argv))
-    return capsys.readouterr().out
 
 
 @pytest.mark.usefixtures("command_line_env")

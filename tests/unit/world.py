@@ -62,7 +62,9 @@ class World:
 
     def person(self, name: str, workspace: Workspace | None = None, **fields: Any) -> uuid.UUID:
         prefs = {
-            k: fields.pop(k) for k in ("ask_budget", "snooze_until", "never_contact") if k in fields
+            k: fields.pop(k)
+            for k in ("ask_budget", "snooze_until", "never_contact", "discoverable")
+            if k in fields
         }
         ws = workspace or self.workspace
         person = Person(

@@ -20,8 +20,15 @@ MAX_INBOUND_BYTES = 8 * 1024 * 1024
 """SendGrid batches events; its posts may be far larger than any API body."""
 
 
+MAX_IMPORT_BYTES = 16 * 1024 * 1024
+"""`POST /v1/people/import`: 10,000 people with their connections fit easily."""
+IMPORT_PATH = "/v1/people/import"
+
+
 def _limit(scope: Scope) -> int:
-    return MAX_INBOUND_BYTES if scope["path"].startswith("/v1/inbound/") else MAX_BODY_BYTES
+    if scope["path"].startswith("/v1/inbound/"):
+        return MAX_INBOUND_BYTES
+    return MAX_IMPORT_BYTES if scope["path"] == IMPORT_PATH else MAX_BODY_BYTES
 
 
 def _declared_too_large(scope: Scope) -> bool:

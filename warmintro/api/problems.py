@@ -84,7 +84,8 @@ def route_of(scope: Scope) -> str:
     """The template of the route that answered (`/a/{token}` for a link page, whose
     application is mounted at /a), or "unmatched"."""
     route = scope.get("route")
-    return scope.get("root_path", "") + route.path if route else "unmatched"
+    # The template without its convertors: /v1/people/{person_id}, as the spec names it.
+    return scope.get("root_path", "") + route.path_format if route else "unmatched"
 
 
 def status_and_title(exc: errors.DomainError) -> tuple[int, str]:

@@ -139,12 +139,19 @@ class PreferencesIn(Input):
     never_contact: bool = Field(
         default=False, strict=True, description="Never send this person an ask."
     )
+    discoverable: bool = Field(
+        default=True,
+        strict=True,
+        description="Warm-path search may count this person as someone a connector "
+        "knows. Their own connections still see them as suggestions.",
+    )
 
 
 class PreferencesPatch(Input):
     ask_budget: AskBudget | None = None
     snooze_until: Instant | None = None
     never_contact: bool | None = Field(default=None, strict=True)
+    discoverable: bool | None = Field(default=None, strict=True)
 
 
 class PersonIn(Input):
@@ -173,6 +180,7 @@ class PreferencesOut(BaseModel):
     ask_budget: int | None
     snooze_until: datetime | None
     never_contact: bool
+    discoverable: bool
 
 
 class PersonOut(BaseModel):
@@ -201,6 +209,7 @@ class PersonOut(BaseModel):
                 ask_budget=person.preferences.ask_budget,
                 snooze_until=person.preferences.snooze_until,
                 never_contact=person.preferences.never_contact,
+                discoverable=person.preferences.discoverable,
             )
             if private
             else None,
@@ -214,6 +223,12 @@ class ConnectionIn(Input):
     strength: Whole = Field(ge=1, le=5, description="1 = met once, 5 = close.")
     context: Annotated[str, StringConstraints(max_length=MAX_CONTEXT)] = Field(
         default="", description="How they know each other."
+    )
+    mutual: bool = Field(
+        default=False,
+        strict=True,
+        description="Record the other direction too (they know this person), with the "
+        "same strength and context; a direction they recorded already is left as it is.",
     )
 
 

@@ -18,6 +18,7 @@ from warmintro.domain.action_links import RESUBSCRIBE, UNSUBSCRIBE, LinkOutcome,
 from warmintro.domain.errors import InvalidInput
 from warmintro.domain.intro_request import Action, DeclineReason, Rating, Role, State
 from warmintro.domain.people import Connection, Person, Preferences, Workspace
+from warmintro.domain.people_import import ImportReport, ImportRow, RowError
 from warmintro.domain.ports import ApiKey, OutboxEntry, Page, WebhookDelivery
 from warmintro.domain.suggestions import Suggestion
 from warmintro.domain.views import EventView, RequestView
@@ -237,14 +238,36 @@ class UpdatePerson(Command[Person]):
     ask_budget: int | object | None = UNSET
     snooze_until: datetime | object | None = UNSET
     never_contact: bool | None = None
+    discoverable: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class AddConnection(Command[Connection]):
+    """`mutual` records the reverse direction too, with the same strength and context."""
+
     person_id: uuid.UUID
     other_id: uuid.UUID
     strength: int
     context: str = ""
+    mutual: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ImportPeople(Command[ImportReport]):
+    """People in bulk (a workspace API key only). `rejected`: rows the file reader
+    could not make into a row at all, reported with the others."""
+
+    rows: tuple[ImportRow, ...]
+    rejected: tuple[RowError, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ImportPeopleInto(SystemCommand[ImportReport]):
+    """The same import from the command line, into the workspace named (or with that id)."""
+
+    workspace: str
+    rows: tuple[ImportRow, ...]
+    rejected: tuple[RowError, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -128,6 +128,10 @@ class Preferences:
     """Overrides the workspace's budgets for this person, as connector and as expert."""
     snooze_until: datetime | None = None
     never_contact: bool = False
+    discoverable: bool = True
+    """Whether warm-path search may count this person as someone a connector knows.
+    Never a reason to hide them from their own connections: suggestions only ever
+    come from a connector's own connections."""
 
     def __post_init__(self) -> None:
         if self.ask_budget is not None and not 0 <= self.ask_budget <= 100:
@@ -193,7 +197,7 @@ class Person:
             expertise=(),
             bio="",
             email_status=EmailStatus.SUPPRESSED,
-            preferences=Preferences(never_contact=True),
+            preferences=Preferences(never_contact=True, discoverable=False),
             erased_at=now,
             updated_at=now,
         )
@@ -213,7 +217,12 @@ class Connection:
     def __post_init__(self) -> None:
         if self.person_id == self.other_id:
             raise InvalidInput("a person cannot be connected to themselves", field="person_id")
-        if not 1 <= self.strength <= 5:
-            raise InvalidInput("strength must be between 1 and 5", field="strength")
-        if len(self.context) > MAX_CONTEXT:
-            raise InvalidInput(f"context must be at most {MAX_CONTEXT} characters", field="context")
+        check_link(self.strength, self.context)
+
+
+def check_link(strength: int, context: str) -> None:
+    """How well and from where one person knows another: strength 1-5, a short context."""
+    if not 1 <= strength <= 5:
+        raise InvalidInput("strength must be between 1 and 5", field="strength")
+    if len(context) > MAX_CONTEXT:
+        raise InvalidInput(f"context must be at most {MAX_CONTEXT} characters", field="context")

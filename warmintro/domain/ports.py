@@ -7,6 +7,7 @@ in-memory fakes in the unit tests.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -164,6 +165,18 @@ class PersonRepository(Protocol):
         """People oldest first; `q` matches name and headline, and email if `match_email`."""
         ...
 
+    async def by_emails(self, workspace_id: uuid.UUID, keys: Collection[str]) -> dict[str, Person]:
+        """The people with these email keys (`Person.email_key`), by key."""
+        ...
+
+    async def add_many(self, new: list[Person]) -> None:
+        """Insert people in bulk; raises AlreadyExists when an email is taken."""
+        ...
+
+    async def update_many(self, changed: list[Person]) -> None:
+        """Rewrite people in bulk (never their email)."""
+        ...
+
 
 class ConnectionRepository(Protocol):
     async def add(self, connection: Connection) -> None:
@@ -185,6 +198,19 @@ class ConnectionRepository(Protocol):
         ...
 
     async def remove_all_of(self, workspace_id: uuid.UUID, person_id: uuid.UUID) -> None: ...
+    async def among(
+        self, workspace_id: uuid.UUID, pairs: Collection[tuple[uuid.UUID, uuid.UUID]]
+    ) -> dict[tuple[uuid.UUID, uuid.UUID], Connection]:
+        """The connections of these (person_id, other_id) pairs that exist."""
+        ...
+
+    async def add_many(self, new: list[Connection]) -> None:
+        """Insert in bulk; raises AlreadyExists when a pair is already connected."""
+        ...
+
+    async def update_many(self, changed: list[Connection]) -> None:
+        """Rewrite the strength and context of existing pairs in bulk."""
+        ...
 
 
 class IntroRequestRepository(Protocol):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime
 
@@ -149,6 +150,23 @@ class FakePeople:
         items = found[:limit]
         return Page(items, items[-1].id if len(found) > limit else None)
 
+    async def by_emails(self, workspace_id: uuid.UUID, keys: Collection[str]) -> dict[str, Person]:
+        wanted = set(keys)
+        return {
+            p.email_key: p
+            for p in self._people.values()
+            if p.workspace_id == workspace_id and p.email_key in wanted
+        }
+
+    async def add_many(self, new: list[Person]) -> None:
+        """Insert people in bulk; raises AlreadyExists when an email is taken."""
+        for person in new:
+            await self.add(person)
+
+    async def update_many(self, changed: list[Person]) -> None:
+        for person in changed:
+            await self.update(person)
+
 
 class FakeConnections:
     def __init__(self, store: FakeStore) -> None:
@@ -203,3 +221,22 @@ class FakeConnections:
     async def remove_all_of(self, workspace_id: uuid.UUID, person_id: uuid.UUID) -> None:
         for key in [k for k in self._rows if k[0] == workspace_id and person_id in (k[1], k[2])]:
             del self._rows[key]
+
+    async def among(
+        self, workspace_id: uuid.UUID, pairs: Collection[tuple[uuid.UUID, uuid.UUID]]
+    ) -> dict[tuple[uuid.UUID, uuid.UUID], Connection]:
+        return {
+            (a, b): self._rows[(workspace_id, a, b)]
+            for a, b in pairs
+            if (workspace_id, a, b) in self._rows
+        }
+
+    async def add_many(self, new: list[Connection]) -> None:
+        """Insert in bulk; raises AlreadyExists when a pair is already connected."""
+        for connection in new:
+            await self.add(connection)
+
+    async def update_many(self, changed: list[Connection]) -> None:
+        for c in changed:
+            if (key := (c.workspace_id, c.person_id, c.other_id)) in self._rows:
+                self._rows[key] = replace(self._rows[key], strength=c.strength, context=c.context)

@@ -82,6 +82,38 @@ async def test_a_connection_is_recorded_once(w: World, cast: Cast) -> None:
     assert w.store.contents() == before
 
 
+async def test_a_mutual_connection_records_both_directions_alike(w: World, cast: Cast) -> None:
+    commits = w.commits
+    made = await w.run(
+        AddConnection(cast.connector, cast.expert, 4, "co-founders", mutual=True),
+        w.member(cast.connector),
+    )
+
+    back = w.store.data.connections[(w.workspace.id, cast.expert, cast.connector)]
+    assert (back.strength, back.context, back.created_at) == (4, "co-founders", made.created_at)
+    assert len(w.store.data.connections) == 2
+    assert w.commits == commits + 1
+
+
+async def test_mutual_leaves_the_direction_the_other_recorded(w: World, cast: Cast) -> None:
+    theirs = await w.run(AddConnection(cast.expert, cast.connector, 1, "met once"), w.operator())
+
+    await w.run(AddConnection(cast.connector, cast.expert, 5, mutual=True), w.operator())
+
+    assert w.store.data.connections[(w.workspace.id, cast.expert, cast.connector)] == theirs
+
+
+async def test_a_mutual_connection_repeated_changes_nothing(w: World, cast: Cast) -> None:
+    add = AddConnection(cast.connector, cast.expert, 4, mutual=True)
+    await w.run(add, w.operator())
+    before = unchanged(w)
+
+    with pytest.raises(AlreadyExists):
+        await w.run(add, w.operator())
+
+    assert w.store.contents() == before
+
+
 async def test_people_list_their_own_connections(w: World, cast: Cast) -> None:
     me = w.member(cast.connector)
     for other in (cast.expert, cast.other_expert):

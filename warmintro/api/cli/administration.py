@@ -1,5 +1,5 @@
 """Administration on the configured database: `workspace create`, `api-key
-create|list|revoke` and `outbox list|retry`. Each runs one use case."""
+create|list|revoke`, `outbox list|retry` and `import`. Each runs one use case."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import sys
 import uuid
+from pathlib import Path
 
 from warmintro.api.cli.configuration import migrate_database, run_use_case, settings_or_exit
 
@@ -50,6 +51,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     again.add_argument("--all-failed", action="store_true", help="every failed email")
     again.add_argument("--workspace", metavar="NAME", help="only this workspace (name or id)")
     again.set_defaults(func=cmd_outbox_retry)
+
+    load = sub.add_parser(
+        "import", help="people (and their connections) in bulk from a CSV or JSON file"
+    )
+    load.add_argument("file", metavar="FILE", type=Path, help=".csv or .json (else by content)")
+    load.add_argument("--workspace", metavar="NAME", required=True, help="name or id")
+    load.set_defaults(func=cmd_import)
 
 
 def cmd_workspace_create(args: argparse.Namespace) -> None:
@@ -162,3 +170,22 @@ def cmd_api_key_revoke(args: argparse.Namespace) -> None:
     run_use_case(settings_or_exit(), lambda c: c.use_cases(revoke))
     print(f"API key {key_id} revoked; running API processes refuse it within their key cache")
     print("time (API_KEY_CACHE_SECONDS, 30 s by default)")
+
+
+def cmd_import(args: argparse.Namespace) -> None:
+    """Prints the report `POST /v1/people/import` answers; exits 1 if a row was refused."""
+    from warmintro.api.import_files import ImportReportOut, read_file
+    from warmintro.domain.commands import ImportPeopleInto
+    from warmintro.domain.errors import DomainError
+
+    try:
+        rows, rejected = read_file(args.file)
+    except OSError as exc:
+        sys.exit(f"warmintro: {args.file}: {exc.strerror}")
+    except (DomainError, UnicodeDecodeError) as exc:
+        sys.exit(f"warmintro: {getattr(exc, 'detail', exc)}")
+    load = ImportPeopleInto(args.workspace, tuple(rows), tuple(rejected))
+    report = run_use_case(settings_or_exit(), lambda c: c.use_cases(load))
+    print(ImportReportOut.of(report).model_dump_json(indent=2))
+    if report.errors:
+        sys.exit(1)

@@ -6,10 +6,12 @@ import uuid
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from warmintro.api.deps import CallerDep, IdempotencyDep, PageDep, encode_cursor, omittable
+from warmintro.api.import_files import CSV_HEADER, ImportReportOut, read_body
 from warmintro.api.routes import PROBLEMS
 from warmintro.api.schemas import (
     NO_NUL,
@@ -30,6 +32,16 @@ from warmintro.domain import commands as cmd
 from warmintro.domain.access import Principal
 from warmintro.domain.people import Person, Preferences
 
+
+class PersonSegment(StringConvertor):
+    """`/v1/people/{person_id}` is any segment but `import`, so that another method
+    on `/v1/people/import` is a 405 and not a person id that is no UUID (422). The
+    id itself is still validated (and refused with 422) as before."""
+
+    regex = "(?!import$)[^/]+"
+
+
+register_url_convertor("person", PersonSegment())
 router = APIRouter(prefix="/v1/people", tags=["people"], responses=PROBLEMS)
 
 
@@ -51,6 +63,47 @@ async def create_person(
         preferences=Preferences(**body.preferences.model_dump()),
     )
     return await idem.run(create, lambda p: _out(p, caller.principal), 201)
+
+
+IMPORT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "array",
+                    "items": {},
+                    "description": "Person bodies as `POST /v1/people` takes them (`email`, "
+                    "`name`, `headline`, `expertise`, `bio`, `preferences`), each with "
+                    "optional `connections`: `[{email, strength, context, mutual}]` naming "
+                    "people in this import or already in the workspace. A row that is not "
+                    "such a body is reported in `errors`, by its index + 1.",
+                }
+            },
+            "text/csv": {
+                "schema": {
+                    "type": "string",
+                    "pattern": f"^{','.join(CSV_HEADER)}(\\r?\\n|$)",
+                    "description": f"A header `{','.join(CSV_HEADER)}`, then a person a "
+                    "line; expertise tags separated by `;`. Rows are reported by line, the "
+                    "header being line 1.",
+                }
+            },
+        },
+    }
+}
+
+
+@router.post("/import", response_model=ImportReportOut, openapi_extra=IMPORT_BODY)
+async def import_people(request: Request, idem: IdempotencyDep) -> ImportReportOut | JSONResponse:
+    """People in bulk (API key only), up to 16 MiB: a JSON
+    array or CSV. Each row is found by email and created, updated or left unchanged,
+    whole or not at all: a bad row is reported in `errors` and the others go in.
+    Repeating an import changes nothing. Connections name people by email; a pair
+    connected already takes the row's strength and context, and `mutual` adds the
+    other direction unless that person recorded it already. No webhook or email."""
+    rows, rejected = read_body(await request.body(), request.headers.get("content-type", ""))
+    return await idem.run(cmd.ImportPeople(tuple(rows), tuple(rejected)), ImportReportOut.of)
 
 
 @router.get("", response_model=Page[PersonOut])
@@ -79,12 +132,12 @@ async def list_people(
     )
 
 
-@router.get("/{person_id}", response_model=PersonOut)
+@router.get("/{person_id:person}", response_model=PersonOut)
 async def get_person(person_id: uuid.UUID, caller: CallerDep) -> PersonOut:
     return _out(await caller(cmd.GetPerson(person_id)), caller.principal)
 
 
-@router.patch("/{person_id}", response_model=PersonOut)
+@router.patch("/{person_id:person}", response_model=PersonOut)
 async def update_person(person_id: uuid.UUID, body: PersonPatch, caller: CallerDep) -> PersonOut:
     """Change a profile or preferences: the person themself, or an API key."""
     fields = body.model_dump(exclude_unset=True)
@@ -95,7 +148,7 @@ async def update_person(person_id: uuid.UUID, body: PersonPatch, caller: CallerD
     return _out(await caller(update), caller.principal)
 
 
-@router.delete("/{person_id}", status_code=204, response_class=Response)
+@router.delete("/{person_id:person}", status_code=204, response_class=Response)
 async def erase_person(person_id: uuid.UUID, caller: CallerDep) -> Response:
     """Erasure: removes the person's name, email, bio and the text they wrote;
     their events stay in timelines under an opaque id."""
@@ -138,9 +191,14 @@ async def export_person(person_id: uuid.UUID, caller: CallerDep) -> PersonExport
 async def add_connection(
     person_id: uuid.UUID, body: ConnectionIn, idem: IdempotencyDep
 ) -> ConnectionOut | JSONResponse:
-    """Record that this person knows `person_id`, how well and from where."""
+    """Record that this person knows `person_id`, how well and from where; with
+    `mutual`, that `person_id` knows them too. A pair already connected is a 409."""
     add = cmd.AddConnection(
-        person_id=person_id, other_id=body.person_id, strength=body.strength, context=body.context
+        person_id=person_id,
+        other_id=body.person_id,
+        strength=body.strength,
+        context=body.context,
+        mutual=body.mutual,
     )
     return await idem.run(add, ConnectionOut.of, 201)
 

@@ -129,6 +129,8 @@ async def update_in(
         prefs = replace(prefs, snooze_until=cmd.snooze_until)  # type: ignore[arg-type]
     if cmd.never_contact is not None:
         prefs = replace(prefs, never_contact=cmd.never_contact)
+    if cmd.discoverable is not None:
+        prefs = replace(prefs, discoverable=cmd.discoverable)
     email = normalize_email(cmd.email) if cmd.email is not None else person.email
     if email.casefold() != person.email_key:
         other = await uow.people.get_by_email(principal.workspace_id, email)
@@ -153,6 +155,10 @@ async def update_in(
 
 
 async def add_connection(cmd: AddConnection, env: Env, principal: Principal) -> Connection:
+    """Record that the person knows `other_id`; a pair already connected is refused
+    (AlreadyExists), so repeating a call changes nothing. `mutual` records the reverse
+    in the same transaction with the same strength and context, unless the other
+    person already recorded how they know this one: theirs is left as it is."""
     async with env.uows() as uow:
         person = await visible_person(uow, principal, cmd.person_id)
         principal.require_self_or_operator(person.id)
@@ -168,6 +174,9 @@ async def add_connection(cmd: AddConnection, env: Env, principal: Principal) -> 
             created_at=env.clock.now(),
         )
         await uow.connections.add(connection)
+        back = (other.id, person.id)
+        if cmd.mutual and not await uow.connections.among(principal.workspace_id, [back]):
+            await uow.connections.add(replace(connection, person_id=back[0], other_id=back[1]))
         await uow.commit()
     return connection
 

@@ -72,7 +72,10 @@ async def list_events(cmd: ListEvents, env: Env, principal: Principal) -> Page[E
 async def suggest_experts(cmd: SuggestExperts, env: Env, principal: Principal) -> list[Suggestion]:
     """People the current connector knows whose expertise or headline matches the topic,
     strongest match first, after the person the asker hopes to meet if the connector
-    knows them; never the request's own parties or anyone unreachable."""
+    knows them; never the request's own parties or anyone unreachable. Only the
+    connector's own connections are ever suggested: someone who is not
+    `discoverable` is therefore never suggested to a connector who does not already
+    know them, and is to one who does."""
     now = env.clock.now()
     async with env.uows(write=False) as uow:
         request, viewer = await visible_request(uow, principal, cmd.request_id)

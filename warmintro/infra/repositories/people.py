@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Collection
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -19,6 +21,8 @@ from warmintro.infra.tables import (
     person_expertise,
     webhook_attempts,
 )
+
+T = TypeVar("T")
 
 
 def _row(person: Person) -> dict[str, Any]:
@@ -35,6 +39,7 @@ def _row(person: Person) -> dict[str, Any]:
         ask_budget=person.preferences.ask_budget,
         snooze_until=person.preferences.snooze_until,
         never_contact=person.preferences.never_contact,
+        discoverable=person.preferences.discoverable,
         erased_at=person.erased_at,
         created_at=person.created_at,
         updated_at=person.updated_at,
@@ -55,6 +60,7 @@ def _person(row: sa.Row[Any]) -> Person:
             ask_budget=row.ask_budget,
             snooze_until=row.snooze_until,
             never_contact=row.never_contact,
+            discoverable=row.discoverable,
         ),
         erased_at=row.erased_at,
         created_at=row.created_at,
@@ -201,6 +207,86 @@ class SqlPeople:
                 ],
             )
 
+    async def by_emails(self, workspace_id: uuid.UUID, keys: Collection[str]) -> dict[str, Person]:
+        found: dict[str, Person] = {}
+        if self._conn.dialect.name == "postgresql":
+            # A bulk import fills a table faster than its statistics follow: after five
+            # runs PostgreSQL would keep a generic plan made for an empty table (a scan
+            # that grows with every chunk). Plan each lookup of this transaction anew.
+            await self._conn.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        for part in _parts(list(keys)):
+            rows = await self._conn.execute(
+                sa.select(people).where(
+                    people.c.workspace_id == workspace_id,
+                    _in(self._conn, people.c.email_key, part),
+                )
+            )
+            found.update((row.email_key, _person(row)) for row in rows)
+        return found
+
+    async def add_many(self, new: list[Person]) -> None:
+        if not new:
+            return
+        try:
+            async with self._conn.begin_nested():
+                await self._conn.execute(people.insert(), [_row(p) for p in new])
+        except IntegrityError:
+            raise AlreadyExists("a person with this email already exists", field="email") from None
+        await self._write_all_tags(new)
+
+    async def update_many(self, changed: list[Person]) -> None:
+        if not changed:
+            return
+        # Bound names differ from the columns': SQLAlchemy keeps those for SET.
+        await self._conn.execute(
+            people.update().where(
+                people.c.workspace_id == sa.bindparam("_workspace_id"),
+                people.c.id == sa.bindparam("_id"),
+            ),
+            [
+                {"_workspace_id": p.workspace_id, "_id": p.id}
+                | {k: v for k, v in _row(p).items() if k not in _KEYS}
+                for p in changed
+            ],
+        )
+        for part in _parts([p.id for p in changed]):
+            await self._conn.execute(
+                person_expertise.delete().where(
+                    person_expertise.c.workspace_id == changed[0].workspace_id,
+                    _in(self._conn, person_expertise.c.person_id, part),
+                )
+            )
+        await self._write_all_tags(changed)
+
+    async def _write_all_tags(self, of: list[Person]) -> None:
+        tags = [
+            dict(workspace_id=person.workspace_id, tag=tag, person_id=person.id)
+            for person in of
+            for tag in person.expertise
+        ]
+        if tags:
+            await self._conn.execute(person_expertise.insert(), tags)
+
+
+_KEYS = frozenset({"workspace_id", "id", "email", "email_key", "created_at"})
+"""What a bulk update never rewrites."""
+PART = 500
+"""Values in one `IN (...)`: well inside what SQLite and asyncpg bind in one statement."""
+
+
+def _parts(values: list[T]) -> list[list[T]]:
+    return [values[i : i + PART] for i in range(0, len(values), PART)]
+
+
+def _in(
+    conn: AsyncConnection, column: sa.ColumnElement[T], values: list[T]
+) -> sa.ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL as `= ANY(array)`, one parameter that
+    asyncpg binds many times faster than a list of hundreds."""
+    if conn.dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, values, type_=ARRAY(column.type)))
+    return column.in_(values)
+
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -288,3 +374,69 @@ class SqlConnections:
                 sa.or_(connections.c.person_id == person_id, connections.c.other_id == person_id),
             )
         )
+
+    async def add_many(self, new: list[Connection]) -> None:
+        if not new:
+            return
+        try:
+            async with self._conn.begin_nested():
+                await self._conn.execute(connections.insert(), [_values(c) for c in new])
+        except IntegrityError:
+            raise AlreadyExists("these people are already connected", field="person_id") from None
+
+    async def update_many(self, changed: list[Connection]) -> None:
+        if not changed:
+            return
+        await self._conn.execute(
+            connections.update().where(
+                connections.c.workspace_id == sa.bindparam("_workspace_id"),
+                connections.c.person_id == sa.bindparam("_person_id"),
+                connections.c.other_id == sa.bindparam("_other_id"),
+            ),
+            [
+                {
+                    "_workspace_id": c.workspace_id,
+                    "_person_id": c.person_id,
+                    "_other_id": c.other_id,
+                    "strength": c.strength,
+                    "context": c.context,
+                }
+                for c in changed
+            ],
+        )
+
+    async def among(
+        self, workspace_id: uuid.UUID, pairs: Collection[tuple[uuid.UUID, uuid.UUID]]
+    ) -> dict[tuple[uuid.UUID, uuid.UUID], Connection]:
+        found: dict[tuple[uuid.UUID, uuid.UUID], Connection] = {}
+        wanted = set(pairs)
+        for part in _parts(list(wanted)):
+            if self._conn.dialect.name == "postgresql":
+                # Row values in a list would not use the primary key on PostgreSQL;
+                # two arrays do, and what else they match is dropped below.
+                match = sa.and_(
+                    _in(self._conn, connections.c.person_id, list({a for a, _ in part})),
+                    _in(self._conn, connections.c.other_id, list({b for _, b in part})),
+                )
+            else:  # SQLite probes its primary key once per row value
+                match = sa.tuple_(connections.c.person_id, connections.c.other_id).in_(part)
+            rows = await self._conn.execute(
+                sa.select(connections).where(connections.c.workspace_id == workspace_id, match)
+            )
+            found.update(
+                ((row.person_id, row.other_id), _connection(row))
+                for row in rows
+                if (row.person_id, row.other_id) in wanted
+            )
+        return found
+
+
+def _values(connection: Connection) -> dict[str, Any]:
+    return dict(
+        workspace_id=connection.workspace_id,
+        person_id=connection.person_id,
+        other_id=connection.other_id,
+        strength=connection.strength,
+        context=connection.context,
+        created_at=connection.created_at,
+    )
