@@ -69,15 +69,11 @@ async def list_events(cmd: ListEvents, env: Env, principal: Principal) -> Page[E
 
 
 async def suggest_experts(cmd: SuggestExperts, env: Env, principal: Principal) -> list[Suggestion]:
-    """People the current connector knows whose expertise or headline matches the topic,
-    strongest match first; never the request's own parties or anyone unreachable."""
+    """People the current connector knows whose tags, headline or bio match the topic
+    as words, best match first; never the request's own parties or anyone unreachable."""
     now = env.clock.now()
     async with env.uows(write=False) as uow:
         request, viewer = await visible_request(uow, principal, cmd.request_id)
         if viewer.role is not None and viewer.person_id != request.connector_id:
             raise NotPermitted("only the current connector sees suggestions")
-        connections = await uow.connections.all_of(principal.workspace_id, request.connector_id)
-        people = await uow.people.get_many(
-            principal.workspace_id, {c.other_id for c in connections}
-        )
-    return rank_suggestions(request, connections, people, now, cmd.limit)
+        return await rank_suggestions(uow.matching, request, now, cmd.limit)

@@ -26,6 +26,7 @@ from warmintro.domain.suggestions import rank_suggestions
 from warmintro.domain.views import project_event, viewer_of
 from warmintro.infra.action_links import LinkIssuer
 from warmintro.infra.repositories.intro_requests import SqlIntroRequests
+from warmintro.infra.repositories.matching import SqlPeopleMatching
 from warmintro.infra.repositories.people import SqlConnections, SqlPeople
 from warmintro.infra.repositories.workspaces import SqlWorkspaces
 
@@ -233,11 +234,8 @@ class Composer:
         if item.template in CONNECTOR_CHOOSES:
             # Each suggestion links to the connector's page opened on that person (the
             # same link with `?expert=`): from the email to asked in two clicks.
-            connections = await SqlConnections(conn).all_of(item.workspace_id, request.connector_id)
-            candidates = await SqlPeople(conn).get_many(
-                item.workspace_id, {c.other_id for c in connections}
-            )
-            ranked = rank_suggestions(request, connections, candidates, self._clock.now(), 3)
+            matching = SqlPeopleMatching(conn)
+            ranked = await rank_suggestions(matching, request, self._clock.now(), 3)
             ctx["suggestions"] = [
                 {
                     "id": s.person.id,

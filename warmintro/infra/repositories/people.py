@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from warmintro.domain.errors import AlreadyExists
 from warmintro.domain.people import Connection, EmailStatus, Person, Preferences
 from warmintro.domain.ports import Page
+from warmintro.infra.repositories.search import search_filter
 from warmintro.infra.tables import (
     connections,
     idempotency_keys,
@@ -60,6 +61,10 @@ def _person(row: sa.Row[Any]) -> Person:
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
+
+
+person_from_row = _person
+"""A person from a row of `people` (for the matching queries beside this module)."""
 
 
 class SqlPeople:
@@ -182,9 +187,8 @@ class SqlPeople:
                 )
             )
         if q:
-            like = f"%{_escape_like(q.casefold())}%"
-            fields = [people.c.name, people.c.headline] + ([people.c.email] if match_email else [])
-            query = query.where(sa.or_(*(sa.func.lower(f).like(like, escape="\\") for f in fields)))
+            # Words, not substrings (infra/repositories/matching.py).
+            query = query.where(search_filter(self._conn, q, match_email))
         if after is not None:
             query = query.where(people.c.id > after)
         rows = list(await self._conn.execute(query.order_by(people.c.id).limit(limit + 1)))
