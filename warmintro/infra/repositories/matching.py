@@ -97,7 +97,7 @@ def _topic(conn: AsyncConnection, text: str) -> _TopicMatch | None:
     )
     expr = f"{{tags}} : ({tag_phrases}) OR {{headline bio}} : ({' OR '.join(words)})"
     fts: sa.ColumnElement[Any] = sa.literal_column(SEARCH_TABLE)
-    marked = sa.func.highlight(fts, 1, MARK, "")
+    marked = sa.func.coalesce(sa.func.highlight(fts, 1, MARK, ""), "")  # no tags: NULL
     return _TopicMatch(
         found=fts.op("MATCH")(expr),
         tags=sa.func.length(marked) - sa.func.length(sa.func.replace(marked, MARK, "")),
@@ -141,9 +141,9 @@ class SqlPeopleMatching:
             sa.select(
                 people,
                 strength.label("strength"),
-                topic.tags.label("tags"),
-                topic.headline.label("headline"),
-                topic.bio.label("bio"),
+                topic.tags.label("in_tags"),
+                topic.headline.label("in_headline"),
+                topic.bio.label("in_bio"),
                 topic.relevance.label("relevance"),
             )
             .select_from(topic.source(source))
@@ -156,9 +156,9 @@ class SqlPeopleMatching:
             .subquery()
         )
         score = (
-            inner.c.tags * matching.TAG_WEIGHT
-            + sa.cast(inner.c.headline, sa.Integer) * matching.HEADLINE_WEIGHT
-            + sa.cast(inner.c.bio, sa.Integer) * matching.BIO_WEIGHT
+            inner.c.in_tags * matching.TAG_WEIGHT
+            + sa.cast(inner.c.in_headline, sa.Integer) * matching.HEADLINE_WEIGHT
+            + sa.cast(inner.c.in_bio, sa.Integer) * matching.BIO_WEIGHT
         )
         rows = await self._conn.execute(
             sa.select(inner)
@@ -175,7 +175,7 @@ class SqlPeopleMatching:
         return [
             Match(
                 person_from_row(r),
-                MatchScore(int(r.tags), bool(r.headline), bool(r.bio)),
+                MatchScore(int(r.in_tags), bool(r.in_headline), bool(r.in_bio)),
                 int(r.strength),
             )
             for r in rows
