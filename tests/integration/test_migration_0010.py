@@ -57,7 +57,7 @@ async def index_objects(engine: AsyncEngine) -> set[str]:
         inspector = sa.inspect(sync)
         if sync.dialect.name == "postgresql":
             columns = {c["name"] for c in inspector.get_columns("people")}
-            indexes = {i["name"] for i in inspector.get_indexes("people")}
+            indexes = {str(i["name"]) for i in inspector.get_indexes("people")}
             return (columns & {SEARCH_COLUMN}) | (indexes & {SEARCH_INDEX})
         return set(inspector.get_table_names()) & {SEARCH_TABLE}
 

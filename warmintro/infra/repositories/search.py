@@ -40,7 +40,8 @@ def query_words(text: str) -> list[str]:
 
 def search_filter(conn: AsyncConnection, q: str, match_email: bool) -> sa.ColumnElement[bool]:
     """People a search matches: every word in tags, headline or bio, or starting a
-    word of the name; with `match_email`, a `q` that looks like part of an address matches in addresses."""
+    word of the name; with `match_email`, a `q` that looks like part of an address
+    also matches in addresses."""
     words = query_words(q)
     if not words:
         found: sa.ColumnElement[bool] = sa.false()
