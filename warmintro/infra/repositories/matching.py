@@ -153,6 +153,9 @@ class SqlPeopleMatching:
                 topic.found,
                 *where,
             )
+            # A fence: without it PostgreSQL folds this query into the outer one and
+            # computes each person's tag count twice (to filter, then to order).
+            .offset(0)
             .subquery()
         )
         score = (
