@@ -95,7 +95,10 @@ def _topic(conn: AsyncConnection, text: str) -> _TopicMatch | None:
         for p in matching.phrases(text)
         if TAG_START not in p and TAG_END not in p
     )
-    expr = f"{{tags}} : ({tag_phrases}) OR {{headline bio}} : ({' OR '.join(words)})"
+    any_word = " OR ".join(f'"{w}"' for w in words)  # quoted: "or", "not" are words here
+    expr = f"{{headline bio}} : ({any_word})"
+    if tag_phrases:
+        expr = f"{{tags}} : ({tag_phrases}) OR {expr}"
     fts: sa.ColumnElement[Any] = sa.literal_column(SEARCH_TABLE)
     marked = sa.func.coalesce(sa.func.highlight(fts, 1, MARK, ""), "")  # no tags: NULL
     return _TopicMatch(
