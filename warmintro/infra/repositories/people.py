@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from warmintro.domain.errors import AlreadyExists
 from warmintro.domain.people import Connection, EmailStatus, Person, Preferences
 from warmintro.domain.ports import Page
-from warmintro.infra.repositories.search import search_filter
+from warmintro.infra.repositories.search import escape_like, search_filter
 from warmintro.infra.tables import (
     connections,
     idempotency_keys,
@@ -134,7 +134,7 @@ class SqlPeople:
     async def erase_traces(self, workspace_id: uuid.UUID, person_id: uuid.UUID, email: str) -> None:
         # Stored API responses that mention the person (their profile, requests they
         # were part of, with the text they wrote) go; only their replays are lost.
-        marks = [f"%{_escape_like(email.casefold())}%", f"%{person_id}%"]
+        marks = [f"%{escape_like(email.casefold())}%", f"%{person_id}%"]
         response = sa.func.lower(sa.cast(idempotency_keys.c.response, sa.Text))
         await self._conn.execute(
             idempotency_keys.delete().where(
@@ -187,7 +187,7 @@ class SqlPeople:
                 )
             )
         if q:
-            # Words, not substrings (infra/repositories/matching.py).
+            # Words, not substrings (infra/repositories/search.py).
             query = query.where(search_filter(self._conn, q, match_email))
         if after is not None:
             query = query.where(people.c.id > after)
@@ -204,10 +204,6 @@ class SqlPeople:
                     for tag in person.expertise
                 ],
             )
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _connection(row: sa.Row[Any]) -> Connection:

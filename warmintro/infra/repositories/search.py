@@ -35,6 +35,8 @@ MARK = "\x1e"
 
 
 def query_words(text: str) -> list[str]:
+    """The words of a search or a topic that the index is asked for (domain/matching.py),
+    never the words that mark where SQLite's tags start and end."""
     return [w for w in matching.words(text) if w not in (TAG_START, TAG_END)]
 
 
@@ -57,7 +59,7 @@ def search_filter(conn: AsyncConnection, q: str, match_email: bool) -> sa.Column
         expr = " AND ".join(f'({{name}} : "{w}" * OR {{tags headline bio}} : "{w}")' for w in words)
         found = people.c.id.in_(_fts_ids(expr))
     if match_email and matching.names_an_address(q):
-        like = f"%{_escape_like(q.strip().casefold())}%"
+        like = f"%{escape_like(q.strip().casefold())}%"
         found = sa.or_(found, people.c.email_key.like(like, escape="\\"))
     return found
 
@@ -72,5 +74,6 @@ def _fts_ids(expr: str) -> sa.Select[Any]:
     )
 
 
-def _escape_like(text: str) -> str:
+def escape_like(text: str) -> str:
+    """The text matched literally by LIKE ... ESCAPE '\\'."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
