@@ -9,10 +9,14 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from tests.integration.builder import NOW, Builder
+from tests.integration.repositories.backends import SQL_ONLY
 from warmintro.domain.matching import MatchScore
 from warmintro.domain.people import Connection, EmailStatus, Person, Preferences
 from warmintro.domain.ports import Match
+from warmintro.infra.tables import people
 
 
 async def network(build: Builder, *people: tuple[Person, int]) -> uuid.UUID:
@@ -277,3 +281,28 @@ async def test_the_index_follows_every_change_to_a_person(build: Builder) -> Non
     assert await searched(build, "ren") == []
     assert await searched(build, "rae saas bikes") == ["Rae"]
     assert await searched(build, "pricing") == ["Rae"]
+
+
+@SQL_ONLY
+async def test_people_who_are_not_discoverable_are_not_counted(
+    build: Builder, engine: AsyncEngine
+) -> None:
+    hidden = build.person(name="Hidden", expertise=("pricing",))
+    cat = await network(build, (hidden, 3), (build.person(name="Seen", expertise=("pricing",)), 3))
+    # People say so through their preferences (migration 0009's column).
+    async with engine.begin() as conn:
+        await conn.execute(
+            people.update()
+            .where(people.c.workspace_id == build.workspace_id, people.c.id == hidden.id)
+            .values(discoverable=False)
+        )
+
+    async with build.uow(write=False) as uow:
+        counted = await uow.matching.count_connections_matching(
+            build.workspace_id, {cat}, "pricing"
+        )
+        everyone = await uow.matching.count_connections_matching(
+            build.workspace_id, {cat}, "pricing", discoverable_only=False
+        )
+    assert counted == {cat: 1}
+    assert everyone == {cat: 2}
