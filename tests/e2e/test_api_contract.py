@@ -207,10 +207,14 @@ async def test_people_filter_by_expertise_and_text(world: World) -> None:
     assert await ids(expertise="math") == [ml]
     assert await ids(expertise="machine") == []
     assert await ids(q="lovelace") == [ml]  # name, any case
-    assert await ids(q="COMPILER") == [ml2]  # headline
-    assert await ids(q="bletchley") == [other]  # email
-    assert await ids(q="50%") == [other]  # LIKE wildcards are literal
-    assert await ids(q="%") == [other]
+    assert await ids(q="LOVEL") == [ml]  # the start of a word of the name
+    assert await ids(q="COMPILER") == [ml2]  # headline, as a word: plurals too
+    assert sorted(await ids(q="learning machine")) == sorted([ml, ml2])  # tags, any order
+    assert await ids(q="mach") == []  # never part of a word but the name's start
+    assert await ids(q="bletchley.example") == [other]  # part of an address
+    assert await ids(q="bletchley") == []  # a plain word is not looked for in addresses
+    assert await ids(q="50%") == [other]  # the word 50; LIKE wildcards mean nothing
+    assert await ids(q="%") == []
     assert await ids(q="_") == []
     assert await ids(q="grace", expertise="machine learning") == [ml2]
 

@@ -16,6 +16,7 @@ from typing import Generic, Protocol, Self, TypeVar
 from warmintro.domain.action_links import ActionClaims, ActionLink
 from warmintro.domain.events import Event, EventType
 from warmintro.domain.intro_request import IntroRequest, Role, State
+from warmintro.domain.matching import MatchScore
 from warmintro.domain.notifications import EmailIntent
 from warmintro.domain.people import Connection, Person, Workspace
 from warmintro.domain.webhooks import WebhookEndpoint
@@ -162,7 +163,9 @@ class PersonRepository(Protocol):
         limit: int,
         match_email: bool = True,
     ) -> Page[Person]:
-        """People oldest first; `q` matches name and headline, and email if `match_email`."""
+        """People oldest first. `q` is a search (domain/matching.py): every word in the
+        tags, headline or bio, or starting a word of the name; with `match_email`, a
+        `q` that looks like part of an email address also matches in addresses."""
         ...
 
     async def by_emails(self, workspace_id: uuid.UUID, keys: Collection[str]) -> dict[str, Person]:
@@ -175,6 +178,73 @@ class PersonRepository(Protocol):
 
     async def update_many(self, changed: list[Person]) -> None:
         """Rewrite people in bulk (never their email)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A person whose tags, headline or bio match a text, as the database ranks them."""
+
+    person: Person
+    score: MatchScore
+    strength: int = 0
+    """The strength of the connection they were found through (0 if none)."""
+
+
+class PeopleMatching(Protocol):
+    """Matching people to a text as words (domain/matching.py says how), in the
+    database: bounded, ranked, and never an erased person. Warm paths reuse it."""
+
+    async def connections_matching(
+        self,
+        workspace_id: uuid.UUID,
+        person_id: uuid.UUID,
+        text: str,
+        *,
+        exclude: frozenset[uuid.UUID],
+        askable_at: datetime | None,
+        limit: int,
+    ) -> list[Match]:
+        """The person's connections whose tags, headline or bio match the text (a
+        topic), best match first, then the stronger connection; never those in
+        `exclude`; with `askable_at`, only people who may be asked then (reachable,
+        not snoozed)."""
+        ...
+
+    async def among(
+        self, workspace_id: uuid.UUID, ids: set[uuid.UUID], text: str, *, limit: int
+    ) -> list[Match]:
+        """Which of these people match the text (a topic), best match first."""
+        ...
+
+    async def count_connections_matching(
+        self,
+        workspace_id: uuid.UUID,
+        person_ids: set[uuid.UUID],
+        text: str,
+        *,
+        discoverable_only: bool = True,
+    ) -> dict[uuid.UUID, int]:
+        """For each of these people, how many of their connections match the text
+        (a topic), counted in the database; with `discoverable_only`, only people
+        who let warm-path search count them. People with none are left out."""
+        ...
+
+    async def connections_listed(
+        self,
+        workspace_id: uuid.UUID,
+        person_id: uuid.UUID,
+        *,
+        q: str,
+        exclude: frozenset[uuid.UUID],
+        first: tuple[uuid.UUID, ...] = (),
+        only: frozenset[uuid.UUID] | None = None,
+        limit: int,
+    ) -> tuple[list[Person], int]:
+        """The person's connections who may be asked (reachable; never `exclude`) that
+        the search `q` matches (everyone if empty; the rules of a people search),
+        those in `first` first in that order, then by name; at most `limit`, and how
+        many matched in all. `only` keeps just those people."""
         ...
 
 
@@ -316,6 +386,8 @@ class UnitOfWork(Protocol):
     def people(self) -> PersonRepository: ...
     @property
     def connections(self) -> ConnectionRepository: ...
+    @property
+    def matching(self) -> PeopleMatching: ...
     @property
     def requests(self) -> IntroRequestRepository: ...
     @property

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from warmintro.infra.repositories.action_links import SqlActionLinks
 from warmintro.infra.repositories.intro_requests import SqlIntroRequests
+from warmintro.infra.repositories.matching import SqlPeopleMatching
 from warmintro.infra.repositories.outbox import SqlOutbox
 from warmintro.infra.repositories.people import SqlConnections, SqlPeople
 from warmintro.infra.repositories.provider_events import SqlProviderEvents
@@ -43,6 +44,7 @@ class SqlUnitOfWork:
         self.api_keys = SqlApiKeys(conn)
         self.people = SqlPeople(conn)
         self.connections = SqlConnections(conn)
+        self.matching = SqlPeopleMatching(conn)
         self.requests = SqlIntroRequests(conn)
         self.outbox = SqlOutbox(conn)
         self.webhooks = SqlWebhooks(conn)

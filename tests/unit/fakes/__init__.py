@@ -9,6 +9,7 @@ PostgreSQL, and mypy checks that each one satisfies its protocol.
 
 from tests.unit.fakes.intro_requests import FakeIntroRequests
 from tests.unit.fakes.links import FakeActionLinks
+from tests.unit.fakes.matching import FakePeopleMatching
 from tests.unit.fakes.messages import FakeOutbox, FakeProviderEvents, FakeWebhooks
 from tests.unit.fakes.people import FakeApiKeys, FakeConnections, FakePeople, FakeWorkspaces
 from tests.unit.fakes.retention import FakeRetention
@@ -33,6 +34,7 @@ __all__ = [
     "FakeMemberTokenCodec",
     "FakeOutbox",
     "FakePeople",
+    "FakePeopleMatching",
     "FakeProviderEvents",
     "FakeRetention",
     "FakeStore",

@@ -7,6 +7,7 @@ from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime
 
+from tests.unit.fakes.matching import search_matches
 from tests.unit.fakes.store import FakeStore, in_utc
 from warmintro.domain.errors import AlreadyExists
 from warmintro.domain.people import Connection, Person, Workspace
@@ -129,20 +130,15 @@ class FakePeople:
         limit: int,
         match_email: bool = True,
     ) -> Page[Person]:
-        """People oldest first; `q` matches name and headline, and email if `match_email`."""
+        """People oldest first; `q` is a search by the rules of domain/matching.py."""
         found = []
         for person in self._people.values():
             if person.workspace_id != workspace_id or person.erased_at is not None:
                 continue
             if expertise and expertise not in person.expertise:
                 continue
-            if q:
-                needle = q.casefold()
-                haystacks = [person.name.casefold(), person.headline.casefold()]
-                if match_email:
-                    haystacks.append(person.email_key)
-                if not any(needle in h for h in haystacks):
-                    continue
+            if q and not search_matches(person, q, match_email):
+                continue
             if after is not None and person.id <= after:
                 continue
             found.append(person)

@@ -7,6 +7,7 @@ from typing import Self
 
 from tests.unit.fakes.intro_requests import FakeIntroRequests
 from tests.unit.fakes.links import FakeActionLinks
+from tests.unit.fakes.matching import FakePeopleMatching
 from tests.unit.fakes.messages import FakeOutbox, FakeProviderEvents, FakeWebhooks
 from tests.unit.fakes.people import FakeApiKeys, FakeConnections, FakePeople, FakeWorkspaces
 from tests.unit.fakes.retention import FakeRetention
@@ -24,6 +25,7 @@ class FakeUnitOfWork:
         self.api_keys = FakeApiKeys(store)
         self.people = FakePeople(store)
         self.connections = FakeConnections(store)
+        self.matching = FakePeopleMatching(store)
         self.requests = FakeIntroRequests(store)
         self.outbox = FakeOutbox(store)
         self.webhooks = FakeWebhooks(store)

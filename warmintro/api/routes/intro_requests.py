@@ -88,8 +88,12 @@ async def suggest_experts(
     caller: CallerDep,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> Page[SuggestionOut]:
-    """Experts in the current connector's network who match the topic, best first
-    (one ranked page: `next_cursor` is always null)."""
+    """Experts in the current connector's network who match the topic as words, best
+    first (one ranked page: `next_cursor` is always null). An expertise tag matches
+    when the topic names all of it ("pricing model" in "Pricing models for SaaS");
+    a headline or bio on any word of the topic, never a word inside another. Tags
+    weigh most (3 each in `score`), then the headline (1), then the bio (0.5); equal
+    matches rank the stronger connection first. `matched`: the tags the topic names."""
     found = await caller(cmd.SuggestExperts(request_id, limit=limit))
     return Page(items=[SuggestionOut.of(s) for s in found], next_cursor=None)
 

@@ -118,7 +118,12 @@ async def list_people(
         Query(
             max_length=200,
             pattern=NO_NUL,
-            description="Text in name or headline (and email, for API keys)",
+            description=(
+                "Words, all of which must match, in any order: in the expertise tags,"
+                " headline or bio (whatever the case, plurals too; never part of a"
+                " word), or as the start of a word of the name. With an API key, text"
+                " with an @ or a dot also matches part of an email address."
+            ),
         ),
     ] = None,
 ) -> Page[PersonOut]:

@@ -266,24 +266,33 @@ async def _for_connector(
     first (the person the asker hopes to meet before them, if the connector knows
     them) and at most MAX_CANDIDATES of them; the expert a suggestion's link named,
     if they may be asked; and why the expert they proposed (if any) said no."""
-    connections = await uow.connections.all_of(claims.workspace_id, claims.person_id)
-    known = await uow.people.get_many(claims.workspace_id, {c.other_id for c in connections})
     now = env.clock.now()
-    ranked = rank_suggestions(request, connections, known, now, SUGGESTED_ON_PAGE)
+    ranked = await rank_suggestions(uow.matching, request, now, SUGGESTED_ON_PAGE)
     target = await known_target(uow.connections, uow.people, request, now)
     ranked = target_first(ranked, target, SUGGESTED_ON_PAGE)
-    if target is not None:
-        known[target.person.id] = target.person
-    rank = {s.person.id: i for i, s in enumerate(ranked)}
-    parties = request.parties()
-    askable = {p.id: p for p in known.values() if p.id not in parties and p.reachable()}
+    rank = tuple(s.person.id for s in ranked)
+    parties = frozenset(request.parties())
     query = " ".join(cmd.query.replace("\x00", "").split())[:MAX_QUERY]
-    ordered = sorted(
-        (p for p in askable.values() if _matches(p, query)),
-        key=lambda p: (rank.get(p.id, len(rank)), p.name.casefold()),
+    listed, matched = await uow.matching.connections_listed(
+        claims.workspace_id,
+        claims.person_id,
+        q=query,
+        exclude=parties,
+        first=rank,
+        limit=MAX_CANDIDATES,
     )
-    chosen = askable.get(cmd.expert_id) if cmd.expert_id else None
-    listed = ordered[:MAX_CANDIDATES]
+    found = {p.id for p in listed}
+    chosen = None
+    if cmd.expert_id is not None and cmd.expert_id not in parties:
+        named, _ = await uow.matching.connections_listed(
+            claims.workspace_id,
+            claims.person_id,
+            q="",
+            exclude=parties,
+            only=frozenset({cmd.expert_id}),
+            limit=1,
+        )
+        chosen = named[0] if named else None
     if chosen is not None and chosen.id not in {p.id for p in listed}:
         listed = [chosen, *listed[: MAX_CANDIDATES - 1]]
     first = listed[0].id if query and listed else (ranked[0].person.id if ranked else None)
@@ -295,17 +304,10 @@ async def _for_connector(
     return replace(
         page,
         candidates=tuple(candidate(p) for p in listed),
-        unlisted=len({p.id for p in ordered} - {p.id for p in listed}),
+        unlisted=matched - len(found & {p.id for p in listed}),
         query=query,
         chosen=candidate(chosen) if chosen else None,
         preselected=chosen.id if chosen else first,
         target_suggested=target is not None,
         expert_declined=why_the_expert_said_no(events),
     )
-
-
-def _matches(person: Person, query: str) -> bool:
-    """Every word of the search appears in the person's name, headline or expertise,
-    whatever the case."""
-    text = " ".join((person.name, person.headline, *person.expertise)).casefold()
-    return all(word in text for word in query.casefold().split())

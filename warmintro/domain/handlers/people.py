@@ -85,8 +85,10 @@ async def get_person(cmd: GetPerson, env: Env, principal: Principal) -> Person:
 
 
 async def list_people(cmd: ListPeople, env: Env, principal: Principal) -> Page[Person]:
-    """The workspace directory. Members cannot search by email: they see no one's."""
-    tag = normalize_tags([cmd.expertise])[0] if cmd.expertise else None
+    """The workspace directory. Members cannot search by email: they see no one's. A
+    blank filter (`expertise`, `q`) filters nothing, as an absent one."""
+    blank = not (cmd.expertise or "").strip()
+    tag = None if blank else normalize_tags([cmd.expertise or ""])[0]
     async with env.uows(write=False) as uow:
         return await uow.people.search(
             principal.workspace_id,

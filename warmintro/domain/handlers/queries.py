@@ -70,10 +70,10 @@ async def list_events(cmd: ListEvents, env: Env, principal: Principal) -> Page[E
 
 
 async def suggest_experts(cmd: SuggestExperts, env: Env, principal: Principal) -> list[Suggestion]:
-    """People the current connector knows whose expertise or headline matches the topic,
-    strongest match first, after the person the asker hopes to meet if the connector
-    knows them; never the request's own parties or anyone unreachable. Only the
-    connector's own connections are ever suggested: someone who is not
+    """People the current connector knows whose tags, headline or bio match the topic
+    as words, best match first, after the person the asker hopes to meet if the
+    connector knows them; never the request's own parties or anyone unreachable.
+    Only the connector's own connections are ever suggested: someone who is not
     `discoverable` is therefore never suggested to a connector who does not already
     know them, and is to one who does."""
     now = env.clock.now()
@@ -81,10 +81,6 @@ async def suggest_experts(cmd: SuggestExperts, env: Env, principal: Principal) -
         request, viewer = await visible_request(uow, principal, cmd.request_id)
         if viewer.role is not None and viewer.person_id != request.connector_id:
             raise NotPermitted("only the current connector sees suggestions")
-        connections = await uow.connections.all_of(principal.workspace_id, request.connector_id)
-        people = await uow.people.get_many(
-            principal.workspace_id, {c.other_id for c in connections}
-        )
-        ranked = rank_suggestions(request, connections, people, now, cmd.limit)
+        ranked = await rank_suggestions(uow.matching, request, now, cmd.limit)
         target = await known_target(uow.connections, uow.people, request, now)
     return target_first(ranked, target, cmd.limit)

@@ -27,6 +27,7 @@ from warmintro.domain.targets import asked_for_by_name, known_target, target_fir
 from warmintro.domain.views import project_event, viewer_of
 from warmintro.infra.action_links import LinkIssuer
 from warmintro.infra.repositories.intro_requests import SqlIntroRequests
+from warmintro.infra.repositories.matching import SqlPeopleMatching
 from warmintro.infra.repositories.people import SqlConnections, SqlPeople
 from warmintro.infra.repositories.workspaces import SqlWorkspaces
 
@@ -241,12 +242,8 @@ class Composer:
         if item.template in CONNECTOR_CHOOSES:
             # Each suggestion links to the connector's page opened on that person (the
             # same link with `?expert=`): from the email to asked in two clicks.
-            connections = await SqlConnections(conn).all_of(item.workspace_id, request.connector_id)
-            candidates = await SqlPeople(conn).get_many(
-                item.workspace_id, {c.other_id for c in connections}
-            )
             now = self._clock.now()
-            ranked = rank_suggestions(request, connections, candidates, now, 3)
+            ranked = await rank_suggestions(SqlPeopleMatching(conn), request, now, 3)
             target = await known_target(SqlConnections(conn), SqlPeople(conn), request, now)
             ranked = target_first(ranked, target, 3)
             ctx["suggestions"] = [

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from warmintro.domain.errors import AlreadyExists
 from warmintro.domain.people import Connection, EmailStatus, Person, Preferences
 from warmintro.domain.ports import Page
+from warmintro.infra.repositories.search import escape_like, search_filter
 from warmintro.infra.tables import (
     connections,
     idempotency_keys,
@@ -66,6 +67,10 @@ def _person(row: sa.Row[Any]) -> Person:
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
+
+
+person_from_row = _person
+"""A person from a row of `people` (for the matching queries beside this module)."""
 
 
 class SqlPeople:
@@ -135,7 +140,7 @@ class SqlPeople:
     async def erase_traces(self, workspace_id: uuid.UUID, person_id: uuid.UUID, email: str) -> None:
         # Stored API responses that mention the person (their profile, requests they
         # were part of, with the text they wrote) go; only their replays are lost.
-        marks = [f"%{_escape_like(email.casefold())}%", f"%{person_id}%"]
+        marks = [f"%{escape_like(email.casefold())}%", f"%{person_id}%"]
         response = sa.func.lower(sa.cast(idempotency_keys.c.response, sa.Text))
         await self._conn.execute(
             idempotency_keys.delete().where(
@@ -188,9 +193,8 @@ class SqlPeople:
                 )
             )
         if q:
-            like = f"%{_escape_like(q.casefold())}%"
-            fields = [people.c.name, people.c.headline] + ([people.c.email] if match_email else [])
-            query = query.where(sa.or_(*(sa.func.lower(f).like(like, escape="\\") for f in fields)))
+            # Words, not substrings (infra/repositories/search.py).
+            query = query.where(search_filter(self._conn, q, match_email))
         if after is not None:
             query = query.where(people.c.id > after)
         rows = list(await self._conn.execute(query.order_by(people.c.id).limit(limit + 1)))
@@ -286,10 +290,6 @@ def _in(
     if conn.dialect.name == "postgresql":
         return column == sa.any_(sa.bindparam(None, values, type_=ARRAY(column.type)))
     return column.in_(values)
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _connection(row: sa.Row[Any]) -> Connection:

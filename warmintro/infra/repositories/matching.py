@@ -1,0 +1,312 @@
+"""Matching people to a topic, in the database (the `PeopleMatching` port), on the
+search index of infra/repositories/search.py.
+
+A topic is matched in two parts: its phrases against whole tags (a tag counts only
+when the topic names all of it, in order), and its words against the headline
+and the bio. Both parts and the ranking run in one query, bounded by `limit`;
+nothing scans people or connections in Python.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from warmintro.domain import matching
+from warmintro.domain.matching import MatchScore
+from warmintro.domain.people import EmailStatus, Person
+from warmintro.domain.ports import Match
+from warmintro.infra.repositories.people import person_from_row
+from warmintro.infra.repositories.search import (
+    FTS,
+    MARK,
+    PG_DOC,
+    PG_ENGLISH,
+    SEARCH_TABLE,
+    TAG_END,
+    TAG_START,
+    query_words,
+    search_filter,
+)
+from warmintro.infra.tables import connections, people
+
+
+@dataclass(frozen=True, slots=True)
+class _TopicMatch:
+    """How the database matches people to one topic: a filter its index answers
+    (any word of the topic), what each person scores, and the tables to join."""
+
+    found: sa.ColumnElement[bool]
+    tags: sa.ColumnElement[Any]
+    """How many of the person's tags the topic names whole."""
+    headline: sa.ColumnElement[Any]
+    bio: sa.ColumnElement[Any]
+    relevance: sa.ColumnElement[Any]
+    """The database's own rank (ts_rank, bm25), to order equal scores."""
+    joins: tuple[sa.TableClause, ...] = ()
+
+    def scores(self) -> sa.ColumnElement[bool]:
+        """A tag named whole, or a word in the headline or bio: a word of a
+        multi-word tag alone passes `found` but is not a match."""
+        return sa.or_(self.tags > 0, self.headline, self.bio)
+
+    def source(self, base: sa.FromClause) -> sa.FromClause:
+        for table in self.joins:
+            base = base.join(table, table.c.rowid == sa.literal_column("people.rowid"))
+        return base
+
+
+def _topic(conn: AsyncConnection, text: str) -> _TopicMatch | None:
+    """How to match people to the topic, or None when it has no word to match."""
+    words = query_words(text)
+    if not words:
+        return None
+    if conn.dialect.name == "postgresql":
+
+        def any_of(weights: str) -> sa.ColumnElement[Any]:
+            return sa.func.to_tsquery(
+                PG_ENGLISH, sa.literal(" | ".join(f"{w}:{weights}" for w in words))
+            )
+
+        topic = sa.func.to_tsvector(PG_ENGLISH, sa.literal(text))
+        tag = sa.func.jsonb_array_elements_text(people.c.expertise).table_valued("value")
+        tags = (
+            sa.select(sa.func.count())
+            .select_from(tag)
+            .where(topic.op("@@")(sa.func.phraseto_tsquery(PG_ENGLISH, tag.c.value)))
+            .scalar_subquery()
+        )
+        weights: sa.ColumnElement[Any] = sa.literal_column("'{0.05,0.2,0.4,1.0}'::float4[]")
+        return _TopicMatch(
+            found=PG_DOC.op("@@")(any_of("ABC")),
+            tags=tags,
+            headline=PG_DOC.op("@@")(any_of("B")),
+            bio=PG_DOC.op("@@")(any_of("C")),
+            relevance=sa.func.ts_rank(weights, PG_DOC, any_of("ABC")),
+        )
+    tag_phrases = " OR ".join(
+        f'"{TAG_START} {" ".join(p)} {TAG_END}"'
+        for p in matching.phrases(text)
+        if TAG_START not in p and TAG_END not in p
+    )
+    any_word = " OR ".join(f'"{w}"' for w in words)  # quoted: "or", "not" are words here
+    expr = f"{{headline bio}} : ({any_word})"
+    if tag_phrases:
+        expr = f"{{tags}} : ({tag_phrases}) OR {expr}"
+    fts: sa.ColumnElement[Any] = sa.literal_column(SEARCH_TABLE)
+    marked = sa.func.coalesce(sa.func.highlight(fts, 1, MARK, ""), "")  # no tags: NULL
+    return _TopicMatch(
+        found=fts.op("MATCH")(expr),
+        tags=sa.func.length(marked) - sa.func.length(sa.func.replace(marked, MARK, "")),
+        headline=sa.func.bm25(fts, 0, 0, 1, 0) < 0,
+        bio=sa.func.bm25(fts, 0, 0, 0, 1) < 0,
+        relevance=-sa.func.bm25(fts, 0, 10, 3, 1),
+        joins=(FTS,),
+    )
+
+
+class SqlPeopleMatching:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def _ranked(
+        self,
+        workspace_id: uuid.UUID,
+        text: str,
+        *,
+        through: sa.Subquery | None,
+        where: Iterable[sa.ColumnElement[bool]],
+        limit: int,
+    ) -> list[Match]:
+        """People of the workspace matching the topic (through their connection
+        `through`, if given), ranked: match score, then strength, then relevance."""
+        topic = _topic(self._conn, text)
+        if topic is None or limit <= 0:
+            return []
+        source: sa.FromClause = people
+        strength: sa.ColumnElement[Any] = sa.literal(0)
+        if through is not None:
+            source = source.join(
+                through,
+                sa.and_(
+                    through.c.workspace_id == people.c.workspace_id,
+                    through.c.other_id == people.c.id,
+                ),
+            )
+            strength = through.c.strength
+        inner = (
+            sa.select(
+                people,
+                strength.label("strength"),
+                topic.tags.label("in_tags"),
+                topic.headline.label("in_headline"),
+                topic.bio.label("in_bio"),
+                topic.relevance.label("relevance"),
+            )
+            .select_from(topic.source(source))
+            .where(
+                people.c.workspace_id == workspace_id,
+                people.c.erased_at.is_(None),
+                topic.found,
+                *where,
+            )
+            # A fence: without it PostgreSQL folds this query into the outer one and
+            # computes each person's tag count twice (to filter, then to order).
+            .offset(0)
+            .subquery()
+        )
+        score = (
+            inner.c.in_tags * matching.TAG_WEIGHT
+            + sa.cast(inner.c.in_headline, sa.Integer) * matching.HEADLINE_WEIGHT
+            + sa.cast(inner.c.in_bio, sa.Integer) * matching.BIO_WEIGHT
+        )
+        rows = await self._conn.execute(
+            sa.select(inner)
+            .where(score > 0)
+            .order_by(
+                score.desc(),
+                inner.c.strength.desc(),
+                inner.c.relevance.desc(),
+                inner.c.name,
+                inner.c.id,
+            )
+            .limit(limit)
+        )
+        return [
+            Match(
+                person_from_row(r),
+                MatchScore(int(r.in_tags), bool(r.in_headline), bool(r.in_bio)),
+                int(r.strength),
+            )
+            for r in rows
+        ]
+
+    async def connections_matching(
+        self,
+        workspace_id: uuid.UUID,
+        person_id: uuid.UUID,
+        text: str,
+        *,
+        exclude: frozenset[uuid.UUID],
+        askable_at: datetime | None,
+        limit: int,
+    ) -> list[Match]:
+        through = _connections_of(workspace_id, person_id)
+        where: list[sa.ColumnElement[bool]] = [people.c.id.not_in(exclude)] if exclude else []
+        if askable_at is not None:
+            where += _askable(askable_at)
+        return await self._ranked(workspace_id, text, through=through, where=where, limit=limit)
+
+    async def among(
+        self, workspace_id: uuid.UUID, ids: set[uuid.UUID], text: str, *, limit: int
+    ) -> list[Match]:
+        if not ids:
+            return []
+        where = [people.c.id.in_(ids)]
+        return await self._ranked(workspace_id, text, through=None, where=where, limit=limit)
+
+    async def count_connections_matching(
+        self,
+        workspace_id: uuid.UUID,
+        person_ids: set[uuid.UUID],
+        text: str,
+        *,
+        discoverable_only: bool = True,
+    ) -> dict[uuid.UUID, int]:
+        topic = _topic(self._conn, text)
+        if topic is None or not person_ids:
+            return {}
+        source = connections.join(
+            people,
+            sa.and_(
+                people.c.workspace_id == connections.c.workspace_id,
+                people.c.id == connections.c.other_id,
+            ),
+        )
+        query = (
+            sa.select(connections.c.person_id, sa.func.count())
+            .select_from(topic.source(source))
+            .where(
+                connections.c.workspace_id == workspace_id,
+                connections.c.person_id.in_(person_ids),
+                people.c.erased_at.is_(None),
+                topic.found,
+                topic.scores(),
+            )
+            .group_by(connections.c.person_id)
+        )
+        if discoverable_only:
+            query = query.where(people.c.discoverable.is_(True))
+        return {person_id: count for person_id, count in await self._conn.execute(query)}
+
+    async def connections_listed(
+        self,
+        workspace_id: uuid.UUID,
+        person_id: uuid.UUID,
+        *,
+        q: str,
+        exclude: frozenset[uuid.UUID],
+        first: tuple[uuid.UUID, ...] = (),
+        only: frozenset[uuid.UUID] | None = None,
+        limit: int,
+    ) -> tuple[list[Person], int]:
+        through = _connections_of(workspace_id, person_id)
+        query = (
+            sa.select(people)
+            .select_from(
+                people.join(
+                    through,
+                    sa.and_(
+                        through.c.workspace_id == people.c.workspace_id,
+                        through.c.other_id == people.c.id,
+                    ),
+                )
+            )
+            .where(
+                people.c.workspace_id == workspace_id,
+                people.c.erased_at.is_(None),
+                people.c.never_contact.is_(False),
+                people.c.email_status == EmailStatus.OK.value,
+            )
+        )
+        if exclude:
+            query = query.where(people.c.id.not_in(exclude))
+        if only is not None:
+            query = query.where(people.c.id.in_(only))
+        if q.strip():
+            query = query.where(search_filter(self._conn, q, match_email=False))
+        total = (
+            await self._conn.execute(sa.select(sa.func.count()).select_from(query.subquery()))
+        ).scalar_one()
+        order: list[sa.ColumnElement[Any]] = []
+        if first:
+            order.append(
+                sa.case({p: i for i, p in enumerate(first)}, value=people.c.id, else_=len(first))
+            )
+        rows = await self._conn.execute(
+            query.order_by(*order, sa.func.lower(people.c.name), people.c.id).limit(limit)
+        )
+        return [person_from_row(r) for r in rows], int(total)
+
+
+def _connections_of(workspace_id: uuid.UUID, person_id: uuid.UUID) -> sa.Subquery:
+    return (
+        sa.select(connections.c.workspace_id, connections.c.other_id, connections.c.strength)
+        .where(connections.c.workspace_id == workspace_id, connections.c.person_id == person_id)
+        .subquery("known")
+    )
+
+
+def _askable(now: datetime) -> list[sa.ColumnElement[bool]]:
+    """Who may be asked now: reachable (`Person.reachable`) and not snoozed."""
+    return [
+        people.c.never_contact.is_(False),
+        people.c.email_status == EmailStatus.OK.value,
+        sa.or_(people.c.snooze_until.is_(None), people.c.snooze_until <= now),
+    ]
