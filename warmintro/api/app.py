@@ -24,6 +24,7 @@ from warmintro.api.routes import (
     intro_requests,
     operation_id,
     people,
+    warm_paths,
     webhooks,
     workspace,
 )
@@ -94,6 +95,7 @@ def create_app(
     app.include_router(workspace.router)
     app.include_router(people.router)
     app.include_router(intro_requests.router)
+    app.include_router(warm_paths.router)
     app.include_router(webhooks.router)
     app.include_router(api_keys.router)
     app.include_router(inbound.router)

@@ -22,6 +22,7 @@ from warmintro.domain.people_import import ImportReport, ImportRow, RowError
 from warmintro.domain.ports import ApiKey, OutboxEntry, Page, WebhookDelivery
 from warmintro.domain.suggestions import Suggestion
 from warmintro.domain.views import EventView, RequestView
+from warmintro.domain.warm_paths import WarmPath
 from warmintro.domain.webhooks import WebhookEndpoint
 
 R = TypeVar("R", covariant=True)
@@ -170,6 +171,17 @@ class ListEvents(Command[Page[EventView]]):
 @dataclass(frozen=True, slots=True)
 class SuggestExperts(Command[list[Suggestion]]):
     request_id: uuid.UUID
+    limit: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class FindWarmPaths(Command[list[WarmPath]]):
+    """The asker's own connections most likely to help with `topic` (or, with
+    `target_id`, those who know the target); `asker_id` None means the caller."""
+
+    topic: str
+    asker_id: uuid.UUID | None = None
+    target_id: uuid.UUID | None = None
     limit: int = 10
 
 

@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Generic, Protocol, Self, TypeVar
 
 from warmintro.domain.action_links import ActionClaims, ActionLink
+from warmintro.domain.answering import AnswerRecord
 from warmintro.domain.events import Event, EventType
 from warmintro.domain.intro_request import IntroRequest, Role, State
 from warmintro.domain.matching import MatchScore
@@ -224,10 +225,12 @@ class PeopleMatching(Protocol):
         text: str,
         *,
         discoverable_only: bool = True,
+        exclude: frozenset[uuid.UUID] = frozenset(),
     ) -> dict[uuid.UUID, int]:
         """For each of these people, how many of their connections match the text
         (a topic), counted in the database; with `discoverable_only`, only people
-        who let warm-path search count them. People with none are left out."""
+        who let warm-path search count them; never anyone in `exclude`. People
+        with none are left out."""
         ...
 
     async def connections_listed(
@@ -299,6 +302,19 @@ class IntroRequestRepository(Protocol):
         self, workspace_id: uuid.UUID, asker_id: uuid.UUID, connector_id: uuid.UUID, topic_key: str
     ) -> uuid.UUID | None: ...
     async def load(self, workspace_id: uuid.UUID, person_id: uuid.UUID, role: Role) -> Load: ...
+    async def loads(
+        self, workspace_id: uuid.UUID, person_ids: Collection[uuid.UUID], role: Role
+    ) -> dict[uuid.UUID, Load]:
+        """`load` of many people in one query; people holding none are left out."""
+        ...
+
+    async def answer_records(
+        self, workspace_id: uuid.UUID, person_ids: Collection[uuid.UUID]
+    ) -> dict[uuid.UUID, AnswerRecord]:
+        """How each person answered the asks they received as a connector
+        (domain/answering.py), read in one query; every person gets a record."""
+        ...
+
     async def search(
         self,
         workspace_id: uuid.UUID,

@@ -23,6 +23,7 @@ from warmintro.domain.handlers import (
     queries,
     retention,
     timers,
+    warm_paths,
     webhooks,
     workspaces,
 )
@@ -40,6 +41,7 @@ FOR_CALLERS: dict[type[c.Command[Any]], CallerHandler] = {
     c.ListIntroRequests: queries.list_intro_requests,
     c.ListEvents: queries.list_events,
     c.SuggestExperts: queries.suggest_experts,
+    c.FindWarmPaths: warm_paths.find_warm_paths,
     c.CreatePerson: people.create_person,
     c.GetPerson: people.get_person,
     c.ListPeople: people.list_people,

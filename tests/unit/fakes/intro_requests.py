@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime
 
 from tests.unit.fakes.store import ERASED, FakeStore, copy_event, copy_request, in_utc
+from warmintro.domain.answering import AnswerRecord, answer_records
 from warmintro.domain.errors import ConcurrentUpdate, DuplicateRequest
 from warmintro.domain.events import Event
 from warmintro.domain.intro_request import IntroRequest, NamedAs, Role, State
@@ -127,6 +129,29 @@ class FakeIntroRequests:
             ]
         deadlines = [r.deadline_at for r in held if r.deadline_at is not None]
         return Load(count=len(held), earliest_deadline=min(deadlines, default=None))
+
+    async def loads(
+        self, workspace_id: uuid.UUID, person_ids: Collection[uuid.UUID], role: Role
+    ) -> dict[uuid.UUID, Load]:
+        found = {p: await self.load(workspace_id, p, role) for p in person_ids}
+        return {p: load for p, load in found.items() if load.count}
+
+    async def answer_records(
+        self, workspace_id: uuid.UUID, person_ids: Collection[uuid.UUID]
+    ) -> dict[uuid.UUID, AnswerRecord]:
+        if not person_ids:
+            return {}
+        wanted = set(person_ids)
+        theirs = [
+            r.id
+            for r in self._rows.values()
+            if r.workspace_id == workspace_id and wanted & {r.connector_id, *r.past_connector_ids}
+        ]
+        stored = self._store.data.events
+        return answer_records(
+            (e for request_id in theirs for e in stored.get((workspace_id, request_id), [])),
+            person_ids,
+        )
 
     async def search(
         self,

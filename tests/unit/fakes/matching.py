@@ -93,13 +93,14 @@ class FakePeopleMatching:
         text: str,
         *,
         discoverable_only: bool = True,
+        exclude: frozenset[uuid.UUID] = frozenset(),
     ) -> dict[uuid.UUID, int]:
         counts = {}
         for person_id in person_ids:
             known = [
                 p
                 for c in self._known(workspace_id, person_id)
-                if (p := self._person(workspace_id, c.other_id)) is not None
+                if (p := self._person(workspace_id, c.other_id)) is not None and p.id not in exclude
             ]
             if discoverable_only:
                 known = [p for p in known if p.preferences.discoverable]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from warmintro.domain.answering import AnswerRecord, answer_records
 from warmintro.domain.errors import ConcurrentUpdate, DuplicateRequest
 from warmintro.domain.events import Event, EventType
 from warmintro.domain.intro_request import (
@@ -35,6 +37,19 @@ def about(data: dict[str, Any], person_id: uuid.UUID) -> bool:
     forwarded to); `named_as` is how it was typed."""
     named = (data.get("expert_id"), data.get("person_id"), data.get("connector_id"))
     return str(person_id) in named
+
+
+def _event(r: sa.Row[Any]) -> Event:
+    return Event(
+        id=r.id,
+        workspace_id=r.workspace_id,
+        request_id=r.request_id,
+        seq=r.seq,
+        type=EventType(r.type),
+        actor_id=r.actor_id,
+        occurred_at=r.occurred_at,
+        data=dict(r.data),
+    )
 
 
 def _ids(values: Any) -> tuple[uuid.UUID, ...]:
@@ -227,6 +242,41 @@ class SqlIntroRequests:
         ).one()
         return Load(count=row[0], earliest_deadline=row[1])
 
+    async def loads(
+        self, workspace_id: uuid.UUID, person_ids: Collection[uuid.UUID], role: Role
+    ) -> dict[uuid.UUID, Load]:
+        t = intro_requests.c
+        if role is Role.CONNECTOR:
+            who, state = t.connector_id, State.AWAITING_CONNECTOR
+        else:
+            who, state = t.expert_id, State.AWAITING_EXPERT
+        if not person_ids:
+            return {}
+        rows = await self._conn.execute(
+            sa.select(who, sa.func.count(), sa.func.min(t.deadline_at))
+            .where(t.workspace_id == workspace_id, who.in_(person_ids), t.state == state.value)
+            .group_by(who)
+        )
+        return {r[0]: Load(count=r[1], earliest_deadline=r[2]) for r in rows}
+
+    async def answer_records(
+        self, workspace_id: uuid.UUID, person_ids: Collection[uuid.UUID]
+    ) -> dict[uuid.UUID, AnswerRecord]:
+        if not person_ids:
+            return {}
+        p = request_parties.c
+        theirs = sa.select(p.request_id).where(
+            p.workspace_id == workspace_id,
+            p.person_id.in_(person_ids),
+            p.role == Role.CONNECTOR.value,
+        )
+        rows = await self._conn.execute(
+            sa.select(events).where(
+                events.c.workspace_id == workspace_id, events.c.request_id.in_(theirs)
+            )
+        )
+        return answer_records((_event(r) for r in rows), person_ids)
+
     async def search(
         self,
         workspace_id: uuid.UUID,
@@ -276,19 +326,7 @@ class SqlIntroRequests:
             )
             .order_by(events.c.seq)
         )
-        return [
-            Event(
-                id=r.id,
-                workspace_id=r.workspace_id,
-                request_id=r.request_id,
-                seq=r.seq,
-                type=EventType(r.type),
-                actor_id=r.actor_id,
-                occurred_at=r.occurred_at,
-                data=dict(r.data),
-            )
-            for r in rows
-        ]
+        return [_event(r) for r in rows]
 
     async def scrub_person(self, workspace_id: uuid.UUID, person_id: uuid.UUID) -> None:
         t = intro_requests.c

@@ -218,6 +218,7 @@ class SqlPeopleMatching:
         text: str,
         *,
         discoverable_only: bool = True,
+        exclude: frozenset[uuid.UUID] = frozenset(),
     ) -> dict[uuid.UUID, int]:
         topic = _topic(self._conn, text)
         if topic is None or not person_ids:
@@ -243,6 +244,8 @@ class SqlPeopleMatching:
         )
         if discoverable_only:
             query = query.where(people.c.discoverable.is_(True))
+        if exclude:
+            query = query.where(people.c.id.not_in(exclude))
         return {person_id: count for person_id, count in await self._conn.execute(query)}
 
     async def connections_listed(
