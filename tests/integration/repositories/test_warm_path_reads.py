@@ -1,0 +1,79 @@
+"""What warm paths read for many people at once: the open asks each holds, how each
+answered their asks as a connector, and how many of their connections match a
+topic leaving someone out (the asker)."""
+
+from __future__ import annotations
+
+from tests.integration.builder import TIMING, Builder, later
+from tests.integration.repositories.test_matching import network
+from warmintro.domain.answering import AnswerRecord
+from warmintro.domain.intro_request import DeclineReason, IntroRequest, Role
+
+
+async def _save(build: Builder, request: IntroRequest) -> None:
+    async with build.uow() as uow:
+        await uow.requests.save(request)
+        await uow.commit()
+
+
+async def test_the_open_asks_of_many_people_in_one_read(build: Builder) -> None:
+    asker, busy, idle, expert = [(await build.add_person()).id for _ in range(4)]
+    await build.add_request(asker, busy, "pricing", now=later(1))
+    await build.add_request(asker, busy, "hiring", now=later(2))
+    proposed = await build.add_request(asker, idle, "sales")
+    proposed.propose(idle, expert, "", later(3), TIMING)
+    await _save(build, proposed)
+
+    async with build.uow(write=False) as uow:
+        connectors = await uow.requests.loads(build.workspace_id, {busy, idle}, Role.CONNECTOR)
+        experts = await uow.requests.loads(build.workspace_id, {expert, busy}, Role.EXPERT)
+        single = await uow.requests.load(build.workspace_id, busy, Role.CONNECTOR)
+
+    assert connectors == {busy: single}
+    assert connectors[busy].count == 2
+    assert list(experts) == [expert]
+    assert experts[expert].count == 1
+
+
+async def test_the_answering_records_of_many_people_in_one_read(build: Builder) -> None:
+    asker, kim, lou, expert, quiet = [(await build.add_person()).id for _ in range(5)]
+    introduced = await build.add_request(asker, kim, "pricing")
+    introduced.propose(kim, expert, "", later(120), TIMING)
+    introduced.accept(expert, "", later(180), TIMING)
+    await _save(build, introduced)
+    forwarded = await build.add_request(asker, kim, "hiring")
+    forwarded.forward(kim, lou, "", later(60), TIMING)
+    await _save(build, forwarded)
+    declined = await build.add_request(asker, lou, "sales")
+    declined.decline(lou, DeclineReason.BUSY, "", later(30), TIMING)
+    await _save(build, declined)
+
+    async with build.uow(write=False) as uow:
+        records = await uow.requests.answer_records(build.workspace_id, {kim, lou, quiet})
+        elsewhere = await uow.requests.answer_records(build.elsewhere().workspace_id, {kim})
+
+    assert records[kim] == AnswerRecord(
+        asks_received=2, answered=2, introductions_made=1, median_hours_to_answer=1.5
+    )
+    assert records[lou] == AnswerRecord(
+        asks_received=2, answered=1, pending=1, median_hours_to_answer=0.5
+    )
+    assert records[lou].answer_rate == 1.0
+    assert records[quiet] == AnswerRecord()
+    assert elsewhere == {kim: AnswerRecord()}
+
+
+async def test_matching_connections_are_counted_leaving_out_whom_we_say(
+    build: Builder,
+) -> None:
+    asker = build.person(name="Asker", expertise=("pricing",))
+    hub = await network(build, (asker, 4), (build.person(name="Pat", headline="Pricing lead"), 3))
+
+    async with build.uow(write=False) as uow:
+        every = await uow.matching.count_connections_matching(build.workspace_id, {hub}, "pricing")
+        but_the_asker = await uow.matching.count_connections_matching(
+            build.workspace_id, {hub}, "pricing", exclude=frozenset({asker.id})
+        )
+
+    assert every == {hub: 2}
+    assert but_the_asker == {hub: 1}
