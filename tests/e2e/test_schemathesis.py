@@ -4,7 +4,7 @@ valid and invalid), each answer checked against the spec.
 
 The cases run in a workspace of their own, with the API key as schemathesis's
 auth (so the cases that leave credentials out on purpose go without). Ids in
-paths, in bodies and in X-On-Behalf-Of are swapped, by a rule fixed by the
+paths, in queries, in bodies and in X-On-Behalf-Of are swapped, by a rule fixed by the
 generated value, for the ids of people and requests made beforehand, so that
 cases reach the handlers and not only their 404s.
 """
@@ -205,6 +205,9 @@ def known_ids(case: Case[Any], seed: Seed) -> None:
     if isinstance(case.body, dict):
         for name in PERSON_FIELDS & case.body.keys():
             case.body[name] = pick(case.body[name], seed.people)
+    if case.query:
+        for name in PERSON_FIELDS & case.query.keys():
+            case.query[name] = pick(case.query[name], seed.people)
 
 
 @schema.parametrize()

@@ -162,8 +162,12 @@ async def test_an_api_key_must_name_the_asker(w: World) -> None:
     assert await w.run(FindWarmPaths(TOPIC, asker_id=ada), w.operator()) == []
 
 
-async def test_a_topic_of_stop_words_only_is_invalid(w: World) -> None:
-    ada = w.person("Ada")
+async def test_a_topic_of_stop_words_only_matches_nobody_and_a_blank_one_is_invalid(
+    w: World,
+) -> None:
+    ada, eve = w.person("Ada"), w.person("Eve", headline="How to price")
+    await _link(w, ada, eve)
 
+    assert await w.run(FindWarmPaths("how to", asker_id=ada), w.operator()) == []
     with pytest.raises(InvalidInput):
-        await w.run(FindWarmPaths("how to", asker_id=ada), w.operator())
+        await w.run(FindWarmPaths("  ", asker_id=ada), w.operator())

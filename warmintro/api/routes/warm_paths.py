@@ -13,13 +13,16 @@ from warmintro.api.warm_path_schemas import WarmPathOut, WarmPathsOut
 from warmintro.domain import commands as cmd
 from warmintro.domain.intro_request import MAX_TOPIC
 
+TOPIC = r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$"
+"""One line with something in it besides spaces."""
+
 router = APIRouter(prefix="/v1/warm-paths", tags=["warm paths"], responses=PROBLEMS)
 
 
 @router.get("", response_model=WarmPathsOut)
 async def find_warm_paths(
     caller: CallerDep,
-    topic: Annotated[str, Query(min_length=1, max_length=MAX_TOPIC)],
+    topic: Annotated[str, Query(min_length=1, max_length=MAX_TOPIC, pattern=TOPIC)],
     asker_id: uuid.UUID | None = None,
     target_id: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,

@@ -15,7 +15,7 @@ from warmintro.domain.errors import InvalidInput
 from warmintro.domain.handlers.env import Env
 from warmintro.domain.handlers.lookups import visible_person
 from warmintro.domain.intro_request import MAX_TOPIC, Role
-from warmintro.domain.matching import mentions, words
+from warmintro.domain.matching import mentions
 from warmintro.domain.people import Person
 from warmintro.domain.ports import UnitOfWork
 from warmintro.domain.warm_paths import Candidate, WarmPath, rank, rank_towards_target
@@ -35,8 +35,6 @@ def _check(cmd: FindWarmPaths) -> str:
     topic = cmd.topic.strip()
     if not topic or len(topic) > MAX_TOPIC:
         raise InvalidInput(f"topic must be 1 to {MAX_TOPIC} characters", field="topic")
-    if not words(topic):
-        raise InvalidInput("the topic needs at least one word that means something", field="topic")
     if not 1 <= cmd.limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
     return topic
