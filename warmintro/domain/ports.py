@@ -233,6 +233,21 @@ class PeopleMatching(Protocol):
         with none are left out."""
         ...
 
+    async def connections_by_network(
+        self,
+        workspace_id: uuid.UUID,
+        person_id: uuid.UUID,
+        text: str,
+        *,
+        exclude: frozenset[uuid.UUID],
+        limit: int,
+    ) -> dict[uuid.UUID, int]:
+        """The person's connections with the most connections of their own that match
+        the text (a topic), and how many: counted in the database, only people who
+        are discoverable, never anyone in `exclude` (as a connection or as one
+        counted); most first, at most `limit`."""
+        ...
+
     async def connections_listed(
         self,
         workspace_id: uuid.UUID,

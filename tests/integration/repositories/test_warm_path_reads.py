@@ -4,10 +4,11 @@ topic leaving someone out (the asker)."""
 
 from __future__ import annotations
 
-from tests.integration.builder import TIMING, Builder, later
+from tests.integration.builder import NOW, TIMING, Builder, later
 from tests.integration.repositories.test_matching import network
 from warmintro.domain.answering import AnswerRecord
 from warmintro.domain.intro_request import DeclineReason, IntroRequest, Role
+from warmintro.domain.people import Connection, Preferences
 
 
 async def _save(build: Builder, request: IntroRequest) -> None:
@@ -77,3 +78,36 @@ async def test_matching_connections_are_counted_leaving_out_whom_we_say(
 
     assert every == {hub: 2}
     assert but_the_asker == {hub: 1}
+
+
+async def test_connections_are_ranked_by_how_many_people_they_know_match(
+    build: Builder,
+) -> None:
+    hidden = build.person(
+        name="Hidden", expertise=("pricing",), preferences=Preferences(discoverable=False)
+    )
+    two = await network(
+        build,
+        (build.person(name="A", expertise=("pricing",)), 3),
+        (build.person(name="B", headline="Pricing lead"), 3),
+        (hidden, 3),
+    )
+    one = await network(build, (build.person(name="C", bio="Pricing, mostly."), 3))
+    none = await network(build, (build.person(name="D", expertise=("gardening",)), 3))
+    asker = await build.add_person(name="Asker", expertise=("pricing",))
+    async with build.uow() as uow:
+        for known in (one, two, none):
+            await uow.connections.add(Connection(build.workspace_id, asker.id, known, 3, "", NOW))
+            await uow.connections.add(Connection(build.workspace_id, known, asker.id, 3, "", NOW))
+        await uow.commit()
+
+    async with build.uow(write=False) as uow:
+        ranked = await uow.matching.connections_by_network(
+            build.workspace_id, asker.id, "pricing", exclude=frozenset({asker.id}), limit=5
+        )
+        first = await uow.matching.connections_by_network(
+            build.workspace_id, asker.id, "pricing", exclude=frozenset({asker.id}), limit=1
+        )
+
+    assert list(ranked.items()) == [(two, 2), (one, 1)]
+    assert first == {two: 2}

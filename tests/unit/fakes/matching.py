@@ -109,6 +109,22 @@ class FakePeopleMatching:
                 counts[person_id] = count
         return counts
 
+    async def connections_by_network(
+        self,
+        workspace_id: uuid.UUID,
+        person_id: uuid.UUID,
+        text: str,
+        *,
+        exclude: frozenset[uuid.UUID],
+        limit: int,
+    ) -> dict[uuid.UUID, int]:
+        known = {c.other_id for c in self._known(workspace_id, person_id)} - exclude
+        counts = await self.count_connections_matching(
+            workspace_id, known, text, discoverable_only=True, exclude=exclude
+        )
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        return dict(ranked[:limit])
+
     async def connections_listed(
         self,
         workspace_id: uuid.UUID,

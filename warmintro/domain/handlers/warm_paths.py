@@ -1,7 +1,9 @@
 """Finding the way in: the asker's connections ranked for a topic (domain/warm_paths.py).
 
-A fixed number of queries whatever the size of the asker's network: their
-connections, those people, who of them match, how many of *their* connections
+A fixed number of queries whatever the size of the asker's network: whom to
+score (the best matches by their own expertise and by their network, ranked and
+bounded in the database; with a target, those who know the target), the asker's
+links to them, those people, who of them match, how many of *their* connections
 match, their open asks and their answering record, each read for all at once.
 """
 
@@ -21,6 +23,9 @@ from warmintro.domain.ports import UnitOfWork
 from warmintro.domain.warm_paths import Candidate, WarmPath, rank, rank_towards_target
 
 MAX_LIMIT = 50
+POOL = 200
+"""How many of the best matches by their own expertise, and by their network,
+are scored: the answer is drawn from at most twice this many people."""
 
 
 def _asker_of(cmd: FindWarmPaths, principal: Principal) -> uuid.UUID:
@@ -54,13 +59,14 @@ async def find_warm_paths(cmd: FindWarmPaths, env: Env, principal: Principal) ->
         target = None
         if cmd.target_id is not None:
             target = await visible_person(uow, principal, cmd.target_id)
-        links = {
-            c.other_id: c.strength
-            for c in await uow.connections.all_of(workspace.id, asker.id)
-            if c.other_id not in (asker.id, cmd.target_id)
-        }
-        people = await uow.people.get_many(workspace.id, set(links))
-        askable = {i: p for i, p in people.items() if p.reachable()}
+            to_target = await _knowing_target(uow, workspace.id, asker.id, target)
+        else:
+            to_target = {}
+        pool = set(to_target) if target is not None else await _pool(uow, asker, topic)
+        pool -= {asker.id, cmd.target_id}
+        links = await uow.connections.among(workspace.id, [(asker.id, i) for i in pool])
+        people = await uow.people.get_many(workspace.id, pool)
+        askable = {i: p for i, p in people.items() if p.reachable() and (asker.id, i) in links}
         if not askable:
             return []
         ids = set(askable)
@@ -71,14 +77,13 @@ async def find_warm_paths(cmd: FindWarmPaths, env: Env, principal: Principal) ->
         counts = await uow.matching.count_connections_matching(
             workspace.id, ids, topic, discoverable_only=True, exclude=frozenset({asker.id})
         )
-        to_target = await _knows_target(uow, workspace.id, ids, target)
         loads = await uow.requests.loads(workspace.id, ids, Role.CONNECTOR)
         records = await uow.requests.answer_records(workspace.id, ids)
     default = workspace.budgets.connector_open
     candidates = [
         Candidate(
             person=p,
-            strength=links[i],
+            strength=links[(asker.id, i)].strength,
             match=matches.get(i),
             matched_tags=tuple(t for t in p.expertise if mentions(topic, t))
             if i in matches
@@ -97,11 +102,23 @@ async def find_warm_paths(cmd: FindWarmPaths, env: Env, principal: Principal) ->
     return rank(candidates, cmd.limit)
 
 
-async def _knows_target(
-    uow: UnitOfWork, workspace_id: uuid.UUID, ids: set[uuid.UUID], target: Person | None
+async def _pool(uow: UnitOfWork, asker: Person, topic: str) -> set[uuid.UUID]:
+    """Whom to score: the asker's connections who match the topic best themselves,
+    and those who know the most people who do, each ranked and bounded in the
+    database, so a network of any size costs the same few reads."""
+    ws, exclude = asker.workspace_id, frozenset({asker.id})
+    own = await uow.matching.connections_matching(
+        ws, asker.id, topic, exclude=exclude, askable_at=None, limit=POOL
+    )
+    network = await uow.matching.connections_by_network(
+        ws, asker.id, topic, exclude=exclude, limit=POOL
+    )
+    return {m.person.id for m in own} | set(network)
+
+
+async def _knowing_target(
+    uow: UnitOfWork, workspace_id: uuid.UUID, asker_id: uuid.UUID, target: Person
 ) -> dict[uuid.UUID, int]:
-    """The strength of each one's connection to the target, for those who have one."""
-    if target is None:
-        return {}
-    found = await uow.connections.among(workspace_id, [(i, target.id) for i in ids])
-    return {person_id: c.strength for (person_id, _), c in found.items()}
+    """Who has a connection to the target, and its strength (the asker's own
+    connections among them are kept by the caller)."""
+    return {c.person_id: c.strength for c in await uow.connections.all_to(workspace_id, target.id)}

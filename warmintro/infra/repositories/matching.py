@@ -248,6 +248,52 @@ class SqlPeopleMatching:
             query = query.where(people.c.id.not_in(exclude))
         return {person_id: count for person_id, count in await self._conn.execute(query)}
 
+    async def connections_by_network(
+        self,
+        workspace_id: uuid.UUID,
+        person_id: uuid.UUID,
+        text: str,
+        *,
+        exclude: frozenset[uuid.UUID],
+        limit: int,
+    ) -> dict[uuid.UUID, int]:
+        topic = _topic(self._conn, text)
+        if topic is None:
+            return {}
+        known = connections.alias("known")
+        source = known.join(
+            connections,
+            sa.and_(
+                connections.c.workspace_id == known.c.workspace_id,
+                connections.c.person_id == known.c.other_id,
+            ),
+        ).join(
+            people,
+            sa.and_(
+                people.c.workspace_id == connections.c.workspace_id,
+                people.c.id == connections.c.other_id,
+            ),
+        )
+        many = sa.func.count().label("many")
+        query = (
+            sa.select(known.c.other_id, many)
+            .select_from(topic.source(source))
+            .where(
+                known.c.workspace_id == workspace_id,
+                known.c.person_id == person_id,
+                people.c.erased_at.is_(None),
+                people.c.discoverable.is_(True),
+                topic.found,
+                topic.scores(),
+            )
+            .group_by(known.c.other_id)
+            .order_by(many.desc(), known.c.other_id)
+            .limit(limit)
+        )
+        if exclude:
+            query = query.where(known.c.other_id.not_in(exclude), people.c.id.not_in(exclude))
+        return {other_id: count for other_id, count in await self._conn.execute(query)}
+
     async def connections_listed(
         self,
         workspace_id: uuid.UUID,
