@@ -56,14 +56,13 @@ async def find_warm_paths(cmd: FindWarmPaths, env: Env, principal: Principal) ->
     async with env.uows(write=False) as uow:
         asker = await visible_person(uow, principal, _asker_of(cmd, principal))
         principal.require_self_or_operator(asker.id)
-        target = None
+        to_target: dict[uuid.UUID, int] = {}
         if cmd.target_id is not None:
             target = await visible_person(uow, principal, cmd.target_id)
-            to_target = await _knowing_target(uow, workspace.id, asker.id, target)
+            to_target = await _knowing_target(uow, target)
+            pool = set(to_target) - {asker.id}
         else:
-            to_target = {}
-        pool = set(to_target) if target is not None else await _pool(uow, asker, topic)
-        pool -= {asker.id, cmd.target_id}
+            pool = await _pool(uow, asker, topic)
         links = await uow.connections.among(workspace.id, [(asker.id, i) for i in pool])
         people = await uow.people.get_many(workspace.id, pool)
         askable = {i: p for i, p in people.items() if p.reachable() and (asker.id, i) in links}
@@ -97,7 +96,7 @@ async def find_warm_paths(cmd: FindWarmPaths, env: Env, principal: Principal) ->
         )
         for i, p in askable.items()
     ]
-    if target is not None:
+    if cmd.target_id is not None:
         return rank_towards_target(candidates, cmd.limit)
     return rank(candidates, cmd.limit)
 
@@ -116,9 +115,8 @@ async def _pool(uow: UnitOfWork, asker: Person, topic: str) -> set[uuid.UUID]:
     return {m.person.id for m in own} | set(network)
 
 
-async def _knowing_target(
-    uow: UnitOfWork, workspace_id: uuid.UUID, asker_id: uuid.UUID, target: Person
-) -> dict[uuid.UUID, int]:
-    """Who has a connection to the target, and its strength (the asker's own
-    connections among them are kept by the caller)."""
-    return {c.person_id: c.strength for c in await uow.connections.all_to(workspace_id, target.id)}
+async def _knowing_target(uow: UnitOfWork, target: Person) -> dict[uuid.UUID, int]:
+    """Who has a connection to the target, and its strength (the caller keeps the
+    asker's own connections among them)."""
+    found = await uow.connections.all_to(target.workspace_id, target.id)
+    return {c.person_id: c.strength for c in found}
