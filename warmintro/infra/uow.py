@@ -9,10 +9,11 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from warmintro.infra.repositories.action_links import SqlActionLinks
+from warmintro.infra.repositories.connections import SqlConnections
 from warmintro.infra.repositories.intro_requests import SqlIntroRequests
 from warmintro.infra.repositories.matching import SqlPeopleMatching
 from warmintro.infra.repositories.outbox import SqlOutbox
-from warmintro.infra.repositories.people import SqlConnections, SqlPeople
+from warmintro.infra.repositories.people import SqlPeople
 from warmintro.infra.repositories.provider_events import SqlProviderEvents
 from warmintro.infra.repositories.retention import SqlRetention
 from warmintro.infra.repositories.webhooks import SqlWebhooks

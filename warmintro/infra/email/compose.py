@@ -26,9 +26,10 @@ from warmintro.domain.suggestions import rank_suggestions
 from warmintro.domain.targets import asked_for_by_name, known_target, target_first, target_named_to
 from warmintro.domain.views import project_event, viewer_of
 from warmintro.infra.action_links import LinkIssuer
+from warmintro.infra.repositories.connections import SqlConnections
 from warmintro.infra.repositories.intro_requests import SqlIntroRequests
 from warmintro.infra.repositories.matching import SqlPeopleMatching
-from warmintro.infra.repositories.people import SqlConnections, SqlPeople
+from warmintro.infra.repositories.people import SqlPeople
 from warmintro.infra.repositories.workspaces import SqlWorkspaces
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"

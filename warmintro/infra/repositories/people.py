@@ -1,29 +1,26 @@
-"""People, their expertise index and connections."""
+"""People and their expertise index (their connections: `connections.py`)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from warmintro.domain.errors import AlreadyExists
-from warmintro.domain.people import Connection, EmailStatus, Person, Preferences
+from warmintro.domain.people import EmailStatus, Person, Preferences
 from warmintro.domain.ports import Page
+from warmintro.infra.repositories.bulk import any_of, parts
 from warmintro.infra.repositories.search import escape_like, search_filter
 from warmintro.infra.tables import (
-    connections,
     idempotency_keys,
     people,
     person_expertise,
     webhook_attempts,
 )
-
-T = TypeVar("T")
 
 
 def _row(person: Person) -> dict[str, Any]:
@@ -218,11 +215,11 @@ class SqlPeople:
             # runs PostgreSQL would keep a generic plan made for an empty table (a scan
             # that grows with every chunk). Plan each lookup of this transaction anew.
             await self._conn.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
-        for part in _parts(list(keys)):
+        for part in parts(list(keys)):
             rows = await self._conn.execute(
                 sa.select(people).where(
                     people.c.workspace_id == workspace_id,
-                    _in(self._conn, people.c.email_key, part),
+                    any_of(self._conn, people.c.email_key, part),
                 )
             )
             found.update((row.email_key, _person(row)) for row in rows)
@@ -253,11 +250,11 @@ class SqlPeople:
                 for p in changed
             ],
         )
-        for part in _parts([p.id for p in changed]):
+        for part in parts([p.id for p in changed]):
             await self._conn.execute(
                 person_expertise.delete().where(
                     person_expertise.c.workspace_id == changed[0].workspace_id,
-                    _in(self._conn, person_expertise.c.person_id, part),
+                    any_of(self._conn, person_expertise.c.person_id, part),
                 )
             )
         await self._write_all_tags(changed)
@@ -274,169 +271,3 @@ class SqlPeople:
 
 _KEYS = frozenset({"workspace_id", "id", "email", "email_key", "created_at"})
 """What a bulk update never rewrites."""
-PART = 500
-"""Values in one `IN (...)`: well inside what SQLite and asyncpg bind in one statement."""
-
-
-def _parts(values: list[T]) -> list[list[T]]:
-    return [values[i : i + PART] for i in range(0, len(values), PART)]
-
-
-def _in(
-    conn: AsyncConnection, column: sa.ColumnElement[T], values: list[T]
-) -> sa.ColumnElement[bool]:
-    """`column IN values`; on PostgreSQL as `= ANY(array)`, one parameter that
-    asyncpg binds many times faster than a list of hundreds."""
-    if conn.dialect.name == "postgresql":
-        return column == sa.any_(sa.bindparam(None, values, type_=ARRAY(column.type)))
-    return column.in_(values)
-
-
-def _connection(row: sa.Row[Any]) -> Connection:
-    return Connection(
-        workspace_id=row.workspace_id,
-        person_id=row.person_id,
-        other_id=row.other_id,
-        strength=row.strength,
-        context=row.context,
-        created_at=row.created_at,
-    )
-
-
-class SqlConnections:
-    def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
-
-    async def add(self, connection: Connection) -> None:
-        try:
-            async with self._conn.begin_nested():
-                await self._conn.execute(
-                    connections.insert().values(
-                        workspace_id=connection.workspace_id,
-                        person_id=connection.person_id,
-                        other_id=connection.other_id,
-                        strength=connection.strength,
-                        context=connection.context,
-                        created_at=connection.created_at,
-                    )
-                )
-        except IntegrityError:
-            raise AlreadyExists("these people are already connected", field="person_id") from None
-
-    async def page(
-        self, workspace_id: uuid.UUID, person_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
-    ) -> Page[Connection]:
-        query = sa.select(connections).where(
-            connections.c.workspace_id == workspace_id, connections.c.person_id == person_id
-        )
-        if after is not None:
-            query = query.where(connections.c.other_id > after)
-        rows = list(
-            await self._conn.execute(query.order_by(connections.c.other_id).limit(limit + 1))
-        )
-        items = [_connection(r) for r in rows[:limit]]
-        return Page(items, items[-1].other_id if len(rows) > limit else None)
-
-    async def all_to(self, workspace_id: uuid.UUID, person_id: uuid.UUID) -> list[Connection]:
-        rows = await self._conn.execute(
-            sa.select(connections).where(
-                connections.c.workspace_id == workspace_id, connections.c.other_id == person_id
-            )
-        )
-        return [_connection(r) for r in rows]
-
-    async def all_of(self, workspace_id: uuid.UUID, person_id: uuid.UUID) -> list[Connection]:
-        rows = await self._conn.execute(
-            sa.select(connections).where(
-                connections.c.workspace_id == workspace_id, connections.c.person_id == person_id
-            )
-        )
-        return [_connection(r) for r in rows]
-
-    async def between(
-        self, workspace_id: uuid.UUID, person_id: uuid.UUID, other_id: uuid.UUID
-    ) -> Connection | None:
-        row = (
-            await self._conn.execute(
-                sa.select(connections).where(
-                    connections.c.workspace_id == workspace_id,
-                    connections.c.person_id == person_id,
-                    connections.c.other_id == other_id,
-                )
-            )
-        ).first()
-        return _connection(row) if row is not None else None
-
-    async def remove_all_of(self, workspace_id: uuid.UUID, person_id: uuid.UUID) -> None:
-        await self._conn.execute(
-            connections.delete().where(
-                connections.c.workspace_id == workspace_id,
-                sa.or_(connections.c.person_id == person_id, connections.c.other_id == person_id),
-            )
-        )
-
-    async def add_many(self, new: list[Connection]) -> None:
-        if not new:
-            return
-        try:
-            async with self._conn.begin_nested():
-                await self._conn.execute(connections.insert(), [_values(c) for c in new])
-        except IntegrityError:
-            raise AlreadyExists("these people are already connected", field="person_id") from None
-
-    async def update_many(self, changed: list[Connection]) -> None:
-        if not changed:
-            return
-        await self._conn.execute(
-            connections.update().where(
-                connections.c.workspace_id == sa.bindparam("_workspace_id"),
-                connections.c.person_id == sa.bindparam("_person_id"),
-                connections.c.other_id == sa.bindparam("_other_id"),
-            ),
-            [
-                {
-                    "_workspace_id": c.workspace_id,
-                    "_person_id": c.person_id,
-                    "_other_id": c.other_id,
-                    "strength": c.strength,
-                    "context": c.context,
-                }
-                for c in changed
-            ],
-        )
-
-    async def among(
-        self, workspace_id: uuid.UUID, pairs: Collection[tuple[uuid.UUID, uuid.UUID]]
-    ) -> dict[tuple[uuid.UUID, uuid.UUID], Connection]:
-        found: dict[tuple[uuid.UUID, uuid.UUID], Connection] = {}
-        wanted = set(pairs)
-        for part in _parts(list(wanted)):
-            if self._conn.dialect.name == "postgresql":
-                # Row values in a list would not use the primary key on PostgreSQL;
-                # two arrays do, and what else they match is dropped below.
-                match = sa.and_(
-                    _in(self._conn, connections.c.person_id, list({a for a, _ in part})),
-                    _in(self._conn, connections.c.other_id, list({b for _, b in part})),
-                )
-            else:  # SQLite probes its primary key once per row value
-                match = sa.tuple_(connections.c.person_id, connections.c.other_id).in_(part)
-            rows = await self._conn.execute(
-                sa.select(connections).where(connections.c.workspace_id == workspace_id, match)
-            )
-            found.update(
-                ((row.person_id, row.other_id), _connection(row))
-                for row in rows
-                if (row.person_id, row.other_id) in wanted
-            )
-        return found
-
-
-def _values(connection: Connection) -> dict[str, Any]:
-    return dict(
-        workspace_id=connection.workspace_id,
-        person_id=connection.person_id,
-        other_id=connection.other_id,
-        strength=connection.strength,
-        context=connection.context,
-        created_at=connection.created_at,
-    )
