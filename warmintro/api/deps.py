@@ -31,7 +31,11 @@ _bearer = HTTPBearer(
 )
 
 
-def get_container(request: Request) -> Container:
+# Dependencies are coroutines, classes only built inside them: FastAPI runs a plain
+# function or a class given to Depends() in its thread pool, a thread hop per request.
+
+
+async def get_container(request: Request) -> Container:
     container: Container = request.app.state.container
     return container
 
@@ -64,7 +68,7 @@ class Caller:
     """The authenticated caller in front of the one use-case surface: routes hand it
     a command and get the use case's answer."""
 
-    def __init__(self, container: ContainerDep, principal: PrincipalDep) -> None:
+    def __init__(self, container: Container, principal: Principal) -> None:
         self.principal = principal
         self._use_cases = container.use_cases
 
@@ -72,7 +76,11 @@ class Caller:
         return await self._use_cases(cmd, self.principal)
 
 
-CallerDep = Annotated[Caller, Depends()]
+async def get_caller(container: ContainerDep, principal: PrincipalDep) -> Caller:
+    return Caller(container, principal)
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
 # ---- cursor pagination ----------------------------------------------------------
@@ -140,18 +148,7 @@ class Idempotency:
     with the same key and body replays the first response."""
 
     def __init__(
-        self,
-        request: Request,
-        container: ContainerDep,
-        caller: CallerDep,
-        key: Annotated[
-            str | None,
-            Header(
-                alias="Idempotency-Key",
-                max_length=255,
-                description="Retry safely: the same key and body replay the first response.",
-            ),
-        ] = None,
+        self, request: Request, container: Container, caller: Caller, key: str | None
     ) -> None:
         self._request = request
         self._store = container.idempotency
@@ -184,7 +181,23 @@ class Idempotency:
         return result
 
 
-IdempotencyDep = Annotated[Idempotency, Depends()]
+async def get_idempotency(
+    request: Request,
+    container: ContainerDep,
+    caller: CallerDep,
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            max_length=255,
+            description="Retry safely: the same key and body replay the first response.",
+        ),
+    ] = None,
+) -> Idempotency:
+    return Idempotency(request, container, caller, key)
+
+
+IdempotencyDep = Annotated[Idempotency, Depends(get_idempotency)]
 
 
 # ---- bodies a caller may leave out ----------------------------------------------------
