@@ -147,3 +147,75 @@ def test_a_separate_worker_serves_its_own_metrics_and_stops_on_sigterm(tmp_path:
         output = worker.communicate(timeout=START_SECONDS)[0]
     assert worker.returncode == 0, output
     assert f"metrics at {address}/metrics" in output
+
+
+def _children(pid: int) -> list[int]:
+    return [
+        int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _parent_of(p) == pid
+    ]
+
+
+def _parent_of(proc: Path) -> int | None:
+    try:
+        # /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces.
+        return int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+async def test_serve_with_workers_runs_that_many_processes_on_postgres(tmp_path: Path) -> None:
+    from tests.databases import create_postgres_database, drop_postgres_database
+
+    url = await create_postgres_database()
+    env = {**_environment(tmp_path), "DATABASE_URL": url}
+    try:
+        subprocess.run([*WARMINTRO, "migrate"], env=env, check=True, capture_output=True)
+        key = subprocess.run(
+            [*WARMINTRO, "workspace", "create", "Northwind", "--quiet"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        port = free_port()
+        log = tmp_path / "serve.log"
+        with log.open("w") as out:
+            server = subprocess.Popen(
+                [*WARMINTRO, "serve", "--port", str(port), "--workers", "2"],
+                cwd=tmp_path,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        address = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + START_SECONDS * 2
+            while log.read_text().count("Application startup complete") < 2:
+                assert server.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, f"serve did not start:\n{log.read_text()}"
+                time.sleep(0.1)
+            assert len(_children(server.pid)) >= 2, log.read_text()
+            auth = {"Authorization": f"Bearer {key}"}
+            with httpx.Client(base_url=address, headers=auth) as api:
+                for n in range(6):  # new connections: each process takes some
+                    r = api.post("/v1/people", json={"email": f"p{n}@example.com", "name": "P"})
+                    assert r.status_code == 201, r.text
+                assert len(api.get("/v1/people", params={"limit": 10}).json()["items"]) == 6
+        finally:
+            server.terminate()
+            server.wait(timeout=START_SECONDS)
+    finally:
+        await drop_postgres_database(url)
+
+
+def test_serve_with_workers_refuses_the_embedded_database(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [*WARMINTRO, "serve", "--workers", "2"],
+        cwd=tmp_path,
+        env=_environment(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=START_SECONDS,
+    )
+    assert done.returncode != 0
+    assert "--workers needs PostgreSQL" in done.stderr

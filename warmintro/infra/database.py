@@ -40,8 +40,11 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         _sqlite_tuning(engine)
         return engine
+    # A fixed pool: connections beyond it would be opened for one transaction and
+    # closed after it (a TLS-less handshake and a backend fork each time) exactly
+    # when the server is busiest; past 20 a request waits for a pooled one instead.
     kwargs.setdefault("pool_size", 20)
-    kwargs.setdefault("max_overflow", 20)
+    kwargs.setdefault("max_overflow", 0)
     kwargs.setdefault("pool_pre_ping", False)
     return create_async_engine(url, **kwargs)
 

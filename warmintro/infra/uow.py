@@ -37,9 +37,16 @@ class SqlUnitOfWork:
 
     async def __aenter__(self) -> Self:
         conn = await self._engine.connect()
-        if not self._write and conn.dialect.name == "sqlite":
+        if self._write:
+            await conn.begin()
+        elif conn.dialect.name == "sqlite":
             await conn.execution_options(sqlite_begin="DEFERRED")
-        await conn.begin()
+            await conn.begin()
+        else:
+            # PostgreSQL runs READ COMMITTED: each statement of a transaction sees its
+            # own snapshot anyway, so a reader loses nothing by leaving out BEGIN and
+            # ROLLBACK, two round trips of a one-statement read.
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
         self._conn = conn
         self.workspaces = SqlWorkspaces(conn)
         self.api_keys = SqlApiKeys(conn)

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from warmintro.api.cli.configuration import migrate_database, safe_url, settings_or_exit
-from warmintro.infra.settings import DEFAULT_HOST, DEFAULT_PORT, listening_address
+from warmintro.infra.settings import DEFAULT_HOST, DEFAULT_PORT, Settings, listening_address
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -20,6 +25,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         type=int,
         default=DEFAULT_PORT,
         help="links in emails point here unless PUBLIC_BASE_URL is set",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="serve from N processes sharing the port (PostgreSQL only; each runs its own "
+        "in-process worker unless --no-worker)",
     )
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--no-access-log", dest="access_log", action="store_false")
@@ -61,23 +74,56 @@ def cmd_migrate(args: argparse.Namespace) -> None:
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
-    from warmintro.api.app import create_app
-
     settings = settings_or_exit().serving_at(args.host, args.port)
+    if args.workers < 1:
+        sys.exit("warmintro: --workers must be 1 or more")
+    if args.workers > 1 and settings.is_sqlite:
+        sys.exit(
+            "warmintro: --workers needs PostgreSQL: the embedded SQLite database takes one "
+            "writer at a time, so more processes only queue for it (set DATABASE_URL)"
+        )
     if settings.is_sqlite:
         migrate_database(settings)  # the embedded database migrates itself
-    app = create_app(settings, migrate_on_start=False, run_worker=args.worker)
     here = listening_address(args.host, args.port)
     print(f"warmintro serving on {here} (docs at {here}/docs)", flush=True)
     print(f"links in emails point to {settings.public_base_url}", flush=True)
-    uvicorn.run(
-        app,
+    served = dict(
         host=args.host,
         port=args.port,
         log_level=args.log_level,
         access_log=args.access_log,
         log_config=None,  # uvicorn's lines go through configure_logging's formatter
     )
+    if args.workers == 1:
+        uvicorn.run(_served_app(settings, args.worker), **served)
+        return
+    # Each process builds its own app (a pool, a rate-limit store and a worker of its
+    # own) from the environment, which the children inherit with these additions.
+    os.environ[_SERVE_AT] = f"{args.port} {args.host}"
+    os.environ[_SERVE_WORKER] = "1" if args.worker else ""
+    uvicorn.run(
+        f"{__name__}:app_in_child",
+        factory=True,
+        workers=args.workers,
+        **served,
+    )
+
+
+_SERVE_AT = "WARMINTRO_SERVE_AT"
+_SERVE_WORKER = "WARMINTRO_SERVE_WORKER"
+
+
+def _served_app(settings: Settings, run_worker: bool) -> FastAPI:
+    from warmintro.api.app import create_app
+
+    return create_app(settings, migrate_on_start=False, run_worker=run_worker)
+
+
+def app_in_child() -> FastAPI:
+    """The app of one of `serve --workers N`'s processes (uvicorn's factory)."""
+    port, host = os.environ[_SERVE_AT].split(" ", 1)
+    settings = settings_or_exit().serving_at(host, int(port))
+    return _served_app(settings, bool(os.environ.get(_SERVE_WORKER)))
 
 
 def cmd_worker(args: argparse.Namespace) -> None:
