@@ -42,6 +42,9 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
 
 
 JSON = sa.JSON().with_variant(JSONB(), "postgresql")
+NULLABLE_JSON = sa.JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+"""JSON where None is SQL NULL, also when bound as a parameter of a prebuilt statement
+(plain JSON binds None as the JSON value `null`)."""
 Id = sa.Uuid(as_uuid=True)
 
 
@@ -134,14 +137,14 @@ intro_requests = sa.Table(
     sa.Column("asker_id", Id, nullable=False),
     sa.Column("connector_id", Id, nullable=False),
     sa.Column("expert_id", Id),
-    sa.Column("expert_named_as", JSON),
+    sa.Column("expert_named_as", NULLABLE_JSON),
     sa.Column("target_id", Id),
     sa.Column("topic", sa.String(200), nullable=False),
     sa.Column("topic_key", sa.String(200), nullable=False),
     sa.Column("message", sa.Text, nullable=False),
     sa.Column("state", sa.String(24), nullable=False),
     sa.Column("hops", sa.SmallInteger, nullable=False),
-    sa.Column("connector_named_as", JSON),
+    sa.Column("connector_named_as", NULLABLE_JSON),
     sa.Column("fallback_connector_ids", JSON, nullable=False),
     sa.Column("past_connector_ids", JSON, nullable=False),
     sa.Column("declined_expert_ids", JSON, nullable=False),

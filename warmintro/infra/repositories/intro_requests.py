@@ -63,14 +63,14 @@ def _row(r: IntroRequest) -> dict[str, Any]:
         asker_id=r.asker_id,
         connector_id=r.connector_id,
         expert_id=r.expert_id,
-        expert_named_as=r.expert_named_as.as_data() if r.expert_named_as else sa.null(),
+        expert_named_as=r.expert_named_as.as_data() if r.expert_named_as else None,
         target_id=r.target_id,
         topic=r.topic,
         topic_key=topic_key(r.topic),
         message=r.message,
         state=r.state.value,
         hops=r.hops,
-        connector_named_as=r.connector_named_as.as_data() if r.connector_named_as else sa.null(),
+        connector_named_as=r.connector_named_as.as_data() if r.connector_named_as else None,
         fallback_connector_ids=[str(i) for i in r.fallback_connector_ids],
         past_connector_ids=[str(i) for i in r.past_connector_ids],
         declined_expert_ids=[str(i) for i in r.declined_expert_ids],
@@ -147,13 +147,70 @@ def _party_roles(r: IntroRequest) -> dict[uuid.UUID, str]:
     return roles
 
 
+# Statements built once: building a Core statement costs more CPU than the round
+# trip that runs it, and these run on every create, read and decision.
+_r, _p = intro_requests.c, request_parties.c
+_WORKSPACE: sa.BindParameter[uuid.UUID] = sa.bindparam("b_workspace_id")
+_GET = sa.select(intro_requests).where(_r.workspace_id == _WORKSPACE, _r.id == sa.bindparam("b_id"))
+_INSERT = intro_requests.insert()
+_SAVE = (
+    intro_requests.update()
+    .where(
+        _r.workspace_id == _WORKSPACE,
+        _r.id == sa.bindparam("b_id"),
+        _r.version == sa.bindparam("b_version"),
+    )
+    .values({c.name: sa.bindparam(c.name) for c in intro_requests.columns})
+)
+# Spelled as the partial unique index on open asks spells it, so that SQLite's
+# planner sees the index applies (bound values would hide that from it).
+_OPEN = sa.text("intro_requests.state IN ('awaiting_connector', 'awaiting_expert')")
+_FIND_OPEN = sa.select(_r.id).where(
+    _r.workspace_id == _WORKSPACE,
+    _r.asker_id == sa.bindparam("b_asker_id"),
+    _r.connector_id == sa.bindparam("b_connector_id"),
+    _r.topic_key == sa.bindparam("b_topic_key"),
+    _OPEN,
+)
+_LOAD = {
+    role: sa.select(sa.func.count(), sa.func.min(_r.deadline_at)).where(
+        _r.workspace_id == _WORKSPACE,
+        who == sa.bindparam("b_person_id"),
+        _r.state == state.value,
+    )
+    for role, who, state in (
+        (Role.CONNECTOR, _r.connector_id, State.AWAITING_CONNECTOR),
+        (Role.EXPERT, _r.expert_id, State.AWAITING_EXPERT),
+    )
+}
+_INSERT_EVENTS = events.insert()
+_ADD_PARTIES = {
+    "postgresql": pg_insert(request_parties).on_conflict_do_nothing(),
+    "sqlite": sqlite_insert(request_parties).on_conflict_do_nothing(),
+}
+
+
+def _timer_upsert(insert: Any) -> Any:
+    stmt = insert(timers)
+    return stmt.on_conflict_do_update(
+        index_elements=[timers.c.workspace_id, timers.c.request_id],
+        set_={"due_at": stmt.excluded.due_at},
+    )
+
+
+_SET_TIMER = {"postgresql": _timer_upsert(pg_insert), "sqlite": _timer_upsert(sqlite_insert)}
+_DROP_TIMER = timers.delete().where(
+    timers.c.workspace_id == _WORKSPACE, timers.c.request_id == sa.bindparam("b_request_id")
+)
+
+
 class SqlIntroRequests:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
     async def add(self, request: IntroRequest) -> None:
         try:
-            await self._conn.execute(intro_requests.insert().values(_row(request)))
+            await self._conn.execute(_INSERT, _row(request))
         except IntegrityError as exc:
             if _open_ask_conflict(exc):
                 raise DuplicateRequest(
@@ -165,30 +222,17 @@ class SqlIntroRequests:
         await self.reschedule(request)
 
     async def get(self, workspace_id: uuid.UUID, request_id: uuid.UUID) -> IntroRequest | None:
-        row = (
-            await self._conn.execute(
-                sa.select(intro_requests).where(
-                    intro_requests.c.workspace_id == workspace_id, intro_requests.c.id == request_id
-                )
-            )
-        ).first()
-        if row is None:
-            return None
-        return _request(row)
+        params = {"b_workspace_id": workspace_id, "b_id": request_id}
+        row = (await self._conn.execute(_GET, params)).first()
+        return None if row is None else _request(row)
 
     async def save(self, request: IntroRequest) -> None:
         values = _row(request)
         values["version"] = request.version + 1
+        values |= {"b_workspace_id": request.workspace_id, "b_id": request.id}
+        values["b_version"] = request.version
         try:
-            result = await self._conn.execute(
-                intro_requests.update()
-                .where(
-                    intro_requests.c.workspace_id == request.workspace_id,
-                    intro_requests.c.id == request.id,
-                    intro_requests.c.version == request.version,
-                )
-                .values(values)
-            )
+            result = await self._conn.execute(_SAVE, values)
         except IntegrityError as exc:
             if _open_ask_conflict(exc):
                 raise DuplicateRequest(
@@ -214,32 +258,18 @@ class SqlIntroRequests:
     async def find_open(
         self, workspace_id: uuid.UUID, asker_id: uuid.UUID, connector_id: uuid.UUID, topic_key: str
     ) -> uuid.UUID | None:
-        t = intro_requests.c
-        return (
-            await self._conn.execute(
-                sa.select(t.id).where(
-                    t.workspace_id == workspace_id,
-                    t.asker_id == asker_id,
-                    t.connector_id == connector_id,
-                    t.topic_key == topic_key,
-                    t.state.in_([State.AWAITING_CONNECTOR.value, State.AWAITING_EXPERT.value]),
-                )
-            )
-        ).scalar()
+        params = {
+            "b_workspace_id": workspace_id,
+            "b_asker_id": asker_id,
+            "b_connector_id": connector_id,
+            "b_topic_key": topic_key,
+        }
+        found: uuid.UUID | None = (await self._conn.execute(_FIND_OPEN, params)).scalar()
+        return found
 
     async def load(self, workspace_id: uuid.UUID, person_id: uuid.UUID, role: Role) -> Load:
-        t = intro_requests.c
-        if role is Role.CONNECTOR:
-            who, state = t.connector_id, State.AWAITING_CONNECTOR
-        else:
-            who, state = t.expert_id, State.AWAITING_EXPERT
-        row = (
-            await self._conn.execute(
-                sa.select(sa.func.count(), sa.func.min(t.deadline_at)).where(
-                    t.workspace_id == workspace_id, who == person_id, t.state == state.value
-                )
-            )
-        ).one()
+        params = {"b_workspace_id": workspace_id, "b_person_id": person_id}
+        row = (await self._conn.execute(_LOAD[role], params)).one()
         return Load(count=row[0], earliest_deadline=row[1])
 
     async def loads(
@@ -414,19 +444,13 @@ class SqlIntroRequests:
     async def reschedule(self, request: IntroRequest) -> None:
         """Keep the request's timer row at its next due time, or remove it."""
         due = request.next_due()
-        where = (timers.c.workspace_id == request.workspace_id, timers.c.request_id == request.id)
         if due is None:
-            await self._conn.execute(timers.delete().where(*where))
+            params = {"b_workspace_id": request.workspace_id, "b_request_id": request.id}
+            await self._conn.execute(_DROP_TIMER, params)
             return
-        insert = pg_insert if self._conn.dialect.name == "postgresql" else sqlite_insert
-        stmt = insert(timers).values(
-            workspace_id=request.workspace_id, request_id=request.id, due_at=due
-        )
         await self._conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[timers.c.workspace_id, timers.c.request_id],
-                set_={"due_at": stmt.excluded.due_at},
-            )
+            _SET_TIMER[self._conn.dialect.name],
+            {"workspace_id": request.workspace_id, "request_id": request.id, "due_at": due},
         )
 
     async def claim_due(self, now: datetime, limit: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
@@ -457,13 +481,12 @@ class SqlIntroRequests:
             )
             for person, role in _party_roles(request).items()
         ]
-        insert = pg_insert if self._conn.dialect.name == "postgresql" else sqlite_insert
-        await self._conn.execute(insert(request_parties).on_conflict_do_nothing(), rows)
+        await self._conn.execute(_ADD_PARTIES[self._conn.dialect.name], rows)
 
     async def _write_events(self, request: IntroRequest) -> None:
         if request.events:
             await self._conn.execute(
-                events.insert(),
+                _INSERT_EVENTS,
                 [
                     dict(
                         workspace_id=e.workspace_id,
