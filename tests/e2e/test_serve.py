@@ -5,6 +5,7 @@ its own `/metrics` when given a port."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import re
@@ -18,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.databases import create_postgres_database, drop_postgres_database
 from tests.e2e.servers import free_port
 
 START_SECONDS = 15.0
@@ -163,10 +165,8 @@ def _parent_of(proc: Path) -> int | None:
         return None
 
 
-async def test_serve_with_workers_runs_that_many_processes_on_postgres(tmp_path: Path) -> None:
-    from tests.databases import create_postgres_database, drop_postgres_database
-
-    url = await create_postgres_database()
+def test_serve_with_workers_runs_that_many_processes_on_postgres(tmp_path: Path) -> None:
+    url = asyncio.run(create_postgres_database())
     env = {**_environment(tmp_path), "DATABASE_URL": url}
     try:
         subprocess.run([*WARMINTRO, "migrate"], env=env, check=True, capture_output=True)
@@ -205,7 +205,7 @@ async def test_serve_with_workers_runs_that_many_processes_on_postgres(tmp_path:
             server.terminate()
             server.wait(timeout=START_SECONDS)
     finally:
-        await drop_postgres_database(url)
+        asyncio.run(drop_postgres_database(url))
 
 
 def test_serve_with_workers_refuses_the_embedded_database(tmp_path: Path) -> None:

@@ -92,8 +92,10 @@ class FakePeople:
         return self._people.get((workspace_id, person_id))
 
     async def get_many(
-        self, workspace_id: uuid.UUID, ids: set[uuid.UUID]
+        self, workspace_id: uuid.UUID, ids: set[uuid.UUID], *, lock: bool = False
     ) -> dict[uuid.UUID, Person]:
+        if lock:
+            await self.lock(workspace_id, sorted(ids))
         return {
             i: self._people[(workspace_id, i)] for i in ids if (workspace_id, i) in self._people
         }

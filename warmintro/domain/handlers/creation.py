@@ -36,11 +36,11 @@ async def create_intro_request(
         fallback_connector_ids=cmd.fallback_connector_ids,
     )
     async with env.uows() as uow:
-        await uow.people.lock(workspace.id, [cmd.connector_id])
         wanted = {asker_id, cmd.connector_id, *cmd.fallback_connector_ids}
         if cmd.target_id:
             wanted.add(cmd.target_id)
-        people = await uow.people.get_many(workspace.id, wanted)
+        # Locked: the connector's budget check below must be serial.
+        people = await uow.people.get_many(workspace.id, wanted, lock=True)
         for name, ident in (
             ("asker_id", asker_id),
             ("connector_id", cmd.connector_id),

@@ -70,6 +70,17 @@ person_from_row = _person
 """A person from a row of `people` (for the matching queries beside this module)."""
 
 
+_GET_MANY = (
+    sa.select(people)
+    .where(
+        people.c.workspace_id == sa.bindparam("b_workspace_id"),
+        people.c.id.in_(sa.bindparam("b_ids", expanding=True)),
+    )
+    .order_by(people.c.id)
+)
+_GET_MANY_LOCKED = _GET_MANY.with_for_update()
+
+
 class SqlPeople:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
@@ -93,13 +104,14 @@ class SqlPeople:
         return _person(row) if row else None
 
     async def get_many(
-        self, workspace_id: uuid.UUID, ids: set[uuid.UUID]
+        self, workspace_id: uuid.UUID, ids: set[uuid.UUID], *, lock: bool = False
     ) -> dict[uuid.UUID, Person]:
         if not ids:
             return {}
-        rows = await self._conn.execute(
-            sa.select(people).where(people.c.workspace_id == workspace_id, people.c.id.in_(ids))
-        )
+        # Locks are taken in id order, as `lock` takes them, so two askers cannot deadlock.
+        postgres = self._conn.dialect.name == "postgresql"
+        query = _GET_MANY_LOCKED if lock and postgres else _GET_MANY
+        rows = await self._conn.execute(query, {"b_workspace_id": workspace_id, "b_ids": ids})
         return {row.id: _person(row) for row in rows}
 
     async def get_by_email(self, workspace_id: uuid.UUID, email: str) -> Person | None:
