@@ -15,6 +15,7 @@ API answers it with a 503 and Retry-After, and the leased queues wait it out.
 from __future__ import annotations
 
 import errno
+import json
 import socket
 from typing import Any
 
@@ -46,7 +47,19 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("pool_size", 20)
     kwargs.setdefault("max_overflow", 0)
     kwargs.setdefault("pool_pre_ping", False)
+    kwargs.setdefault("json_deserializer", _json_loads)
     return create_async_engine(url, **kwargs)
+
+
+def _json_loads(text: str) -> Any:
+    """json.loads, without the parser for the values most JSON columns hold: an intro
+    request carries five id lists, nearly always empty, and a list of 50 requests
+    spent a third of its time parsing "[]"."""
+    if text == "[]":
+        return []
+    if text == "null":
+        return None
+    return json.loads(text)
 
 
 def _sqlite_tuning(engine: AsyncEngine) -> None:

@@ -15,114 +15,24 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from warmintro.domain.answering import AnswerRecord, answer_records
 from warmintro.domain.errors import ConcurrentUpdate, DuplicateRequest
-from warmintro.domain.events import Event, EventType
+from warmintro.domain.events import Event
 from warmintro.domain.intro_request import (
-    DeclineReason,
     IntroRequest,
-    NamedAs,
-    Rating,
     Role,
     State,
-    topic_key,
 )
 from warmintro.domain.ports import Load, Page
+from warmintro.infra.repositories.intro_request_rows import (
+    about,
+    event_from_row,
+    party_roles,
+    request_from_row,
+    request_row,
+)
 from warmintro.infra.tables import events, intro_requests, request_parties, timers
 
 _ERASED = "[erased]"
 _ERASED_NAMING = {"email": _ERASED, "name": _ERASED}
-
-
-def about(data: dict[str, Any], person_id: uuid.UUID) -> bool:
-    """Whether an event's data names this person (the expert, or whom it was
-    forwarded to); `named_as` is how it was typed."""
-    named = (data.get("expert_id"), data.get("person_id"), data.get("connector_id"))
-    return str(person_id) in named
-
-
-def _event(r: sa.Row[Any]) -> Event:
-    return Event(
-        id=r.id,
-        workspace_id=r.workspace_id,
-        request_id=r.request_id,
-        seq=r.seq,
-        type=EventType(r.type),
-        actor_id=r.actor_id,
-        occurred_at=r.occurred_at,
-        data=dict(r.data),
-    )
-
-
-def _ids(values: Any) -> tuple[uuid.UUID, ...]:
-    return tuple(uuid.UUID(v) for v in values)
-
-
-def _row(r: IntroRequest) -> dict[str, Any]:
-    return dict(
-        workspace_id=r.workspace_id,
-        id=r.id,
-        asker_id=r.asker_id,
-        connector_id=r.connector_id,
-        expert_id=r.expert_id,
-        expert_named_as=r.expert_named_as.as_data() if r.expert_named_as else None,
-        target_id=r.target_id,
-        topic=r.topic,
-        topic_key=topic_key(r.topic),
-        message=r.message,
-        state=r.state.value,
-        hops=r.hops,
-        connector_named_as=r.connector_named_as.as_data() if r.connector_named_as else None,
-        fallback_connector_ids=[str(i) for i in r.fallback_connector_ids],
-        past_connector_ids=[str(i) for i in r.past_connector_ids],
-        declined_expert_ids=[str(i) for i in r.declined_expert_ids],
-        declined_connector_ids=[str(i) for i in r.declined_connector_ids],
-        forwards=[[str(a), str(b)] for a, b in r.forwards],
-        decline_reason=r.decline_reason.value if r.decline_reason else None,
-        feedback_rating=r.feedback_rating.value if r.feedback_rating else None,
-        deadline_at=r.deadline_at,
-        reminder_at=r.reminder_at,
-        reminded=r.reminded,
-        introduced_at=r.introduced_at,
-        feedback_due_at=r.feedback_due_at,
-        feedback_asked=r.feedback_asked,
-        version=r.version,
-        event_seq=r.event_seq,
-        created_at=r.created_at,
-        updated_at=r.updated_at,
-    )
-
-
-def _request(row: sa.Row[Any]) -> IntroRequest:
-    return IntroRequest(
-        id=row.id,
-        workspace_id=row.workspace_id,
-        asker_id=row.asker_id,
-        connector_id=row.connector_id,
-        expert_id=row.expert_id,
-        expert_named_as=NamedAs.from_data(row.expert_named_as),
-        target_id=row.target_id,
-        topic=row.topic,
-        message=row.message,
-        state=State(row.state),
-        hops=row.hops,
-        connector_named_as=NamedAs.from_data(row.connector_named_as),
-        fallback_connector_ids=_ids(row.fallback_connector_ids),
-        past_connector_ids=_ids(row.past_connector_ids),
-        declined_expert_ids=_ids(row.declined_expert_ids),
-        declined_connector_ids=_ids(row.declined_connector_ids),
-        forwards=tuple((uuid.UUID(a), uuid.UUID(b)) for a, b in row.forwards),
-        decline_reason=DeclineReason(row.decline_reason) if row.decline_reason else None,
-        feedback_rating=Rating(row.feedback_rating) if row.feedback_rating else None,
-        deadline_at=row.deadline_at,
-        reminder_at=row.reminder_at,
-        reminded=row.reminded,
-        introduced_at=row.introduced_at,
-        feedback_due_at=row.feedback_due_at,
-        feedback_asked=row.feedback_asked,
-        version=row.version,
-        event_seq=row.event_seq,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
 
 
 def _lost_race(exc: DBAPIError) -> bool:
@@ -136,15 +46,6 @@ def _open_ask_conflict(exc: IntegrityError) -> bool:
     PostgreSQL names the index; SQLite names its columns."""
     message = str(exc.orig)
     return "uq_intro_requests_open_ask" in message or "intro_requests.topic_key" in message
-
-
-def _party_roles(r: IntroRequest) -> dict[uuid.UUID, str]:
-    roles = {p: Role.CONNECTOR.value for p in (r.connector_id, *r.past_connector_ids)}
-    roles |= {p: Role.EXPERT.value for p in r.declined_expert_ids}
-    if r.expert_id:
-        roles[r.expert_id] = Role.EXPERT.value
-    roles[r.asker_id] = Role.ASKER.value
-    return roles
 
 
 # Statements built once: building a Core statement costs more CPU than the round
@@ -210,7 +111,7 @@ class SqlIntroRequests:
 
     async def add(self, request: IntroRequest) -> None:
         try:
-            await self._conn.execute(_INSERT, _row(request))
+            await self._conn.execute(_INSERT, request_row(request))
         except IntegrityError as exc:
             if _open_ask_conflict(exc):
                 raise DuplicateRequest(
@@ -224,10 +125,10 @@ class SqlIntroRequests:
     async def get(self, workspace_id: uuid.UUID, request_id: uuid.UUID) -> IntroRequest | None:
         params = {"b_workspace_id": workspace_id, "b_id": request_id}
         row = (await self._conn.execute(_GET, params)).first()
-        return None if row is None else _request(row)
+        return None if row is None else request_from_row(row)
 
     async def save(self, request: IntroRequest) -> None:
-        values = _row(request)
+        values = request_row(request)
         values["version"] = request.version + 1
         values |= {"b_workspace_id": request.workspace_id, "b_id": request.id}
         values["b_version"] = request.version
@@ -305,7 +206,7 @@ class SqlIntroRequests:
                 events.c.workspace_id == workspace_id, events.c.request_id.in_(theirs)
             )
         )
-        return answer_records((_event(r) for r in rows), person_ids)
+        return answer_records((event_from_row(r) for r in rows), person_ids)
 
     async def search(
         self,
@@ -344,7 +245,7 @@ class SqlIntroRequests:
         if after is not None:
             query = query.where(order < after)
         rows = list(await self._conn.execute(query.order_by(order.desc()).limit(limit + 1)))
-        items = [_request(r) for r in rows[:limit]]
+        items = [request_from_row(r) for r in rows[:limit]]
         return Page(items, items[-1].id if len(rows) > limit else None)
 
     async def events(self, workspace_id: uuid.UUID, request_id: uuid.UUID) -> list[Event]:
@@ -356,7 +257,7 @@ class SqlIntroRequests:
             )
             .order_by(events.c.seq)
         )
-        return [_event(r) for r in rows]
+        return [event_from_row(r) for r in rows]
 
     async def scrub_person(self, workspace_id: uuid.UUID, person_id: uuid.UUID) -> None:
         t = intro_requests.c
@@ -479,7 +380,7 @@ class SqlIntroRequests:
                 request_id=request.id,
                 role=role,
             )
-            for person, role in _party_roles(request).items()
+            for person, role in party_roles(request).items()
         ]
         await self._conn.execute(_ADD_PARTIES[self._conn.dialect.name], rows)
 
