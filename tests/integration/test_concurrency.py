@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from tests.clock import FakeClock
 from tests.integration.builder import NOW, TIMING, Builder, later, use_cases_on
@@ -34,6 +36,8 @@ from warmintro.domain.ids import new_id
 from warmintro.domain.intro_request import DeclineReason, IntroRequest, State
 from warmintro.domain.people import Workspace
 from warmintro.domain.views import RequestView
+from warmintro.infra.database import make_engine
+from warmintro.infra.uow import SqlUnitOfWorkFactory
 
 POSTGRES_ONLY = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 
@@ -248,3 +252,41 @@ async def test_a_double_submit_naming_someone_new_is_one_proposal(
         stored = await uow.requests.get(ws.id, created.id)
     assert stored is not None and stored.expert_id == nina.id
     assert types == ["intro_request.created", "intro_request.expert_proposed"]
+
+
+# ---- writers take turns in the process on SQLite --------------------------------------
+
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+@SQLITE_ONLY
+async def test_sqlite_writers_take_turns_in_order_and_readers_need_none(build: Builder) -> None:
+    """A second writer waits in the process, not in SQLite's busy loop (whose sleeps
+    grow to 100 ms while the lock may stand free): it starts when the first ends.
+    Writers start in the order they came; a reader starts at once meanwhile."""
+    started: list[str] = []
+
+    async def write(name: str) -> None:
+        async with build.uow():
+            started.append(name)
+
+    async with build.uow():
+        waiting = [asyncio.create_task(write(f"writer {n}")) for n in range(3)]
+        await asyncio.sleep(0.05)
+        assert started == [], "a writer started while another held its turn"
+        async with build.uow(write=False):
+            started.append("reader")
+    await asyncio.gather(*waiting)
+    assert started == ["reader", "writer 0", "writer 1", "writer 2"]
+
+
+async def test_a_writer_that_cannot_begin_gives_up_its_turn(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'warmintro.db'}")
+    uows = SqlUnitOfWorkFactory(engine)
+    try:
+        for _ in range(2):  # the second would wait for ever if the first kept its turn
+            with pytest.raises(OperationalError):
+                async with asyncio.timeout(5), uows():
+                    pass
+    finally:
+        await engine.dispose()

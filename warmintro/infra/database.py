@@ -14,13 +14,17 @@ API answers it with a 503 and Retry-After, and the leased queues wait it out.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import errno
 import json
 import socket
+import weakref
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import asyncpg
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -86,6 +90,22 @@ def _sqlite_tuning(engine: AsyncEngine) -> None:
         # got in between; taking the write lock up front makes it wait its turn.
         mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
         conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+_WRITERS: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def write_turn(engine: AsyncEngine) -> AbstractAsyncContextManager[Any]:
+    """Wait for this process's turn to write, then hold it until the block ends.
+
+    SQLite lets one writer in at a time and makes the others retry with sleeps that
+    grow to 100 ms, so under load writers slept while the lock stood free (32 clients
+    creating asks: 130 a second, the slowest near 2 s). Taking turns in the process
+    first, in order, hands the lock over at once; the busy timeout is left for other
+    processes. PostgreSQL writers need no turn: row locks order them."""
+    if engine.dialect.name != "sqlite":
+        return contextlib.nullcontext()
+    return _WRITERS.setdefault(engine.sync_engine, asyncio.Lock())
 
 
 def unavailable(exc: BaseException) -> bool:

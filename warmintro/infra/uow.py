@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from warmintro.infra.database import write_turn
 from warmintro.infra.repositories.action_links import SqlActionLinks
 from warmintro.infra.repositories.connections import SqlConnections
 from warmintro.infra.repositories.intro_requests import SqlIntroRequests
@@ -34,19 +36,17 @@ class SqlUnitOfWork:
         self._write = write
         self._on_mail_queued = on_mail_queued
         self._conn: AsyncConnection | None = None
+        self._turn: AbstractAsyncContextManager[Any] | None = None
 
     async def __aenter__(self) -> Self:
-        conn = await self._engine.connect()
         if self._write:
-            await conn.begin()
-        elif conn.dialect.name == "sqlite":
-            await conn.execution_options(sqlite_begin="DEFERRED")
-            await conn.begin()
-        else:
-            # PostgreSQL runs READ COMMITTED: each statement of a transaction sees its
-            # own snapshot anyway, so a reader loses nothing by leaving out BEGIN and
-            # ROLLBACK, two round trips of a one-statement read.
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            self._turn = write_turn(self._engine)
+            await self._turn.__aenter__()
+        try:
+            conn = await self._begin()
+        except BaseException:
+            await self._end_turn()
+            raise
         self._conn = conn
         self.workspaces = SqlWorkspaces(conn)
         self.api_keys = SqlApiKeys(conn)
@@ -72,8 +72,34 @@ class SqlUnitOfWork:
             if self._conn.in_transaction():
                 await self._conn.rollback()
         finally:
-            await self._conn.close()
-            self._conn = None
+            try:
+                await self._conn.close()
+            finally:
+                self._conn = None
+                await self._end_turn()
+
+    async def _begin(self) -> AsyncConnection:
+        conn = await self._engine.connect()
+        try:
+            if self._write:
+                await conn.begin()
+            elif conn.dialect.name == "sqlite":
+                await conn.execution_options(sqlite_begin="DEFERRED")
+                await conn.begin()
+            else:
+                # PostgreSQL runs READ COMMITTED: each statement of a transaction sees
+                # its own snapshot anyway, so a reader loses nothing by leaving out
+                # BEGIN and ROLLBACK, two round trips of a one-statement read.
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+        except BaseException:
+            await conn.close()
+            raise
+        return conn
+
+    async def _end_turn(self) -> None:
+        if self._turn is not None:
+            turn, self._turn = self._turn, None
+            await turn.__aexit__(None, None, None)
 
     async def commit(self) -> None:
         assert self._conn is not None
