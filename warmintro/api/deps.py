@@ -7,6 +7,7 @@ import base64
 import hashlib
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Body, Depends, Header, Query, Request
@@ -114,30 +115,38 @@ def _cursor(pattern: str) -> Any:
 Limit = Annotated[int, Query(ge=1, le=100)]
 
 
+@dataclass(frozen=True, slots=True)
 class PageParams:
     """A page of a list ordered by id."""
 
-    def __init__(
-        self, cursor: Annotated[str | None, _cursor(ID_CURSOR)] = None, limit: Limit = 20
-    ) -> None:
-        raw = _decode(cursor)
-        self.after = uuid.UUID(bytes=raw) if raw is not None else None
-        self.limit = limit
+    after: uuid.UUID | None
+    limit: int
 
 
+@dataclass(frozen=True, slots=True)
 class TimelinePageParams:
     """A page of a timeline, ordered by position."""
 
-    def __init__(
-        self, cursor: Annotated[str | None, _cursor(SEQ_CURSOR)] = None, limit: Limit = 20
-    ) -> None:
-        raw = _decode(cursor)
-        self.after_seq = int.from_bytes(raw, "big") if raw is not None else None
-        self.limit = limit
+    after_seq: int | None
+    limit: int
 
 
-PageDep = Annotated[PageParams, Depends()]
-TimelinePageDep = Annotated[TimelinePageParams, Depends()]
+async def get_page(
+    cursor: Annotated[str | None, _cursor(ID_CURSOR)] = None, limit: Limit = 20
+) -> PageParams:
+    raw = _decode(cursor)
+    return PageParams(uuid.UUID(bytes=raw) if raw is not None else None, limit)
+
+
+async def get_timeline_page(
+    cursor: Annotated[str | None, _cursor(SEQ_CURSOR)] = None, limit: Limit = 20
+) -> TimelinePageParams:
+    raw = _decode(cursor)
+    return TimelinePageParams(int.from_bytes(raw, "big") if raw is not None else None, limit)
+
+
+PageDep = Annotated[PageParams, Depends(get_page)]
+TimelinePageDep = Annotated[TimelinePageParams, Depends(get_timeline_page)]
 
 
 # ---- Idempotency-Key ------------------------------------------------------------------
