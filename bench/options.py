@@ -81,6 +81,8 @@ class Options:
     """Where the report and the plot go (docs/ for a full run)."""
     threads: int
     profile: bool
+    sqlite_flatness: bool
+    """Also time the reads at both sizes on SQLite (several minutes more)."""
     """Record a py-spy flame graph of the server during each warmintro path."""
 
 
@@ -112,6 +114,12 @@ def parse(argv: list[str] | None = None) -> Options:
         "(under profiles/ beside the report; the sampling costs CPU, so the figures of "
         "such a run are lower)",
     )
+    parser.add_argument(
+        "--sqlite-flatness",
+        action="store_true",
+        help="also seed SQLite (executemany) and time the reads at both sizes there; "
+        "several minutes more, so not in the default run",
+    )
     args = parser.parse_args(argv)
     sizes = SMOKE if args.smoke else FULL
     if args.seconds:
@@ -136,6 +144,7 @@ def parse(argv: list[str] | None = None) -> Options:
         out=out,
         threads=args.threads,
         profile=args.profile,
+        sqlite_flatness=args.sqlite_flatness,
     )
 
 

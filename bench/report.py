@@ -114,6 +114,7 @@ HOW_TO_READ = """## How to run and read it
 ./scripts/bench                 # the full run (about ten minutes), rewrites this file
 ./scripts/bench --smoke         # seconds per section and little data; writes to a temp dir
 ./scripts/bench --profile       # also a py-spy flame graph of the server per path
+./scripts/bench --sqlite-flatness   # also the reads at both sizes on SQLite (minutes more)
 ./scripts/bench --help          # sizes, durations, connections, --out
 ```
 
@@ -128,8 +129,11 @@ server CPU per request, which the other processes disturb least.
   connections; the bare endpoints (`bench/baseline_app.py`: FastAPI, one raw
   asyncpg or aiosqlite statement) run under the same uvicorn, loop and parser.
 - **Flat as the data grows**: the same calls, one at a time, with the small and
-  the large number of intro requests in the workspace (people stay the same);
-  the worker claim is one idle pass of the worker, in the benchmark's process.
+  the large number of intro requests in the workspace (people stay the same),
+  on PostgreSQL (and SQLite with `--sqlite-flatness`); the worker claim is one
+  idle pass of the worker, in the benchmark's process. The rows are copies of
+  what one real ask and one real person wrote (`bench/seed_*.py`: COPY on
+  PostgreSQL, executemany on SQLite), not API calls.
 - **Decision to email**: from an expert's accept returning to the introduction
   arriving at a real SMTP server on loopback.
 - **Idle**: CPU time the process used over the window, as a share of one core.

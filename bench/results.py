@@ -46,6 +46,9 @@ class Results:
     sizes: tuple[int, int] = (0, 0)
     flat_small: dict[str, float] = field(default_factory=dict)
     flat_large: dict[str, float] = field(default_factory=dict)
+    """Median ms of each read at the two sizes, PostgreSQL."""
+    sqlite_flat_small: dict[str, float] = field(default_factory=dict)
+    sqlite_flat_large: dict[str, float] = field(default_factory=dict)
     seeding: dict[str, float] = field(default_factory=dict)
     """Seconds each seeding step took."""
     mail_ms: dict[str, list[float]] = field(default_factory=dict)
@@ -116,10 +119,19 @@ class Results:
 
     def _flat_checks(self) -> list[Check]:
         small, large = self.sizes
-        section = f"{small:,} -> {large:,} requests"
+        return [
+            *self._flat("PostgreSQL", small, large, self.flat_small, self.flat_large),
+            *self._flat("SQLite", small, large, self.sqlite_flat_small, self.sqlite_flat_large),
+        ]
+
+    @staticmethod
+    def _flat(
+        db: str, small: int, large: int, before_: dict[str, float], after_: dict[str, float]
+    ) -> list[Check]:
+        section = f"{db}, {small:,} -> {large:,} requests"
         found = []
-        for name, before in self.flat_small.items():
-            after = self.flat_large.get(name)
+        for name, before in before_.items():
+            after = after_.get(name)
             if after is None:
                 continue
             ratio = after / before if before else 0.0

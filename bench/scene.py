@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from bench.api import Api
 from bench.databases import SECRET_KEY, Database
-from bench.seed_copy import CopyWriter
+from bench.seed_copy import Writer
 from bench.seed_people import SEARCHED, Network, seed_people
 from bench.seed_requests import RequestSeeder
 from warmintro.api.container import Container, bootstrap
@@ -33,6 +33,7 @@ class Scene:
     """An ask to the busy connector, awaiting their answer."""
     link_path: str
     """The busy connector's action page for that ask (/a/<token>)."""
+    server_pid: int
 
     @property
     def search_path(self) -> str:
@@ -62,18 +63,22 @@ class Scene:
             bodies.append(json.dumps(body))
         return bodies
 
-    async def read_paths(self, count: int = 1000) -> list[str]:
-        ids = await self.requests.writer.conn.fetch(
-            "SELECT id FROM intro_requests TABLESAMPLE SYSTEM (10) LIMIT $1", count
-        )
-        if len(ids) < 10:  # a small table: the sample can come back empty
-            ids = await self.requests.writer.conn.fetch(
-                "SELECT id FROM intro_requests LIMIT $1", count
-            )
-        return [f"/v1/intro-requests/{r['id']}" for r in ids]
+    async def read_paths(self, pages: int = 20) -> list[str]:
+        """Up to a thousand asks' own paths, the newest first."""
+        paths, after = [], None
+        for _ in range(pages):
+            params = {"limit": 50, **({"cursor": after} if after else {})}
+            page = await self.api.call("GET", "/v1/intro-requests", params=params)
+            paths += [f"/v1/intro-requests/{item['id']}" for item in page["items"]]
+            after = page["next_cursor"]
+            if not after:
+                break
+        return paths
 
 
-async def build_scene(api: Api, writer: CopyWriter, db: Database, people: int, big: int) -> Scene:
+async def build_scene(
+    api: Api, writer: Writer, db: Database, people: int, big: int, server_pid: int
+) -> Scene:
     await api.roomy_budgets()
     network = await seed_people(api, writer, people, big)
     ask = await api.ask(network.people[2], network.connector, TOPIC)
@@ -81,16 +86,15 @@ async def build_scene(api: Api, writer: CopyWriter, db: Database, people: int, b
         database_url=db.url, secret_key=SECRET_KEY, public_base_url="http://127.0.0.1"
     )
     container = bootstrap(settings)
-    row = await writer.conn.fetchrow(
-        "SELECT workspace_id FROM intro_requests WHERE id = $1", uuid.UUID(ask)
-    )
+    workspace = uuid.UUID((await api.call("GET", "/v1/workspace"))["id"])
     async with container.engine.begin() as conn:
         url = await container.links.mint(
             conn,
             Purpose.CONNECTOR,
-            row["workspace_id"],
+            workspace,
             uuid.UUID(network.connector),
             uuid.UUID(ask),
         )
     link_path = url.removeprefix("http://127.0.0.1")
-    return Scene(api, network, RequestSeeder(api, writer, network), container, ask, link_path)
+    requests = RequestSeeder(api, writer, network)
+    return Scene(api, network, requests, container, ask, link_path, server_pid)

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from bench.api import Api
-from bench.seed_copy import CopyWriter, Row
+from bench.seed_copy import Row, Writer
 from warmintro.domain.ids import new_id
 
 TAGS = (
@@ -66,7 +66,7 @@ class Network:
     asker: str
 
 
-async def seed_people(api: Api, writer: CopyWriter, count: int, big_network: int) -> Network:
+async def seed_people(api: Api, writer: Writer, count: int, big_network: int) -> Network:
     """`count` people (the two made through the API included) and their connections."""
     connector = await api.person("Connie Connector", headline="Connector", expertise=["pricing"])
     asker = await api.person("Asa Asker", headline="Founder", expertise=["growth"])

@@ -14,12 +14,12 @@ list and the template row, so a million asks never pass through Python rows.
 from __future__ import annotations
 
 import random
-import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 from bench.api import Api
-from bench.seed_copy import CopyWriter, Row
+from bench.seed_copy import ASKS, Row, Writer
 from bench.seed_people import TAGS, Network
 from warmintro.domain.ids import new_id
 
@@ -27,72 +27,34 @@ TABLES = ("intro_requests", "request_parties", "events", "outbox", "timers")
 """The tables an ask writes to, each with a `request_id` (or the request's `id`)."""
 BATCH = 100_000
 """Asks copied at a time."""
-ASKS = "bench_asks"
 
 
 class RequestSeeder:
-    def __init__(self, api: Api, writer: CopyWriter, network: Network) -> None:
+    def __init__(self, api: Api, writer: Writer, network: Network) -> None:
         self.api = api
         self.writer = writer
         self.made = 0
         self._rng = random.Random(11)
         self._people = [uuid.UUID(p) for p in network.people]
         self._template: dict[str, list[Row]] = {}
-        self.seconds: dict[str, float] = {}
 
     async def grow_to(self, total: int) -> int:
         """Copy asks until the workspace holds `total` (or more); how many were added."""
         if not self._template:
             await self._read_template()
         wanted = max(0, total - self.made)
-        conn = self.writer.conn
-        # Nothing here needs to survive a crash: no flush to disk per statement.
-        await conn.execute("SET synchronous_commit = off")
-        await conn.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {ASKS}"
-            " (id uuid, asker_id uuid, connector_id uuid, topic text)"
-        )
-        await conn.execute("SET maintenance_work_mem = '256MB'")
-        rebuild = await self._drop_indexes()
+        rebuild = await self.writer.drop_indexes(TABLES)
         for start in range(self.made, self.made + wanted, BATCH):
             count = min(BATCH, self.made + wanted - start)
-            await conn.execute(f"TRUNCATE {ASKS}")
-            await conn.copy_records_to_table(ASKS, records=self._asks(start, count))
+            await self.writer.load_asks(self._asks(start, count))
             for table in TABLES:
                 for template in self._template[table]:
-                    started = time.perf_counter()
                     await self._insert_copies(table, template)
-                    self.seconds[table] = self.seconds.get(table, 0) + time.perf_counter() - started
         for statement in rebuild:
-            await conn.execute(statement)
+            await self.writer.execute(statement)
         self.made += wanted
         await self.writer.analyze()
         return wanted
-
-    async def _drop_indexes(self) -> list[str]:
-        """Drop the tables' indexes and key constraints; the statements that rebuild
-        them. Rows then go in at the speed of appending, and each index is built in
-        one sort (as a long-lived one would be after a REINDEX)."""
-        conn = self.writer.conn
-        indexes = await conn.fetch(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY($1::text[])"
-            " AND indexname NOT IN (SELECT conname FROM pg_constraint)",
-            list(TABLES),
-        )
-        keys = await conn.fetch(
-            "SELECT conname, conrelid::regclass::text AS tbl, pg_get_constraintdef(oid) AS def"
-            " FROM pg_constraint WHERE contype IN ('p', 'u')"
-            " AND conrelid::regclass::text = ANY($1::text[])",
-            list(TABLES),
-        )
-        for index in indexes:
-            await conn.execute(f'DROP INDEX "{index["indexname"]}"')
-        for key in keys:
-            await conn.execute(f'ALTER TABLE "{key["tbl"]}" DROP CONSTRAINT "{key["conname"]}"')
-        return [
-            *(f'ALTER TABLE "{k["tbl"]}" ADD CONSTRAINT "{k["conname"]}" {k["def"]}' for k in keys),
-            *(index["indexdef"] for index in indexes),
-        ]
 
     async def _read_template(self) -> None:
         people = self._people
@@ -109,7 +71,8 @@ class RequestSeeder:
             connector = people[rng.randrange(2, len(people))]
             while connector == asker:
                 connector = people[rng.randrange(2, len(people))]
-            yield new_id(), asker, connector, f"{rng.choice(TAGS).capitalize()} advice {n}"
+            topic = f"{rng.choice(TAGS).capitalize()} advice {n}"
+            yield tuple(self.writer.encode(v) for v in (new_id(), asker, connector, topic))
 
     async def _insert_copies(self, table: str, template: Row) -> None:
         """One copy of `template` per listed ask, its ids and fields replaced."""
@@ -119,7 +82,7 @@ class RequestSeeder:
             request["asker_id"]: "a.asker_id",
             request["connector_id"]: "a.connector_id",
         }
-        types = await self._types(table)
+        await self.writer.columns(table)
         own = self._own_ids()
         listed, values, params = [], [], []
         for column, value in template.items():
@@ -131,16 +94,15 @@ class RequestSeeder:
                 # last digits changed, so it is the same in every table that names it
                 # (an email's event_id is the event's id) and as time-ordered as the
                 # ask's (indexes fill in order, as they do live).
-                suffix = f"{own.index(value):04x}"
-                values.append(f"overlay(a.id::text placing '{suffix}' from 33)::uuid")
+                values.append(self.writer.derived_id(f"{own.index(value):04x}"))
             elif table == "intro_requests" and column in ("topic", "topic_key"):
                 values.append("a.topic" if column == "topic" else "lower(a.topic)")
-            elif table == "outbox" and column in SENT:
-                values.append(SENT[column])
             else:
-                params.append(value)
-                values.append(f'${len(params)}::"{types[column]}"')
-        await self.writer.conn.execute(
+                if table == "outbox" and column in SENT:
+                    value = SENT[column]
+                params.append(self.writer.encode(value))
+                values.append(self.writer.param(table, column, len(params)))
+        await self.writer.execute(
             f'INSERT INTO "{table}" ({", ".join(listed)}) SELECT {", ".join(values)} FROM {ASKS} a',
             *params,
         )
@@ -159,19 +121,13 @@ class RequestSeeder:
         }
         return sorted(found)
 
-    async def _types(self, table: str) -> dict[str, str]:
-        found = await self.writer.conn.fetch(
-            "SELECT column_name, udt_name FROM information_schema.columns WHERE table_name = $1",
-            table,
-        )
-        return {r["column_name"]: r["udt_name"] for r in found}
 
-
-SENT = {
-    "status": "'sent'",
-    "attempts": "1",
-    "sent_at": "now() - interval '1 day'",
-    "available_at": "now() - interval '1 day'",
-    "locked_until": "NULL",
+A_DAY_AGO = datetime.now(UTC) - timedelta(days=1)
+SENT: dict[str, object] = {
+    "status": "sent",
+    "attempts": 1,
+    "sent_at": A_DAY_AGO,
+    "available_at": A_DAY_AGO,
+    "locked_until": None,
 }
 """A copied email went out long ago: history, not work for the worker."""

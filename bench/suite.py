@@ -10,6 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import aiosqlite
 import asyncpg
 
 from bench import databases, flatness, idle_cpu, machine, plot, report, servers, throughput
@@ -20,6 +21,7 @@ from bench.results import Results
 from bench.scene import Scene, build_scene
 from bench.seed_copy import CopyWriter
 from bench.seed_requests import RequestSeeder
+from bench.seed_sqlite import SqliteWriter
 from bench.smtp_sink import Sink
 from bench.worker_throughput import emails_per_second
 
@@ -36,6 +38,8 @@ async def run(options: Options) -> Results:
         served_by = await _postgres_paths(options, db, key, logs, results)
         _section("SQLite creates")
         await throughput.sqlite_creates(options, logs, results)
+        if options.sqlite_flatness:
+            await _sqlite_flatness(options, logs, results)
         await _mail_and_idle(options, db, key, logs, results)
     version = await databases.server_version(options.postgres)
     results.machine = machine.describe(version, served_by)
@@ -61,7 +65,8 @@ async def _postgres_paths(
     try:
         _section(f"PostgreSQL: seeding {sizes.people:,} people")
         step = time.perf_counter()
-        scene = await build_scene(api, CopyWriter(conn), db, sizes.people, sizes.big_network)
+        writer = CopyWriter(conn)
+        scene = await build_scene(api, writer, db, sizes.people, sizes.big_network, app.pid)
         results.seeding[f"{sizes.people:,} people and their connections"] = _since(step)
         try:
             await _grow(scene.requests, sizes.requests_small, results)
@@ -86,10 +91,39 @@ async def _postgres_paths(
         app.stop()
 
 
-async def _grow(requests: RequestSeeder, total: int, results: Results) -> None:
+async def _sqlite_flatness(options: Options, logs: Path, results: Results) -> None:
+    """The same reads on the embedded database, seeded the same way (executemany)."""
+    sizes = options.sizes
+    db = databases.sqlite(logs, "flatness")
+    key = db.new_workspace()
+    app = await servers.serve("serve-sqlite-flatness", db.env(), logs)
+    api = Api(app.base, key)
+    conn = await aiosqlite.connect(db.raw.removeprefix("sqlite:///"))
+    try:
+        _section(f"SQLite: seeding {sizes.people:,} people")
+        step = time.perf_counter()
+        writer = SqliteWriter(conn)
+        scene = await build_scene(api, writer, db, sizes.people, sizes.big_network, app.pid)
+        results.seeding[f"SQLite: {sizes.people:,} people and their connections"] = _since(step)
+        try:
+            await _grow(scene.requests, sizes.requests_small, results, "SQLite: ")
+            _section(f"SQLite: flatness at {sizes.requests_small:,} requests")
+            results.sqlite_flat_small = await _timings(scene, sizes.calls)
+            await _grow(scene.requests, sizes.requests_large, results, "SQLite: ")
+            _section(f"SQLite: flatness at {sizes.requests_large:,} requests")
+            results.sqlite_flat_large = await _timings(scene, sizes.calls)
+        finally:
+            await scene.container.close()
+    finally:
+        await api.close()
+        await conn.close()
+        app.stop()
+
+
+async def _grow(requests: RequestSeeder, total: int, results: Results, db: str = "") -> None:
     step = time.perf_counter()
     added = await requests.grow_to(total)
-    results.seeding[f"{added:,} intro requests (to {total:,})"] = _since(step)
+    results.seeding[f"{db}{added:,} intro requests (to {total:,})"] = _since(step)
     print(f"  seeded {added:,} intro requests in {_since(step):.1f} s", flush=True)
 
 
