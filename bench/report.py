@@ -82,7 +82,7 @@ def _markdown(results: Results, out: Path, command: str, minutes: float) -> list
         "",
         *(f"- {step}: {seconds:.1f} s" for step, seconds in results.seeding.items()),
     ]
-    profiles = listed(out)
+    profiles = listed(out) if results.profiled else []
     if profiles:
         lines += ["", "## Flame graphs (py-spy, server process, one per path)", "", *profiles]
     if results.notes:

@@ -60,6 +60,8 @@ class Results:
     connections: tuple[int, int] = (0, 0)
     """wrk's connections: PostgreSQL paths, SQLite creates."""
     notes: list[str] = field(default_factory=list)
+    profiled: bool = False
+    """Flame graphs were recorded (--profile) under profiles/ beside the report."""
 
     def checks(self) -> list[Check]:
         return [

@@ -5,6 +5,7 @@ orders them, times the seeding and hands the results to the report."""
 from __future__ import annotations
 
 import shlex
+import shutil
 import sys
 import tempfile
 import time
@@ -13,7 +14,17 @@ from pathlib import Path
 import aiosqlite
 import asyncpg
 
-from bench import databases, flatness, idle_cpu, machine, plot, report, servers, throughput
+from bench import (
+    databases,
+    flatness,
+    idle_cpu,
+    machine,
+    plot,
+    profiles,
+    report,
+    servers,
+    throughput,
+)
 from bench.api import Api
 from bench.mail_latency import SETUPS, decision_to_email
 from bench.options import Options
@@ -31,6 +42,9 @@ async def run(options: Options) -> Results:
     logs = Path(tempfile.mkdtemp(prefix="warmintro-bench-logs-"))
     print(f"server logs in {logs}", flush=True)
     results = Results(connections=(options.sizes.pg_connections, options.sizes.sqlite_connections))
+    if options.profile:
+        shutil.rmtree(options.out / profiles.FOLDER, ignore_errors=True)  # a past run's
+        results.profiled = True
     # One PostgreSQL database for every section: the mail and the idle processes then
     # run beside a million asks, as a live service's would.
     async with databases.postgres(options.postgres) as db:
