@@ -35,7 +35,7 @@ import asyncpg
 import httpx
 from aiosmtpd.controller import Controller
 
-from bench.api_bench import free_port, wait_up
+from bench.servers import free_port, wait_up
 from bench.soak_check import Sink, compare, drain, outcome
 from bench.soak_report import Outcome, Phase, commit, report
 
