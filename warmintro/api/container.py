@@ -23,13 +23,14 @@ from warmintro.infra.migrate import schema_unready
 from warmintro.infra.outbox_relay import OutboxRelay
 from warmintro.infra.rate_limits import RateLimits, rate_limits_from
 from warmintro.infra.repositories.outbox import outbox_health
-from warmintro.infra.repositories.timers import timers_due
+from warmintro.infra.repositories.timers import seconds_to_next_timer, timers_due
 from warmintro.infra.retention import RetentionSweep
 from warmintro.infra.sendgrid_events import SendGridEvents
 from warmintro.infra.settings import Settings
 from warmintro.infra.tokens import ActionTokens, MemberTokens
 from warmintro.infra.uow import SqlUnitOfWorkFactory
 from warmintro.infra.url_guard import UrlGuard
+from warmintro.infra.wake_sources import wake_sources
 from warmintro.infra.webhook_relay import WebhookRelay
 from warmintro.infra.worker import Worker
 
@@ -110,8 +111,11 @@ def bootstrap(
         ),
         WebhookRelay(engine, clock, url_guard, on_outcome=metrics.webhook_outcome),
         fire_timers,
+        next_timer=lambda: seconds_to_next_timer(engine, clock),
         retention=RetentionSweep(lambda batch: use_cases(PurgeExpired(batch)), clock).run_once,
         poll_seconds=settings.worker_poll_seconds,
+        max_poll_seconds=settings.worker_max_poll_seconds,
+        wake_sources=wake_sources(engine),
         on_success=lambda stage: metrics.stage_succeeded(stage, clock.now()),
     )
     uow.on_mail_queued = worker.wake

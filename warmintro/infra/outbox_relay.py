@@ -104,6 +104,10 @@ class OutboxRelay:
         """Claim and deliver one batch; returns how many rows were claimed."""
         return await self._queue.work(self._deliver)
 
+    async def seconds_to_next(self) -> float | None:
+        """Until the next row falls due (a retry, say), or None: nothing waits."""
+        return await self._queue.seconds_to_next()
+
     async def _deliver(self, claim: Claim[OutboxItem]) -> None:
         item = claim.item
         try:

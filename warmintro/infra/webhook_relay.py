@@ -112,6 +112,10 @@ class WebhookRelay:
         """Claim and deliver one batch; returns how many deliveries were claimed."""
         return await self._queue.work(self._deliver)
 
+    async def seconds_to_next(self) -> float | None:
+        """Until the next row falls due (a retry, say), or None: nothing waits."""
+        return await self._queue.seconds_to_next()
+
     async def _deliver(self, claim: Claim[_Delivery]) -> None:
         item, now = claim.item, self._clock.now()
         async with self._engine.connect() as conn:
