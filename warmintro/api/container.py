@@ -75,8 +75,14 @@ def make_mailer(settings: Settings, mailbox: DevMailbox, clock: Clock) -> Mailer
 
 
 def bootstrap(
-    settings: Settings, clock: Clock | None = None, mailer: Mailer | None = None
+    settings: Settings,
+    clock: Clock | None = None,
+    mailer: Mailer | None = None,
+    *,
+    worker_alone: bool = False,
 ) -> Container:
+    """`worker_alone`: this process runs the worker and nothing that writes (the
+    `worker` command), so on SQLite it watches the file for other processes' commits."""
     clock = clock or SystemClock()
     engine = make_engine(settings.database_url)
     uow = SqlUnitOfWorkFactory(engine)
@@ -115,7 +121,7 @@ def bootstrap(
         retention=RetentionSweep(lambda batch: use_cases(PurgeExpired(batch)), clock).run_once,
         poll_seconds=settings.worker_poll_seconds,
         max_poll_seconds=settings.worker_max_poll_seconds,
-        wake_sources=wake_sources(engine),
+        wake_sources=wake_sources(engine, watch_sqlite=worker_alone),
         on_success=lambda stage: metrics.stage_succeeded(stage, clock.now()),
     )
     uow.on_mail_queued = worker.wake

@@ -10,7 +10,7 @@ without a word.
 
 SQLite has no notifications, but a commit by any other connection changes the
 file's data version (`PRAGMA data_version`), which a connection of the watcher's
-own reads in a few microseconds, ten times a second.
+own reads in a few microseconds, ten times a second: in `warmintro worker` only.
 """
 
 from __future__ import annotations
@@ -44,12 +44,15 @@ WakeSource = Callable[[Callable[[], None], asyncio.Event], Coroutine[Any, Any, N
 whenever another process may have queued work."""
 
 
-def wake_sources(engine: AsyncEngine) -> list[WakeSource]:
-    """How a worker on this engine hears of commits made by other processes."""
+def wake_sources(engine: AsyncEngine, *, watch_sqlite: bool) -> list[WakeSource]:
+    """How a worker on this engine hears of commits made by other processes. On
+    SQLite only with `watch_sqlite`, for a worker in a process of its own: `serve`'s
+    worker hears the API's commits directly, and ten reads a second would be most
+    of its idle cost; what the command line queues waits for its next look."""
     if engine.dialect.name == "postgresql":
         return [PostgresNotifications(engine)]
     database = engine.url.database
-    if engine.dialect.name == "sqlite" and database and database != ":memory:":
+    if watch_sqlite and engine.dialect.name == "sqlite" and database and database != ":memory:":
         return [SqliteDataVersion(database)]
     return []
 
