@@ -6,7 +6,7 @@ The failures are real. "Down" is a database nobody can reach (nothing listens on
 loopback port 1; a SQLite file in a folder that does not exist); a stage that
 breaks and mends is one whose table is renamed away and back on a real database.
 The run loop is handed a fake clock and sleep, so the waits it chooses are read
-rather than taken.
+rather than taken, and listens for no commits: only the test wakes it.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.clock import FakeClock
+from tests.clock import FakeClock, FakeTime
 from tests.databases import BACKENDS, discard_database, migrated_database
 from warmintro.api.container import Container, bootstrap
 from warmintro.infra.settings import Settings
@@ -37,7 +37,10 @@ QUEUE_TABLES = ("timers", "outbox", "webhook_deliveries", "workspaces")
 def container_on(database_url: str, clock: FakeClock | None = None) -> Container:
     # _env_file is pydantic-settings' init-only switch; mypy sees it only with the plugin.
     settings = Settings(database_url=database_url, _env_file=None)  # type: ignore[call-arg]
-    return bootstrap(settings, clock=clock)
+    container = bootstrap(settings, clock=clock)
+    # Only the test wakes the worker: a commit it makes (renaming a table) must not.
+    container.worker.wake_sources.clear()
+    return container
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -65,31 +68,6 @@ async def private(
     await discard_database(request.param, url)
 
 
-class FakeTime:
-    """The run loop's clock and sleep. Sleeping records the wait, moves the clock on
-    by it and returns at once; `then[n]` runs after the n-th wait, and the loop is
-    stopped after `waits_wanted` waits."""
-
-    def __init__(self, stop: asyncio.Event, waits_wanted: int) -> None:
-        self.stop = stop
-        self.waits_wanted = waits_wanted
-        self.now = 1000.0
-        self.waits: list[float] = []
-        self.then: dict[int, Callable[[], Awaitable[None]]] = {}
-
-    def monotonic(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        self.now += seconds
-        step = self.then.get(len(self.waits))
-        if step is not None:
-            await step()
-        if len(self.waits) >= self.waits_wanted:
-            self.stop.set()
-
-
 async def run_worker(container: Container, time: FakeTime) -> None:
     await container.worker.run(time.stop, sleep=time.sleep, monotonic=time.monotonic)
 
@@ -115,6 +93,13 @@ async def rename(container: Container, tables: tuple[str, ...], *, away: bool) -
         for table in tables:
             old, new = (table, f"{table}_away") if away else (f"{table}_away", table)
             await conn.execute(sa.text(f"ALTER TABLE {old} RENAME TO {new}"))
+
+
+def woken(container: Container) -> Callable[[], Awaitable[None]]:
+    async def wake() -> None:
+        container.worker.wake()
+
+    return wake
 
 
 async def an_hour_later_tables_away(container: Container) -> None:
@@ -168,7 +153,8 @@ async def test_after_an_outage_each_stage_says_once_it_recovered_and_backs_off_a
     await run_worker(private, time)
 
     poll = private.settings.worker_poll_seconds
-    first_outage, well, second_outage = backing_off(poll, 5), [poll, poll], backing_off(poll, 3)
+    # Back, the well stages find nothing: idle, their wait doubles from the poll interval.
+    first_outage, well, second_outage = backing_off(poll, 5), [poll, 2 * poll], backing_off(poll, 3)
     assert time.waits == pytest.approx(first_outage + well + second_outage)
     assert sorted(worker_says(caplog, logging.WARNING)) == sorted(STAGES * 2), "once an outage"
     assert sorted(worker_says(caplog, logging.INFO)) == STAGES, "recovered, said once"
@@ -198,6 +184,9 @@ async def test_a_failing_timer_stage_sits_out_its_backoff_and_holds_back_nothing
             )
         )
     time = FakeTime(asyncio.Event(), waits_wanted=8)
+    # Commits keep waking the worker, as they do while people use the service.
+    for n in range(1, 9):
+        time.then[n] = woken(private)
     time.then[6] = lambda: rename(private, ("timers",), away=False)
     await run_worker(private, time)
 
@@ -205,7 +194,7 @@ async def test_a_failing_timer_stage_sits_out_its_backoff_and_holds_back_nothing
         row = (await conn.execute(sa.select(outbox).where(outbox.c.id == row_id))).one()
     assert row.status == "skipped", "the email stage kept working"
     poll = private.settings.worker_poll_seconds
-    assert time.waits == pytest.approx([poll] * 8), "the well stages keep the poll interval"
+    assert time.waits == pytest.approx([poll] * 8), "woken, the well stages keep the poll interval"
     assert worker_says(caplog, logging.WARNING) == ["timers"]
     # Tried after 0, 1 and 3 poll intervals (its waits double), left out of the passes
     # between; the fourth try, after the table is back, works.

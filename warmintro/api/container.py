@@ -23,13 +23,14 @@ from warmintro.infra.migrate import schema_unready
 from warmintro.infra.outbox_relay import OutboxRelay
 from warmintro.infra.rate_limits import RateLimits, rate_limits_from
 from warmintro.infra.repositories.outbox import outbox_health
-from warmintro.infra.repositories.timers import timers_due
+from warmintro.infra.repositories.timers import seconds_to_next_timer, timers_due
 from warmintro.infra.retention import RetentionSweep
 from warmintro.infra.sendgrid_events import SendGridEvents
 from warmintro.infra.settings import Settings
 from warmintro.infra.tokens import ActionTokens, MemberTokens
 from warmintro.infra.uow import SqlUnitOfWorkFactory
 from warmintro.infra.url_guard import UrlGuard
+from warmintro.infra.wake_sources import wake_sources
 from warmintro.infra.webhook_relay import WebhookRelay
 from warmintro.infra.worker import Worker
 
@@ -74,8 +75,14 @@ def make_mailer(settings: Settings, mailbox: DevMailbox, clock: Clock) -> Mailer
 
 
 def bootstrap(
-    settings: Settings, clock: Clock | None = None, mailer: Mailer | None = None
+    settings: Settings,
+    clock: Clock | None = None,
+    mailer: Mailer | None = None,
+    *,
+    worker_alone: bool = False,
 ) -> Container:
+    """`worker_alone`: this process runs the worker and nothing that writes (the
+    `worker` command), so on SQLite it watches the file for other processes' commits."""
     clock = clock or SystemClock()
     engine = make_engine(settings.database_url)
     uow = SqlUnitOfWorkFactory(engine)
@@ -110,8 +117,11 @@ def bootstrap(
         ),
         WebhookRelay(engine, clock, url_guard, on_outcome=metrics.webhook_outcome),
         fire_timers,
+        next_timer=lambda: seconds_to_next_timer(engine, clock),
         retention=RetentionSweep(lambda batch: use_cases(PurgeExpired(batch)), clock).run_once,
         poll_seconds=settings.worker_poll_seconds,
+        max_poll_seconds=settings.worker_max_poll_seconds,
+        wake_sources=wake_sources(engine, watch_sqlite=worker_alone),
         on_success=lambda stage: metrics.stage_succeeded(stage, clock.now()),
     )
     uow.on_mail_queued = worker.wake

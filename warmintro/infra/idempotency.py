@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from warmintro.domain.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from warmintro.domain.ports import Clock
+from warmintro.infra.database import writing
 from warmintro.infra.tables import idempotency_keys as t
 
 LOCK = timedelta(seconds=60)
@@ -44,7 +45,7 @@ class IdempotencyStore:
         """None when the caller now owns the key; the stored response to replay otherwise."""
         now = self._clock.now()
         where = (t.c.workspace_id == workspace_id, t.c.principal == principal, t.c.key == key)
-        async with self._engine.begin() as conn:
+        async with writing(self._engine) as conn:
             try:
                 async with conn.begin_nested():
                     await conn.execute(
@@ -99,7 +100,7 @@ class IdempotencyStore:
     async def complete(
         self, workspace_id: uuid.UUID, principal: str, key: str, status_code: int, body: Any
     ) -> None:
-        async with self._engine.begin() as conn:
+        async with writing(self._engine) as conn:
             await conn.execute(
                 t.update()
                 .where(
@@ -111,7 +112,7 @@ class IdempotencyStore:
             )
 
     async def release(self, workspace_id: uuid.UUID, principal: str, key: str) -> None:
-        async with self._engine.begin() as conn:
+        async with writing(self._engine) as conn:
             await conn.execute(
                 t.delete().where(
                     t.c.workspace_id == workspace_id,

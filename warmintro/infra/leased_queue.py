@@ -38,11 +38,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from warmintro.domain.ports import Clock
-from warmintro.infra.database import unavailable
+from warmintro.infra.database import unavailable, writing
 
 T = TypeVar("T")
 log = logging.getLogger("warmintro.queue")
 
+WAITING = ("pending", "sending")
+"""The statuses of rows still to be worked: the predicate of each queue's due index."""
 FIRST_WAIT = 0.1
 LONGEST_WAIT = 2.0
 """Seconds between tries of a renewal or settlement while the database is away."""
@@ -187,14 +189,14 @@ class LeasedQueue(Generic[T]):
         due = (
             sa.select(t.c.workspace_id, t.c.id)
             .where(
-                t.c.status.in_(("pending", "sending")),
+                self._waiting(),
                 self.due <= now,
                 sa.or_(t.c.locked_until.is_(None), t.c.locked_until <= now),
             )
             .order_by(self.due)
             .limit(self._batch)
         )
-        async with self._engine.begin() as conn:
+        async with writing(self._engine) as conn:
             if conn.dialect.name == "postgresql":
                 due = due.with_for_update(skip_locked=True)
             rows = (
@@ -210,6 +212,28 @@ class LeasedQueue(Generic[T]):
                 )
             ).all()
         return [Claim(self, row, self._item(row)) for row in rows]
+
+    async def seconds_to_next(self) -> float | None:
+        """How long until the soonest row no worker holds falls due (zero or less:
+        one is due now), or None when none waits. A lease running out is not
+        counted: it ends only when a worker died mid-send, and a poll finds it."""
+        t = self._t
+        soonest = (
+            sa.select(self.due)
+            .where(self._waiting(), t.c.locked_until.is_(None))
+            .order_by(self.due)
+            .limit(1)
+        )
+        async with self._engine.connect() as conn:
+            await conn.execution_options(sqlite_begin="DEFERRED")  # a read: no write lock
+            due: datetime | None = await conn.scalar(soonest)
+        return None if due is None else (due - self.clock.now()).total_seconds()
+
+    def _waiting(self) -> sa.ColumnElement[bool]:
+        # Literal statuses, as the partial due index's predicate spells them: SQLite
+        # uses a partial index only for a WHERE that contains its predicate, which a
+        # bound parameter never does, and scans the whole table instead.
+        return self._t.c.status.in_([sa.literal(s, literal_execute=True) for s in WAITING])
 
     async def _renew(
         self, key: tuple[uuid.UUID, uuid.UUID], lease: datetime | None
@@ -237,7 +261,7 @@ class LeasedQueue(Generic[T]):
         wait, give_up = FIRST_WAIT, time.monotonic() + self._lease.total_seconds()
         while True:
             try:
-                async with self._engine.begin() as conn:
+                async with writing(self._engine) as conn:
                     rowcount: int = (await conn.execute(statement)).rowcount
                     return rowcount
             except Exception as exc:

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from warmintro.domain.errors import SendFailed
 from warmintro.domain.people import Timing
 from warmintro.domain.ports import Clock, Mailer
+from warmintro.infra.database import writing
 from warmintro.infra.email.compose import Composer, OutboxItem, Undeliverable
 from warmintro.infra.leased_queue import Claim, LeasedQueue, RetryPolicy, error_class, redact
 from warmintro.infra.tables import outbox, workspaces
@@ -104,10 +105,14 @@ class OutboxRelay:
         """Claim and deliver one batch; returns how many rows were claimed."""
         return await self._queue.work(self._deliver)
 
+    async def seconds_to_next(self) -> float | None:
+        """Until the next row falls due (a retry, say), or None: nothing waits."""
+        return await self._queue.seconds_to_next()
+
     async def _deliver(self, claim: Claim[OutboxItem]) -> None:
         item = claim.item
         try:
-            async with self._engine.begin() as conn:
+            async with writing(self._engine) as conn:
                 email = await self._composer.compose(conn, item)
         except Undeliverable as exc:
             await claim.finish(status="skipped", last_error=str(exc))

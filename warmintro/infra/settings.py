@@ -68,7 +68,12 @@ class Settings(BaseSettings):
     http to loopback), for a receiver on this machine. Off by default (SSRF);
     production refuses to start with it."""
     worker_poll_seconds: float = 0.1
-    """How often an idle worker looks for due timers and mail."""
+    """How soon an idle worker looks again for due timers and mail after a pass that
+    found nothing; the wait doubles while passes find nothing."""
+    worker_max_poll_seconds: float = 5.0
+    """The longest an idle worker waits between looks. Commits wake it at once, and it
+    never waits past a timer or retry it knows to be due: this only bounds how late
+    it notices what nothing announced."""
     send_timeout_seconds: float = 15.0
     public_docs: bool | None = None
     """Serve `/docs`, `/redoc` and `/openapi.json`; unset: in development only."""

@@ -20,6 +20,7 @@ from warmintro.infra.repositories.provider_events import SqlProviderEvents
 from warmintro.infra.repositories.retention import SqlRetention
 from warmintro.infra.repositories.webhooks import SqlWebhooks
 from warmintro.infra.repositories.workspaces import SqlApiKeys, SqlWorkspaces
+from warmintro.infra.wake_sources import NOTIFY_WORK
 
 
 class SqlUnitOfWork:
@@ -103,8 +104,12 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         assert self._conn is not None
+        queued = self.outbox.queued or self.webhooks.queued
+        if queued and self._conn.dialect.name == "postgresql":
+            # Heard by the workers of every process, and only if this commits.
+            await self._conn.exec_driver_sql(NOTIFY_WORK)
         await self._conn.commit()
-        if (self.outbox.queued or self.webhooks.queued) and self._on_mail_queued is not None:
+        if queued and self._on_mail_queued is not None:
             self._on_mail_queued()
 
 

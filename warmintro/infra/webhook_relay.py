@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from warmintro.domain.errors import InvalidInput
 from warmintro.domain.ports import Clock
 from warmintro.domain.webhooks import SECRET_PREFIX
+from warmintro.infra.database import writing
 from warmintro.infra.guarded_http import guarded_client
 from warmintro.infra.leased_queue import Claim, LeasedQueue, RetryPolicy, error_class, redact
 from warmintro.infra.repositories.webhooks import SqlWebhooks
@@ -111,6 +112,10 @@ class WebhookRelay:
     async def run_once(self) -> int:
         """Claim and deliver one batch; returns how many deliveries were claimed."""
         return await self._queue.work(self._deliver)
+
+    async def seconds_to_next(self) -> float | None:
+        """Until the next row falls due (a retry, say), or None: nothing waits."""
+        return await self._queue.seconds_to_next()
 
     async def _deliver(self, claim: Claim[_Delivery]) -> None:
         item, now = claim.item, self._clock.now()
@@ -213,7 +218,7 @@ class WebhookRelay:
         snippet: str,
         error: str | None,
     ) -> None:
-        async with self._engine.begin() as conn:
+        async with writing(self._engine) as conn:
             await conn.execute(
                 webhook_attempts.insert().values(
                     workspace_id=claim.item.workspace_id,
@@ -228,7 +233,7 @@ class WebhookRelay:
             )
 
     async def _disable(self, item: _Delivery, reason: str) -> None:
-        async with self._engine.begin() as conn:
+        async with writing(self._engine) as conn:
             repo = SqlWebhooks(conn)
             endpoint = await repo.get(item.workspace_id, item.endpoint_id)
             if endpoint is not None and endpoint.enabled:

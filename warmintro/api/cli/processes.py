@@ -136,7 +136,7 @@ def cmd_worker(args: argparse.Namespace) -> None:
         migrate_database(settings)
 
     async def run() -> None:
-        container = bootstrap(settings)
+        container = bootstrap(settings, worker_alone=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -1,4 +1,4 @@
-"""What the metrics report of the durable timers."""
+"""What the metrics and the worker read of the durable timers."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from warmintro.domain.ports import Clock
 from warmintro.infra.tables import timers
 
 
@@ -18,3 +19,12 @@ async def timers_due(engine: AsyncEngine, now: datetime) -> int:
             sa.select(sa.func.count()).select_from(timers).where(timers.c.due_at <= now)
         )
     return int(due or 0)
+
+
+async def seconds_to_next_timer(engine: AsyncEngine, clock: Clock) -> float | None:
+    """How long until the soonest timer falls due (the first entry of the `due_at`
+    index; zero or less: one is due now), or None: no timer is set."""
+    async with engine.connect() as conn:
+        await conn.execution_options(sqlite_begin="DEFERRED")  # a read: no write lock
+        due: datetime | None = await conn.scalar(sa.select(sa.func.min(timers.c.due_at)))
+    return None if due is None else (due - clock.now()).total_seconds()
