@@ -39,8 +39,8 @@ from warmintro.infra.tables import connections, people
 
 @dataclass(frozen=True, slots=True)
 class _TopicMatch:
-    """How the database matches people to one topic: a filter its index answers
-    (any word of the topic), what each person scores, and the tables to join."""
+    """How the database matches people to one topic: a filter on `people` (any word
+    of the topic), what each person scores, and the tables to join."""
 
     found: sa.ColumnElement[bool]
     tags: sa.ColumnElement[Any]
@@ -49,47 +49,60 @@ class _TopicMatch:
     bio: sa.ColumnElement[Any]
     relevance: sa.ColumnElement[Any]
     """The database's own rank (ts_rank, bm25), to order equal scores."""
-    joins: tuple[sa.TableClause, ...] = ()
+    matched: sa.CTE | None = None
+    """SQLite: the people FTS5 matches, found once (see `_sqlite_topic`)."""
 
     def scores(self) -> sa.ColumnElement[bool]:
-        """A tag named whole, or a word in the headline or bio: a word of a
-        multi-word tag alone passes `found` but is not a match."""
-        return sa.or_(self.tags > 0, self.headline, self.bio)
+        """A word in the headline or bio, or a tag named whole: a word of a
+        multi-word tag alone passes `found` but is not a match. The tag count goes
+        last: an OR stops at the first true part, and it is the costly one."""
+        return sa.or_(self.headline, self.bio, self.tags > 0)
 
     def source(self, base: sa.FromClause) -> sa.FromClause:
-        for table in self.joins:
-            base = base.join(table, table.c.rowid == sa.literal_column("people.rowid"))
-        return base
+        if self.matched is None:
+            return base
+        return base.join(self.matched, self.matched.c.rowid == sa.literal_column("people.rowid"))
 
 
-def _topic(conn: AsyncConnection, text: str) -> _TopicMatch | None:
-    """How to match people to the topic, or None when it has no word to match."""
+def _topic(conn: AsyncConnection, text: str, *, ranked: bool = True) -> _TopicMatch | None:
+    """How to match people to the topic, or None when it has no word to match;
+    `ranked` False when only who matches counts, not by how much."""
     words = query_words(text)
     if not words:
         return None
-    if conn.dialect.name == "postgresql":
+    if conn.dialect.name != "postgresql":
+        return _sqlite_topic(text, words, ranked=ranked)
 
-        def any_of(weights: str) -> sa.ColumnElement[Any]:
-            return sa.func.to_tsquery(
-                PG_ENGLISH, sa.literal(" | ".join(f"{w}:{weights}" for w in words))
-            )
+    def any_of(weights: str) -> sa.ColumnElement[Any]:
+        return sa.func.to_tsquery(
+            PG_ENGLISH, sa.literal(" | ".join(f"{w}:{weights}" for w in words))
+        )
 
-        topic = sa.func.to_tsvector(PG_ENGLISH, sa.literal(text))
-        tag = sa.func.jsonb_array_elements_text(people.c.expertise).table_valued("value")
-        tags = (
-            sa.select(sa.func.count())
-            .select_from(tag)
-            .where(topic.op("@@")(sa.func.phraseto_tsquery(PG_ENGLISH, tag.c.value)))
-            .scalar_subquery()
-        )
-        weights: sa.ColumnElement[Any] = sa.literal_column("'{0.05,0.2,0.4,1.0}'::float4[]")
-        return _TopicMatch(
-            found=PG_DOC.op("@@")(any_of("ABC")),
-            tags=tags,
-            headline=PG_DOC.op("@@")(any_of("B")),
-            bio=PG_DOC.op("@@")(any_of("C")),
-            relevance=sa.func.ts_rank(weights, PG_DOC, any_of("ABC")),
-        )
+    topic = sa.func.to_tsvector(PG_ENGLISH, sa.literal(text))
+    tag = sa.func.jsonb_array_elements_text(people.c.expertise).table_valued("value")
+    tags = (
+        sa.select(sa.func.count())
+        .select_from(tag)
+        .where(topic.op("@@")(sa.func.phraseto_tsquery(PG_ENGLISH, tag.c.value)))
+        .scalar_subquery()
+    )
+    weights: sa.ColumnElement[Any] = sa.literal_column("'{0.05,0.2,0.4,1.0}'::float4[]")
+    return _TopicMatch(
+        found=PG_DOC.op("@@")(any_of("ABC")),
+        tags=tags,
+        headline=PG_DOC.op("@@")(any_of("B")),
+        bio=PG_DOC.op("@@")(any_of("C")),
+        relevance=sa.func.ts_rank(weights, PG_DOC, any_of("ABC")),
+    )
+
+
+def _sqlite_topic(text: str, words: list[str], *, ranked: bool) -> _TopicMatch:
+    """FTS5 answers MATCH once for the whole table quickly, but once per row very
+    slowly (each call runs the query again), so the people it matches are found
+    first, in a CTE SQLite must materialize, and joined to `people` by rowid. Its
+    expression is a match already: a tag named whole, or a word of the headline or
+    bio. The ranking functions (highlight, bm25) run only in that scan, and only
+    when `ranked`."""
     tag_phrases = " OR ".join(
         f'"{TAG_START} {" ".join(p)} {TAG_END}"'
         for p in matching.phrases(text)
@@ -100,20 +113,52 @@ def _topic(conn: AsyncConnection, text: str) -> _TopicMatch | None:
     if tag_phrases:
         expr = f"{{tags}} : ({tag_phrases}) OR {expr}"
     fts: sa.ColumnElement[Any] = sa.literal_column(SEARCH_TABLE)
-    marked = sa.func.coalesce(sa.func.highlight(fts, 1, MARK, ""), "")  # no tags: NULL
-    return _TopicMatch(
-        found=fts.op("MATCH")(expr),
-        tags=sa.func.length(marked) - sa.func.length(sa.func.replace(marked, MARK, "")),
-        headline=sa.func.bm25(fts, 0, 0, 1, 0) < 0,
-        bio=sa.func.bm25(fts, 0, 0, 0, 1) < 0,
-        relevance=-sa.func.bm25(fts, 0, 10, 3, 1),
-        joins=(FTS,),
+    columns: list[sa.ColumnElement[Any]] = [FTS.c.rowid]
+    if ranked:
+        marked = sa.func.coalesce(sa.func.highlight(fts, 1, MARK, ""), "")  # no tags: NULL
+        columns += [
+            (sa.func.length(marked) - sa.func.length(sa.func.replace(marked, MARK, ""))).label(
+                "in_tags"
+            ),
+            (sa.func.bm25(fts, 0, 0, 1, 0) < 0).label("in_headline"),
+            (sa.func.bm25(fts, 0, 0, 0, 1) < 0).label("in_bio"),
+            (-sa.func.bm25(fts, 0, 10, 3, 1)).label("relevance"),
+        ]
+    matched = (
+        sa.select(*columns)
+        .select_from(FTS)
+        .where(fts.op("MATCH")(expr))
+        .cte("matched")
+        .prefix_with("MATERIALIZED")
     )
+    if not ranked:
+        # Every row of `matched` is a match; the scores are never read.
+        return _TopicMatch(sa.true(), sa.literal(0), sa.true(), sa.true(), sa.literal(0), matched)
+    c = matched.c
+    return _TopicMatch(sa.true(), c.in_tags, c.in_headline, c.in_bio, c.relevance, matched)
+
+
+# PostgreSQL plans a prepared statement once for all parameters after five runs
+# (asyncpg prepares every statement); a generic plan cannot see how many people a
+# topic matches, and chose seconds-long joins. These queries are planned anew on
+# each run, and without JIT, which their cost estimates would turn on for ~25 ms.
+_PG_PLANNING = (
+    "SET LOCAL plan_cache_mode = force_custom_plan",
+    "SET LOCAL jit = off",
+)
 
 
 class SqlPeopleMatching:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
+        self._planned = conn.dialect.name != "postgresql"
+
+    async def _plan(self) -> None:
+        """Before a matching query: PostgreSQL's planning, set for this transaction."""
+        if not self._planned:
+            for setting in _PG_PLANNING:
+                await self._conn.exec_driver_sql(setting)
+            self._planned = True
 
     async def _ranked(
         self,
@@ -166,6 +211,7 @@ class SqlPeopleMatching:
             + sa.cast(inner.c.in_headline, sa.Integer) * matching.HEADLINE_WEIGHT
             + sa.cast(inner.c.in_bio, sa.Integer) * matching.BIO_WEIGHT
         )
+        await self._plan()
         rows = await self._conn.execute(
             sa.select(inner)
             .where(score > 0)
@@ -220,7 +266,7 @@ class SqlPeopleMatching:
         discoverable_only: bool = True,
         exclude: frozenset[uuid.UUID] = frozenset(),
     ) -> dict[uuid.UUID, int]:
-        topic = _topic(self._conn, text)
+        topic = _topic(self._conn, text, ranked=False)
         if topic is None or not person_ids:
             return {}
         source = connections.join(
@@ -246,6 +292,7 @@ class SqlPeopleMatching:
             query = query.where(people.c.discoverable.is_(True))
         if exclude:
             query = query.where(people.c.id.not_in(exclude))
+        await self._plan()
         return {person_id: count for person_id, count in await self._conn.execute(query)}
 
     async def connections_by_network(
@@ -257,7 +304,7 @@ class SqlPeopleMatching:
         exclude: frozenset[uuid.UUID],
         limit: int,
     ) -> dict[uuid.UUID, int]:
-        topic = _topic(self._conn, text)
+        topic = _topic(self._conn, text, ranked=False)
         if topic is None:
             return {}
         known = connections.alias("known")
@@ -292,6 +339,7 @@ class SqlPeopleMatching:
         )
         if exclude:
             query = query.where(known.c.other_id.not_in(exclude), people.c.id.not_in(exclude))
+        await self._plan()
         return {other_id: count for other_id, count in await self._conn.execute(query)}
 
     async def connections_listed(
@@ -330,6 +378,7 @@ class SqlPeopleMatching:
             query = query.where(people.c.id.in_(only))
         if q.strip():
             query = query.where(search_filter(self._conn, q, match_email=False))
+        await self._plan()
         total = (
             await self._conn.execute(sa.select(sa.func.count()).select_from(query.subquery()))
         ).scalar_one()
