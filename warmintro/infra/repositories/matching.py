@@ -307,38 +307,44 @@ class SqlPeopleMatching:
         topic = _topic(self._conn, text, ranked=False)
         if topic is None:
             return {}
-        known = connections.alias("known")
-        source = known.join(
-            connections,
-            sa.and_(
-                connections.c.workspace_id == known.c.workspace_id,
-                connections.c.person_id == known.c.other_id,
-            ),
-        ).join(
-            people,
-            sa.and_(
-                people.c.workspace_id == connections.c.workspace_id,
-                people.c.id == connections.c.other_id,
-            ),
-        )
-        many = sa.func.count().label("many")
-        query = (
-            sa.select(known.c.other_id, many)
-            .select_from(topic.source(source))
+        # From the people who match (few, from the index) to who knows them, then
+        # kept to the person's own connections: the CTE fixes that order on both
+        # databases (SQLite, without statistics, otherwise walked the person's
+        # connections and probed each against every match, or scanned people).
+        matching_people = (
+            sa.select(people.c.id)
+            .select_from(topic.source(people))
             .where(
-                known.c.workspace_id == workspace_id,
-                known.c.person_id == person_id,
+                people.c.workspace_id == workspace_id,
                 people.c.erased_at.is_(None),
                 people.c.discoverable.is_(True),
                 topic.found,
                 topic.scores(),
             )
-            .group_by(known.c.other_id)
-            .order_by(many.desc(), known.c.other_id)
-            .limit(limit)
+        )
+        theirs = sa.select(connections.c.other_id).where(
+            connections.c.workspace_id == workspace_id, connections.c.person_id == person_id
         )
         if exclude:
-            query = query.where(known.c.other_id.not_in(exclude), people.c.id.not_in(exclude))
+            matching_people = matching_people.where(people.c.id.not_in(exclude))
+            theirs = theirs.where(connections.c.other_id.not_in(exclude))
+        knowers = (
+            sa.select(connections.c.person_id.label("knower"))
+            .where(
+                connections.c.workspace_id == workspace_id,
+                connections.c.other_id.in_(matching_people),
+            )
+            .cte("knowers")
+            .prefix_with("MATERIALIZED")
+        )
+        many = sa.func.count().label("many")
+        query = (
+            sa.select(knowers.c.knower, many)
+            .where(knowers.c.knower.in_(theirs))
+            .group_by(knowers.c.knower)
+            .order_by(many.desc(), knowers.c.knower)
+            .limit(limit)
+        )
         await self._plan()
         return {other_id: count for other_id, count in await self._conn.execute(query)}
 
