@@ -1,17 +1,15 @@
 """Matching people to a topic, in the database (the `PeopleMatching` port), on the
 search index of infra/repositories/search.py.
 
-A topic is matched in two parts: its phrases against whole tags (a tag counts only
-when the topic names all of it, in order), and its words against the headline
-and the bio. Both parts and the ranking run in one query, bounded by `limit`;
-nothing scans people or connections in Python.
+How a topic matches and scores is infra/repositories/topics.py's; matching and
+ranking run in one query, bounded by `limit`; nothing scans people or
+connections in Python.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,120 +21,9 @@ from warmintro.domain.matching import MatchScore
 from warmintro.domain.people import EmailStatus, Person
 from warmintro.domain.ports import Match
 from warmintro.infra.repositories.people import person_from_row
-from warmintro.infra.repositories.search import (
-    FTS,
-    MARK,
-    PG_DOC,
-    PG_ENGLISH,
-    SEARCH_TABLE,
-    TAG_END,
-    TAG_START,
-    query_words,
-    search_filter,
-)
+from warmintro.infra.repositories.search import search_filter
+from warmintro.infra.repositories.topics import topic_match
 from warmintro.infra.tables import connections, people
-
-
-@dataclass(frozen=True, slots=True)
-class _TopicMatch:
-    """How the database matches people to one topic: a filter on `people` (any word
-    of the topic), what each person scores, and the tables to join."""
-
-    found: sa.ColumnElement[bool]
-    tags: sa.ColumnElement[Any]
-    """How many of the person's tags the topic names whole."""
-    headline: sa.ColumnElement[Any]
-    bio: sa.ColumnElement[Any]
-    relevance: sa.ColumnElement[Any]
-    """The database's own rank (ts_rank, bm25), to order equal scores."""
-    matched: sa.CTE | None = None
-    """SQLite: the people FTS5 matches, found once (see `_sqlite_topic`)."""
-
-    def scores(self) -> sa.ColumnElement[bool]:
-        """A word in the headline or bio, or a tag named whole: a word of a
-        multi-word tag alone passes `found` but is not a match. The tag count goes
-        last: an OR stops at the first true part, and it is the costly one."""
-        return sa.or_(self.headline, self.bio, self.tags > 0)
-
-    def source(self, base: sa.FromClause) -> sa.FromClause:
-        if self.matched is None:
-            return base
-        return base.join(self.matched, self.matched.c.rowid == sa.literal_column("people.rowid"))
-
-
-def _topic(conn: AsyncConnection, text: str, *, ranked: bool = True) -> _TopicMatch | None:
-    """How to match people to the topic, or None when it has no word to match;
-    `ranked` False when only who matches counts, not by how much."""
-    words = query_words(text)
-    if not words:
-        return None
-    if conn.dialect.name != "postgresql":
-        return _sqlite_topic(text, words, ranked=ranked)
-
-    def any_of(weights: str) -> sa.ColumnElement[Any]:
-        return sa.func.to_tsquery(
-            PG_ENGLISH, sa.literal(" | ".join(f"{w}:{weights}" for w in words))
-        )
-
-    topic = sa.func.to_tsvector(PG_ENGLISH, sa.literal(text))
-    tag = sa.func.jsonb_array_elements_text(people.c.expertise).table_valued("value")
-    tags = (
-        sa.select(sa.func.count())
-        .select_from(tag)
-        .where(topic.op("@@")(sa.func.phraseto_tsquery(PG_ENGLISH, tag.c.value)))
-        .scalar_subquery()
-    )
-    weights: sa.ColumnElement[Any] = sa.literal_column("'{0.05,0.2,0.4,1.0}'::float4[]")
-    return _TopicMatch(
-        found=PG_DOC.op("@@")(any_of("ABC")),
-        tags=tags,
-        headline=PG_DOC.op("@@")(any_of("B")),
-        bio=PG_DOC.op("@@")(any_of("C")),
-        relevance=sa.func.ts_rank(weights, PG_DOC, any_of("ABC")),
-    )
-
-
-def _sqlite_topic(text: str, words: list[str], *, ranked: bool) -> _TopicMatch:
-    """FTS5 answers MATCH once for the whole table quickly, but once per row very
-    slowly (each call runs the query again), so the people it matches are found
-    first, in a CTE SQLite must materialize, and joined to `people` by rowid. Its
-    expression is a match already: a tag named whole, or a word of the headline or
-    bio. The ranking functions (highlight, bm25) run only in that scan, and only
-    when `ranked`."""
-    tag_phrases = " OR ".join(
-        f'"{TAG_START} {" ".join(p)} {TAG_END}"'
-        for p in matching.phrases(text)
-        if TAG_START not in p and TAG_END not in p
-    )
-    any_word = " OR ".join(f'"{w}"' for w in words)  # quoted: "or", "not" are words here
-    expr = f"{{headline bio}} : ({any_word})"
-    if tag_phrases:
-        expr = f"{{tags}} : ({tag_phrases}) OR {expr}"
-    fts: sa.ColumnElement[Any] = sa.literal_column(SEARCH_TABLE)
-    columns: list[sa.ColumnElement[Any]] = [FTS.c.rowid]
-    if ranked:
-        marked = sa.func.coalesce(sa.func.highlight(fts, 1, MARK, ""), "")  # no tags: NULL
-        columns += [
-            (sa.func.length(marked) - sa.func.length(sa.func.replace(marked, MARK, ""))).label(
-                "in_tags"
-            ),
-            (sa.func.bm25(fts, 0, 0, 1, 0) < 0).label("in_headline"),
-            (sa.func.bm25(fts, 0, 0, 0, 1) < 0).label("in_bio"),
-            (-sa.func.bm25(fts, 0, 10, 3, 1)).label("relevance"),
-        ]
-    matched = (
-        sa.select(*columns)
-        .select_from(FTS)
-        .where(fts.op("MATCH")(expr))
-        .cte("matched")
-        .prefix_with("MATERIALIZED")
-    )
-    if not ranked:
-        # Every row of `matched` is a match; the scores are never read.
-        return _TopicMatch(sa.true(), sa.literal(0), sa.true(), sa.true(), sa.literal(0), matched)
-    c = matched.c
-    return _TopicMatch(sa.true(), c.in_tags, c.in_headline, c.in_bio, c.relevance, matched)
-
 
 # PostgreSQL plans a prepared statement once for all parameters after five runs
 # (asyncpg prepares every statement); a generic plan cannot see how many people a
@@ -171,7 +58,7 @@ class SqlPeopleMatching:
     ) -> list[Match]:
         """People of the workspace matching the topic (through their connection
         `through`, if given), ranked: match score, then strength, then relevance."""
-        topic = _topic(self._conn, text)
+        topic = topic_match(self._conn, text)
         if topic is None or limit <= 0:
             return []
         source: sa.FromClause = people
@@ -266,7 +153,7 @@ class SqlPeopleMatching:
         discoverable_only: bool = True,
         exclude: frozenset[uuid.UUID] = frozenset(),
     ) -> dict[uuid.UUID, int]:
-        topic = _topic(self._conn, text, ranked=False)
+        topic = topic_match(self._conn, text, ranked=False)
         if topic is None or not person_ids:
             return {}
         source = connections.join(
@@ -304,7 +191,7 @@ class SqlPeopleMatching:
         exclude: frozenset[uuid.UUID],
         limit: int,
     ) -> dict[uuid.UUID, int]:
-        topic = _topic(self._conn, text, ranked=False)
+        topic = topic_match(self._conn, text, ranked=False)
         if topic is None:
             return {}
         # From the people who match (few, from the index) to who knows them, then
