@@ -126,7 +126,8 @@ connections = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.PrimaryKeyConstraint("workspace_id", "person_id", "other_id"),
     sa.CheckConstraint("strength BETWEEN 1 AND 5", name="strength"),
-    sa.Index(None, "workspace_id", "other_id"),
+    # Who knows someone, read from the index alone (warm paths' network counts).
+    sa.Index(None, "workspace_id", "other_id", "person_id"),
 )
 
 intro_requests = sa.Table(
@@ -173,6 +174,7 @@ intro_requests = sa.Table(
         postgresql_where=sa.text("state IN ('awaiting_connector', 'awaiting_expert')"),
         sqlite_where=sa.text("state IN ('awaiting_connector', 'awaiting_expert')"),
     ),
+    sa.Index(None, "workspace_id", "asker_id"),  # erasure scrubs what they asked
     sa.Index(None, "workspace_id", "connector_id", "state"),
     sa.Index(None, "workspace_id", "expert_id", "state"),
     sa.Index(None, "workspace_id", "state", "id"),

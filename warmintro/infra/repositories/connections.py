@@ -140,14 +140,28 @@ class SqlConnections:
                 # Row values in a list would not use the primary key on PostgreSQL;
                 # two arrays do, and what else they match is dropped below.
                 match = sa.and_(
+                    connections.c.workspace_id == workspace_id,
                     any_of(self._conn, connections.c.person_id, list({a for a, _ in part})),
                     any_of(self._conn, connections.c.other_id, list({b for _, b in part})),
                 )
-            else:  # SQLite probes its primary key once per row value
-                match = sa.tuple_(connections.c.person_id, connections.c.other_id).in_(part)
-            rows = await self._conn.execute(
-                sa.select(connections).where(connections.c.workspace_id == workspace_id, match)
-            )
+            else:
+                # One branch per person, each whole, so that SQLite probes its primary
+                # key for each (a row-value IN list, or workspace_id outside the OR,
+                # made it read every connection of the workspace).
+                others: dict[uuid.UUID, list[uuid.UUID]] = {}
+                for person, other in part:
+                    others.setdefault(person, []).append(other)
+                match = sa.or_(
+                    *(
+                        sa.and_(
+                            connections.c.workspace_id == workspace_id,
+                            connections.c.person_id == person,
+                            connections.c.other_id.in_(ids),
+                        )
+                        for person, ids in others.items()
+                    )
+                )
+            rows = await self._conn.execute(sa.select(connections).where(match))
             found.update(
                 ((row.person_id, row.other_id), _connection(row))
                 for row in rows

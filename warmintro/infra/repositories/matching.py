@@ -1,17 +1,15 @@
 """Matching people to a topic, in the database (the `PeopleMatching` port), on the
 search index of infra/repositories/search.py.
 
-A topic is matched in two parts: its phrases against whole tags (a tag counts only
-when the topic names all of it, in order), and its words against the headline
-and the bio. Both parts and the ranking run in one query, bounded by `limit`;
-nothing scans people or connections in Python.
+How a topic matches and scores is infra/repositories/topics.py's; matching and
+ranking run in one query, bounded by `limit`; nothing scans people or
+connections in Python.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,97 +21,31 @@ from warmintro.domain.matching import MatchScore
 from warmintro.domain.people import EmailStatus, Person
 from warmintro.domain.ports import Match
 from warmintro.infra.repositories.people import person_from_row
-from warmintro.infra.repositories.search import (
-    FTS,
-    MARK,
-    PG_DOC,
-    PG_ENGLISH,
-    SEARCH_TABLE,
-    TAG_END,
-    TAG_START,
-    query_words,
-    search_filter,
-)
+from warmintro.infra.repositories.search import search_filter
+from warmintro.infra.repositories.topics import topic_match
 from warmintro.infra.tables import connections, people
 
-
-@dataclass(frozen=True, slots=True)
-class _TopicMatch:
-    """How the database matches people to one topic: a filter its index answers
-    (any word of the topic), what each person scores, and the tables to join."""
-
-    found: sa.ColumnElement[bool]
-    tags: sa.ColumnElement[Any]
-    """How many of the person's tags the topic names whole."""
-    headline: sa.ColumnElement[Any]
-    bio: sa.ColumnElement[Any]
-    relevance: sa.ColumnElement[Any]
-    """The database's own rank (ts_rank, bm25), to order equal scores."""
-    joins: tuple[sa.TableClause, ...] = ()
-
-    def scores(self) -> sa.ColumnElement[bool]:
-        """A tag named whole, or a word in the headline or bio: a word of a
-        multi-word tag alone passes `found` but is not a match."""
-        return sa.or_(self.tags > 0, self.headline, self.bio)
-
-    def source(self, base: sa.FromClause) -> sa.FromClause:
-        for table in self.joins:
-            base = base.join(table, table.c.rowid == sa.literal_column("people.rowid"))
-        return base
-
-
-def _topic(conn: AsyncConnection, text: str) -> _TopicMatch | None:
-    """How to match people to the topic, or None when it has no word to match."""
-    words = query_words(text)
-    if not words:
-        return None
-    if conn.dialect.name == "postgresql":
-
-        def any_of(weights: str) -> sa.ColumnElement[Any]:
-            return sa.func.to_tsquery(
-                PG_ENGLISH, sa.literal(" | ".join(f"{w}:{weights}" for w in words))
-            )
-
-        topic = sa.func.to_tsvector(PG_ENGLISH, sa.literal(text))
-        tag = sa.func.jsonb_array_elements_text(people.c.expertise).table_valued("value")
-        tags = (
-            sa.select(sa.func.count())
-            .select_from(tag)
-            .where(topic.op("@@")(sa.func.phraseto_tsquery(PG_ENGLISH, tag.c.value)))
-            .scalar_subquery()
-        )
-        weights: sa.ColumnElement[Any] = sa.literal_column("'{0.05,0.2,0.4,1.0}'::float4[]")
-        return _TopicMatch(
-            found=PG_DOC.op("@@")(any_of("ABC")),
-            tags=tags,
-            headline=PG_DOC.op("@@")(any_of("B")),
-            bio=PG_DOC.op("@@")(any_of("C")),
-            relevance=sa.func.ts_rank(weights, PG_DOC, any_of("ABC")),
-        )
-    tag_phrases = " OR ".join(
-        f'"{TAG_START} {" ".join(p)} {TAG_END}"'
-        for p in matching.phrases(text)
-        if TAG_START not in p and TAG_END not in p
-    )
-    any_word = " OR ".join(f'"{w}"' for w in words)  # quoted: "or", "not" are words here
-    expr = f"{{headline bio}} : ({any_word})"
-    if tag_phrases:
-        expr = f"{{tags}} : ({tag_phrases}) OR {expr}"
-    fts: sa.ColumnElement[Any] = sa.literal_column(SEARCH_TABLE)
-    marked = sa.func.coalesce(sa.func.highlight(fts, 1, MARK, ""), "")  # no tags: NULL
-    return _TopicMatch(
-        found=fts.op("MATCH")(expr),
-        tags=sa.func.length(marked) - sa.func.length(sa.func.replace(marked, MARK, "")),
-        headline=sa.func.bm25(fts, 0, 0, 1, 0) < 0,
-        bio=sa.func.bm25(fts, 0, 0, 0, 1) < 0,
-        relevance=-sa.func.bm25(fts, 0, 10, 3, 1),
-        joins=(FTS,),
-    )
+# PostgreSQL plans a prepared statement once for all parameters after five runs
+# (asyncpg prepares every statement); a generic plan cannot see how many people a
+# topic matches, and chose seconds-long joins. These queries are planned anew on
+# each run, and without JIT, which their cost estimates would turn on for ~25 ms.
+_PG_PLANNING = (
+    "SET LOCAL plan_cache_mode = force_custom_plan",
+    "SET LOCAL jit = off",
+)
 
 
 class SqlPeopleMatching:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
+        self._planned = conn.dialect.name != "postgresql"
+
+    async def _plan(self) -> None:
+        """Before a matching query: PostgreSQL's planning, set for this transaction."""
+        if not self._planned:
+            for setting in _PG_PLANNING:
+                await self._conn.exec_driver_sql(setting)
+            self._planned = True
 
     async def _ranked(
         self,
@@ -126,7 +58,7 @@ class SqlPeopleMatching:
     ) -> list[Match]:
         """People of the workspace matching the topic (through their connection
         `through`, if given), ranked: match score, then strength, then relevance."""
-        topic = _topic(self._conn, text)
+        topic = topic_match(self._conn, text)
         if topic is None or limit <= 0:
             return []
         source: sa.FromClause = people
@@ -166,6 +98,7 @@ class SqlPeopleMatching:
             + sa.cast(inner.c.in_headline, sa.Integer) * matching.HEADLINE_WEIGHT
             + sa.cast(inner.c.in_bio, sa.Integer) * matching.BIO_WEIGHT
         )
+        await self._plan()
         rows = await self._conn.execute(
             sa.select(inner)
             .where(score > 0)
@@ -220,7 +153,7 @@ class SqlPeopleMatching:
         discoverable_only: bool = True,
         exclude: frozenset[uuid.UUID] = frozenset(),
     ) -> dict[uuid.UUID, int]:
-        topic = _topic(self._conn, text)
+        topic = topic_match(self._conn, text, ranked=False)
         if topic is None or not person_ids:
             return {}
         source = connections.join(
@@ -246,6 +179,7 @@ class SqlPeopleMatching:
             query = query.where(people.c.discoverable.is_(True))
         if exclude:
             query = query.where(people.c.id.not_in(exclude))
+        await self._plan()
         return {person_id: count for person_id, count in await self._conn.execute(query)}
 
     async def connections_by_network(
@@ -257,41 +191,48 @@ class SqlPeopleMatching:
         exclude: frozenset[uuid.UUID],
         limit: int,
     ) -> dict[uuid.UUID, int]:
-        topic = _topic(self._conn, text)
+        topic = topic_match(self._conn, text, ranked=False)
         if topic is None:
             return {}
-        known = connections.alias("known")
-        source = known.join(
-            connections,
-            sa.and_(
-                connections.c.workspace_id == known.c.workspace_id,
-                connections.c.person_id == known.c.other_id,
-            ),
-        ).join(
-            people,
-            sa.and_(
-                people.c.workspace_id == connections.c.workspace_id,
-                people.c.id == connections.c.other_id,
-            ),
-        )
-        many = sa.func.count().label("many")
-        query = (
-            sa.select(known.c.other_id, many)
-            .select_from(topic.source(source))
+        # From the people who match (few, from the index) to who knows them, then
+        # kept to the person's own connections: the CTE fixes that order on both
+        # databases (SQLite, without statistics, otherwise walked the person's
+        # connections and probed each against every match, or scanned people).
+        matching_people = (
+            sa.select(people.c.id)
+            .select_from(topic.source(people))
             .where(
-                known.c.workspace_id == workspace_id,
-                known.c.person_id == person_id,
+                people.c.workspace_id == workspace_id,
                 people.c.erased_at.is_(None),
                 people.c.discoverable.is_(True),
                 topic.found,
                 topic.scores(),
             )
-            .group_by(known.c.other_id)
-            .order_by(many.desc(), known.c.other_id)
-            .limit(limit)
+        )
+        theirs = sa.select(connections.c.other_id).where(
+            connections.c.workspace_id == workspace_id, connections.c.person_id == person_id
         )
         if exclude:
-            query = query.where(known.c.other_id.not_in(exclude), people.c.id.not_in(exclude))
+            matching_people = matching_people.where(people.c.id.not_in(exclude))
+            theirs = theirs.where(connections.c.other_id.not_in(exclude))
+        knowers = (
+            sa.select(connections.c.person_id.label("knower"))
+            .where(
+                connections.c.workspace_id == workspace_id,
+                connections.c.other_id.in_(matching_people),
+            )
+            .cte("knowers")
+            .prefix_with("MATERIALIZED")
+        )
+        many = sa.func.count().label("many")
+        query = (
+            sa.select(knowers.c.knower, many)
+            .where(knowers.c.knower.in_(theirs))
+            .group_by(knowers.c.knower)
+            .order_by(many.desc(), knowers.c.knower)
+            .limit(limit)
+        )
+        await self._plan()
         return {other_id: count for other_id, count in await self._conn.execute(query)}
 
     async def connections_listed(
@@ -330,6 +271,7 @@ class SqlPeopleMatching:
             query = query.where(people.c.id.in_(only))
         if q.strip():
             query = query.where(search_filter(self._conn, q, match_email=False))
+        await self._plan()
         total = (
             await self._conn.execute(sa.select(sa.func.count()).select_from(query.subquery()))
         ).scalar_one()

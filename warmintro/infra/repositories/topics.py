@@ -1,0 +1,128 @@
+"""How the database matches people to a topic, on the search index of
+infra/repositories/search.py: its phrases against whole tags (a tag counts only
+when the topic names all of it, in order), and its words against the headline
+and the bio; and what each person scores. infra/repositories/matching.py builds
+its queries on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from warmintro.domain import matching
+from warmintro.infra.repositories.search import (
+    FTS,
+    MARK,
+    PG_DOC,
+    PG_ENGLISH,
+    SEARCH_TABLE,
+    TAG_END,
+    TAG_START,
+    query_words,
+)
+from warmintro.infra.tables import people
+
+
+@dataclass(frozen=True, slots=True)
+class TopicMatch:
+    """How the database matches people to one topic: a filter on `people` (any word
+    of the topic), what each person scores, and the tables to join."""
+
+    found: sa.ColumnElement[bool]
+    tags: sa.ColumnElement[Any]
+    """How many of the person's tags the topic names whole."""
+    headline: sa.ColumnElement[Any]
+    bio: sa.ColumnElement[Any]
+    relevance: sa.ColumnElement[Any]
+    """The database's own rank (ts_rank, bm25), to order equal scores."""
+    matched: sa.CTE | None = None
+    """SQLite: the people FTS5 matches, found once (see `_sqlite_topic`)."""
+
+    def scores(self) -> sa.ColumnElement[bool]:
+        """A word in the headline or bio, or a tag named whole: a word of a
+        multi-word tag alone passes `found` but is not a match. The tag count goes
+        last: an OR stops at the first true part, and it is the costly one."""
+        return sa.or_(self.headline, self.bio, self.tags > 0)
+
+    def source(self, base: sa.FromClause) -> sa.FromClause:
+        if self.matched is None:
+            return base
+        return base.join(self.matched, self.matched.c.rowid == sa.literal_column("people.rowid"))
+
+
+def topic_match(conn: AsyncConnection, text: str, *, ranked: bool = True) -> TopicMatch | None:
+    """How to match people to the topic, or None when it has no word to match;
+    `ranked` False when only who matches counts, not by how much."""
+    words = query_words(text)
+    if not words:
+        return None
+    if conn.dialect.name != "postgresql":
+        return _sqlite_topic(text, words, ranked=ranked)
+
+    def any_of(weights: str) -> sa.ColumnElement[Any]:
+        return sa.func.to_tsquery(
+            PG_ENGLISH, sa.literal(" | ".join(f"{w}:{weights}" for w in words))
+        )
+
+    topic = sa.func.to_tsvector(PG_ENGLISH, sa.literal(text))
+    tag = sa.func.jsonb_array_elements_text(people.c.expertise).table_valued("value")
+    tags = (
+        sa.select(sa.func.count())
+        .select_from(tag)
+        .where(topic.op("@@")(sa.func.phraseto_tsquery(PG_ENGLISH, tag.c.value)))
+        .scalar_subquery()
+    )
+    weights: sa.ColumnElement[Any] = sa.literal_column("'{0.05,0.2,0.4,1.0}'::float4[]")
+    return TopicMatch(
+        found=PG_DOC.op("@@")(any_of("ABC")),
+        tags=tags,
+        headline=PG_DOC.op("@@")(any_of("B")),
+        bio=PG_DOC.op("@@")(any_of("C")),
+        relevance=sa.func.ts_rank(weights, PG_DOC, any_of("ABC")),
+    )
+
+
+def _sqlite_topic(text: str, words: list[str], *, ranked: bool) -> TopicMatch:
+    """FTS5 answers MATCH once for the whole table quickly, but once per row very
+    slowly (each call runs the query again), so the people it matches are found
+    first, in a CTE SQLite must materialize, and joined to `people` by rowid. Its
+    expression is a match already: a tag named whole, or a word of the headline or
+    bio. The ranking functions (highlight, bm25) run only in that scan, and only
+    when `ranked`."""
+    tag_phrases = " OR ".join(
+        f'"{TAG_START} {" ".join(p)} {TAG_END}"'
+        for p in matching.phrases(text)
+        if TAG_START not in p and TAG_END not in p
+    )
+    any_word = " OR ".join(f'"{w}"' for w in words)  # quoted: "or", "not" are words here
+    expr = f"{{headline bio}} : ({any_word})"
+    if tag_phrases:
+        expr = f"{{tags}} : ({tag_phrases}) OR {expr}"
+    fts: sa.ColumnElement[Any] = sa.literal_column(SEARCH_TABLE)
+    columns: list[sa.ColumnElement[Any]] = [FTS.c.rowid]
+    if ranked:
+        marked = sa.func.coalesce(sa.func.highlight(fts, 1, MARK, ""), "")  # no tags: NULL
+        columns += [
+            (sa.func.length(marked) - sa.func.length(sa.func.replace(marked, MARK, ""))).label(
+                "in_tags"
+            ),
+            (sa.func.bm25(fts, 0, 0, 1, 0) < 0).label("in_headline"),
+            (sa.func.bm25(fts, 0, 0, 0, 1) < 0).label("in_bio"),
+            (-sa.func.bm25(fts, 0, 10, 3, 1)).label("relevance"),
+        ]
+    matched = (
+        sa.select(*columns)
+        .select_from(FTS)
+        .where(fts.op("MATCH")(expr))
+        .cte("matched")
+        .prefix_with("MATERIALIZED")
+    )
+    if not ranked:
+        # Every row of `matched` is a match; the scores are never read.
+        return TopicMatch(sa.true(), sa.literal(0), sa.true(), sa.true(), sa.literal(0), matched)
+    c = matched.c
+    return TopicMatch(sa.true(), c.in_tags, c.in_headline, c.in_bio, c.relevance, matched)
