@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -72,6 +73,14 @@ def make_mailer(settings: Settings, mailbox: DevMailbox, clock: Clock) -> Mailer
             settings.sendgrid_api_key, settings.sendgrid_api_host, settings.send_timeout_seconds
         )
     return ConsoleMailer(mailbox)
+
+
+def freeze_start_up_objects() -> None:
+    """Take what start-up built (modules, the app, the container: some 160,000
+    objects) out of the garbage collector's sight. Each full collection walked them
+    all, about 60 ms, in an idle process too, and none of them will ever be garbage;
+    after this the collector only looks at what requests and passes create."""
+    gc.freeze()
 
 
 def bootstrap(

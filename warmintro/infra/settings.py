@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = 0.1
     """How soon an idle worker looks again for due timers and mail after a pass that
     found nothing; the wait doubles while passes find nothing."""
-    worker_max_poll_seconds: float = 5.0
+    worker_max_poll_seconds: float = 30.0
     """The longest an idle worker waits between looks. Commits wake it at once, and it
     never waits past a timer or retry it knows to be due: this only bounds how late
     it notices what nothing announced."""

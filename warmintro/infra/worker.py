@@ -60,7 +60,7 @@ class Worker:
         next_timer: SecondsToNext | None = None,
         retention: Callable[[], Awaitable[int]] | None = None,
         poll_seconds: float = 0.1,
-        max_poll_seconds: float = 5.0,
+        max_poll_seconds: float = 30.0,
         wake_sources: Sequence[WakeSource] = (),
         on_success: Callable[[str], None] = lambda stage: None,
     ) -> None:

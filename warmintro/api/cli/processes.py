@@ -95,7 +95,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
         log_config=None,  # uvicorn's lines go through configure_logging's formatter
     )
     if args.workers == 1:
-        uvicorn.run(_served_app(settings, args.worker), **served)
+        from warmintro.api.quiet_server import serve_quietly
+
+        serve_quietly(_served_app(settings, args.worker), **served)
         return
     # Each process builds its own app (a pool, a rate-limit store and a worker of its
     # own) from the environment, which the children inherit with these additions.
@@ -115,8 +117,11 @@ _SERVE_WORKER = "WARMINTRO_SERVE_WORKER"
 
 def _served_app(settings: Settings, run_worker: bool) -> FastAPI:
     from warmintro.api.app import create_app
+    from warmintro.api.container import freeze_start_up_objects
 
-    return create_app(settings, migrate_on_start=False, run_worker=run_worker)
+    app = create_app(settings, migrate_on_start=False, run_worker=run_worker)
+    freeze_start_up_objects()
+    return app
 
 
 def app_in_child() -> FastAPI:
@@ -129,7 +134,7 @@ def app_in_child() -> FastAPI:
 def cmd_worker(args: argparse.Namespace) -> None:
     import signal
 
-    from warmintro.api.container import bootstrap
+    from warmintro.api.container import bootstrap, freeze_start_up_objects
 
     settings = settings_or_exit()
     if settings.is_sqlite:
@@ -137,6 +142,7 @@ def cmd_worker(args: argparse.Namespace) -> None:
 
     async def run() -> None:
         container = bootstrap(settings, worker_alone=True)
+        freeze_start_up_objects()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
