@@ -10,9 +10,11 @@ from pathlib import Path
 from bench import servers
 from bench.databases import Database, sqlite
 
-SETTLE = 3.0
-"""Seconds to let start-up work (imports, migrations, first passes) finish (less for
-a short window: a smoke run only checks that the figures come out)."""
+SETTLE = 50.0
+"""Seconds to let start-up work (imports, migrations, first passes) finish, and the
+worker's looks thin out to their idle pace (each wait doubles from 0.1 s to 30 s:
+about 50 s); less for a short window: a smoke run only checks that the figures
+come out."""
 
 
 async def idle_shares(pg: Database, logs: Path, seconds: float) -> dict[str, float]:
