@@ -32,7 +32,7 @@ async def idle_shares(pg: Database, logs: Path, seconds: float) -> dict[str, flo
         ),
     }
     try:
-        await asyncio.sleep(min(SETTLE, seconds / 5))
+        await asyncio.sleep(SETTLE if seconds >= SETTLE else seconds / 5)
         before = {name: servers.cpu_seconds(p.pid) for name, p in started.items()}
         await asyncio.sleep(seconds)
         return {
