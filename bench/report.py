@@ -10,6 +10,10 @@ from bench.results import Check, Results, percentile
 PLOT = "performance.png"
 
 
+WHY = "performance-analysis.md"
+"""The hand-written reading of the figures, beside the report (not rewritten by it)."""
+
+
 def print_table(results: Results) -> None:
     checks = results.checks()
     width = max((len(c.name) for c in checks), default=10)
@@ -41,6 +45,8 @@ def _markdown(results: Results, out: Path, command: str, minutes: float) -> list
         f"Written by `{command}` on {results.machine.get('date', '?')}; the run took "
         f"{minutes:.1f} minutes. {len(checks) - failed} of {len(checks)} targets met. "
         "Do not edit by hand: run the benchmark again.",
+        "",
+        f"Why the missed targets are missed, with the profiles that show it: [{WHY}]({WHY}).",
         "",
         "## Machine",
         "",
