@@ -4,9 +4,8 @@ uvicorn's main loop sleeps 0.1 s between ticks, and all a tick does is refresh t
 `date` header (once a second) and look for a shutdown or the request limit. On an
 idle machine each wake-up is expensive: a vCPU woken from idle runs its first
 milliseconds many times slower (a loop of 6 ms took 20 to 38 ms after a 2 s sleep
-here), and ten
-a second were most of an idle `serve`'s CPU. One a second keeps the header exact to
-the second and answers a shutdown within a second.
+here), and ten a second were most of an idle `serve`'s CPU. One a second keeps the
+header exact to the second and answers a shutdown within a second.
 """
 
 from __future__ import annotations
