@@ -31,7 +31,8 @@ REQUIRE_PG = os.environ.get("WARMINTRO_REQUIRE_POSTGRES") == "1"
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
-async def _pg_available() -> str | None:
+async def postgres_problem() -> str | None:
+    """Why no PostgreSQL answers at PG_ADMIN, or None when one does."""
     try:
         conn = await asyncpg.connect(PG_ADMIN, timeout=3)
     except (OSError, asyncpg.PostgresError) as exc:
@@ -42,7 +43,7 @@ async def _pg_available() -> str | None:
 
 async def create_postgres_database() -> str:
     """A fresh, empty PostgreSQL database for this test run (skips or fails if none)."""
-    problem = await _pg_available()
+    problem = await postgres_problem()
     if problem:
         if REQUIRE_PG:
             pytest.fail(f"WARMINTRO_REQUIRE_POSTGRES=1 but {problem}")

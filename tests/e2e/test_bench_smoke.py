@@ -19,10 +19,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import asyncpg
 import pytest
 
-from tests.databases import PG_ADMIN, REQUIRE_PG
+from tests.databases import PG_ADMIN, REQUIRE_PG, postgres_problem
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIRE_WRK = os.environ.get("WARMINTRO_REQUIRE_WRK") == "1"
@@ -32,15 +31,6 @@ PATHS = (
 READS = ("list 50 (busy asker)", "people search", "suggestions", "warm paths", "worker claim")
 IDLE = ("serve (SQLite)", "serve (PostgreSQL)", "worker (PostgreSQL)")
 NUMBER = r"[0-9][0-9,.]*"
-
-
-async def postgres_problem() -> str | None:
-    try:
-        conn = await asyncpg.connect(PG_ADMIN, timeout=3)
-    except (OSError, asyncpg.PostgresError) as exc:
-        return f"no PostgreSQL at {PG_ADMIN}: {exc}"
-    await conn.close()
-    return None
 
 
 def needs_wrk_and_postgres() -> None:
