@@ -15,7 +15,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.clock import FakeClock
 from tests.integration.builder import NOW, TIMING, Builder, later, use_cases_on
@@ -36,7 +38,9 @@ from warmintro.domain.ids import new_id
 from warmintro.domain.intro_request import DeclineReason, IntroRequest, State
 from warmintro.domain.people import Workspace
 from warmintro.domain.views import RequestView
-from warmintro.infra.database import make_engine
+from warmintro.infra.database import make_engine, reading
+from warmintro.infra.repositories.outbox import outbox_health
+from warmintro.infra.repositories.timers import seconds_to_next_timer, timers_due
 from warmintro.infra.uow import SqlUnitOfWorkFactory
 
 POSTGRES_ONLY = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
@@ -278,6 +282,22 @@ async def test_sqlite_writers_take_turns_in_order_and_readers_need_none(build: B
             started.append("reader")
     await asyncio.gather(*waiting)
     assert started == ["reader", "writer 0", "writer 1", "writer 2"]
+
+
+@SQLITE_ONLY
+async def test_the_workers_and_metrics_reads_need_no_turn(
+    engine: AsyncEngine, build: Builder
+) -> None:
+    """The reads outside a unit of work (a scrape's counts, the worker's next due
+    time) take no write lock: had they opened with BEGIN IMMEDIATE, each would sit in
+    SQLite's busy loop until the writer let go (30 s at most)."""
+    clock = FakeClock(NOW)
+    async with build.uow(), asyncio.timeout(5):
+        await outbox_health(engine, NOW)
+        await timers_due(engine, NOW)
+        await seconds_to_next_timer(engine, clock)
+        async with reading(engine) as conn:
+            await conn.scalar(sa.select(1))
 
 
 async def test_a_writer_that_cannot_begin_gives_up_its_turn(tmp_path: Path) -> None:

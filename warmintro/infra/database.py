@@ -135,6 +135,16 @@ async def writing(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
         yield conn
 
 
+@contextlib.asynccontextmanager
+async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection for reads outside a unit of work. On SQLite its transaction opens
+    DEFERRED: it takes no write lock, so it needs no turn and holds up no writer."""
+    async with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            await conn.execution_options(sqlite_begin="DEFERRED")
+        yield conn
+
+
 def unavailable(exc: BaseException) -> bool:
     """Whether `exc` says the database could not be reached or cut the session off
     (it is down, restarting, or the connection died): the same work may succeed in

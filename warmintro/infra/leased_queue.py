@@ -38,7 +38,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from warmintro.domain.ports import Clock
-from warmintro.infra.database import unavailable, writing
+from warmintro.infra.database import reading, unavailable, writing
 
 T = TypeVar("T")
 log = logging.getLogger("warmintro.queue")
@@ -224,8 +224,7 @@ class LeasedQueue(Generic[T]):
             .order_by(self.due)
             .limit(1)
         )
-        async with self._engine.connect() as conn:
-            await conn.execution_options(sqlite_begin="DEFERRED")  # a read: no write lock
+        async with reading(self._engine) as conn:
             due: datetime | None = await conn.scalar(soonest)
         return None if due is None else (due - self.clock.now()).total_seconds()
 

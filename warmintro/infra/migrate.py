@@ -12,6 +12,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from warmintro.infra.database import reading
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -52,9 +54,7 @@ async def schema_unready(engine: AsyncEngine) -> str | None:
     and its schema must be at the migration head (older means `warmintro migrate`
     has not run; newer means this code is older than the schema)."""
     try:
-        async with engine.connect() as conn:
-            # A read: on SQLite it must not queue behind (or hold up) the writers.
-            await conn.execution_options(sqlite_begin="DEFERRED")
+        async with reading(engine) as conn:  # must not queue behind the writers
             revision = await conn.run_sync(
                 lambda sync: MigrationContext.configure(sync).get_current_revision()
             )

@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from warmintro.domain.errors import SendFailed
 from warmintro.domain.people import Timing
 from warmintro.domain.ports import Clock, Mailer
-from warmintro.infra.database import writing
+from warmintro.infra.database import reading, writing
 from warmintro.infra.email.compose import Composer, OutboxItem, Undeliverable
 from warmintro.infra.leased_queue import Claim, LeasedQueue, RetryPolicy, error_class, redact
 from warmintro.infra.tables import outbox, workspaces
@@ -198,7 +198,7 @@ class OutboxRelay:
         """The workspace's `Timing.email_retry`; the default if it cannot be read (the
         database may be what is failing), or if the workspace is gone."""
         try:
-            async with self._engine.connect() as conn:
+            async with reading(self._engine) as conn:
                 seconds = await conn.scalar(
                     sa.select(workspaces.c.email_retry_s).where(
                         workspaces.c.workspace_id == workspace_id

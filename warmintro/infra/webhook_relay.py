@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from warmintro.domain.errors import InvalidInput
 from warmintro.domain.ports import Clock
 from warmintro.domain.webhooks import SECRET_PREFIX
-from warmintro.infra.database import writing
+from warmintro.infra.database import reading, writing
 from warmintro.infra.guarded_http import guarded_client
 from warmintro.infra.leased_queue import Claim, LeasedQueue, RetryPolicy, error_class, redact
 from warmintro.infra.repositories.webhooks import SqlWebhooks
@@ -119,7 +119,7 @@ class WebhookRelay:
 
     async def _deliver(self, claim: Claim[_Delivery]) -> None:
         item, now = claim.item, self._clock.now()
-        async with self._engine.connect() as conn:
+        async with reading(self._engine) as conn:
             endpoint = await SqlWebhooks(conn).get(item.workspace_id, item.endpoint_id)
         if endpoint is None:
             await claim.finish(status="failed", last_error="the endpoint was deleted")

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from warmintro.domain.ids import new_id
 from warmintro.domain.notifications import EmailIntent
 from warmintro.domain.ports import OutboxEntry
+from warmintro.infra.database import reading
 from warmintro.infra.tables import UTCDateTime, outbox, workspaces
 
 
@@ -130,7 +131,7 @@ async def outbox_health(engine: AsyncEngine, now: datetime) -> OutboxHealth:
         sa.func.count().filter(outbox.c.status == "failed"),
         sa.type_coerce(sa.func.min(outbox.c.created_at).filter(waiting), UTCDateTime),
     )
-    async with engine.connect() as conn:
+    async with reading(engine) as conn:
         row: Any = (await conn.execute(query)).one()
     pending, failed, oldest = row
     age = max(now - oldest, timedelta(0)) if oldest is not None else timedelta(0)
