@@ -30,6 +30,8 @@ from sqlalchemy import Engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from warmintro.infra import sqlite_driver
+
 _CUT_OFF = (
     ConnectionError,  # refused, reset, aborted: no server on the port, or it went away
     TimeoutError,
@@ -48,6 +50,8 @@ OPTIMIZED_AT = "warmintro_optimized_at"
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if url.startswith("sqlite"):
+        # aiosqlite with one thread hand-off per statement (see `sqlite_driver`).
+        kwargs.setdefault("module", sqlite_driver.dbapi())
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         _sqlite_tuning(engine)
         return engine
