@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -51,30 +51,44 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
         timeout=START_SECONDS,
         check=True,
     ).stdout.strip()
+    with _serving(env, tmp_path, ["--host", "127.0.0.1"], _answers) as (address, _, log):
+        yield address, key, log
+
+
+@contextlib.contextmanager
+def _serving(
+    env: dict[str, str],
+    directory: Path,
+    args: list[str],
+    ready: Callable[[str, Path], bool],
+    seconds: float = START_SECONDS,
+) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
+    """`warmintro serve --port <free> ARGS` until `ready(address, log)`: its address,
+    its process and its log; stopped at the end."""
     port = free_port()
-    log = tmp_path / "serve.log"
+    log = directory / "serve.log"
     with log.open("w") as out:
         server = subprocess.Popen(
-            [*WARMINTRO, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=tmp_path,
+            [*WARMINTRO, "serve", "--port", str(port), *args],
+            cwd=directory,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
     address = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + START_SECONDS
-        while not _answers(address):
+        deadline = time.monotonic() + seconds
+        while not ready(address, log):
             assert server.poll() is None, log.read_text()
             assert time.monotonic() < deadline, f"serve did not start:\n{log.read_text()}"
             time.sleep(0.05)
-        yield address, key, log
+        yield address, server, log
     finally:
         server.terminate()
         server.wait(timeout=START_SECONDS)
 
 
-def _answers(address: str) -> bool:
+def _answers(address: str, _log: Path) -> bool:
     try:
         return httpx.get(f"{address}/healthz", timeout=1).status_code == 200
     except httpx.TransportError:
@@ -177,23 +191,12 @@ def test_serve_with_workers_runs_that_many_processes_on_postgres(tmp_path: Path)
             text=True,
             check=True,
         ).stdout.strip()
-        port = free_port()
-        log = tmp_path / "serve.log"
-        with log.open("w") as out:
-            server = subprocess.Popen(
-                [*WARMINTRO, "serve", "--port", str(port), "--workers", "2"],
-                cwd=tmp_path,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        address = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + START_SECONDS * 2
-            while log.read_text().count("Application startup complete") < 2:
-                assert server.poll() is None, log.read_text()
-                assert time.monotonic() < deadline, f"serve did not start:\n{log.read_text()}"
-                time.sleep(0.1)
+
+        def both_started(address: str, log: Path) -> bool:
+            return log.read_text().count("Application startup complete") >= 2
+
+        serving = _serving(env, tmp_path, ["--workers", "2"], both_started, START_SECONDS * 2)
+        with serving as (address, server, log):
             assert len(_children(server.pid)) >= 2, log.read_text()
             auth = {"Authorization": f"Bearer {key}"}
             with httpx.Client(base_url=address, headers=auth) as api:
@@ -201,9 +204,6 @@ def test_serve_with_workers_runs_that_many_processes_on_postgres(tmp_path: Path)
                     r = api.post("/v1/people", json={"email": f"p{n}@example.com", "name": "P"})
                     assert r.status_code == 201, r.text
                 assert len(api.get("/v1/people", params={"limit": 10}).json()["items"]) == 6
-        finally:
-            server.terminate()
-            server.wait(timeout=START_SECONDS)
     finally:
         asyncio.run(drop_postgres_database(url))
 
