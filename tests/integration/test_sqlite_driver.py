@@ -1,8 +1,11 @@
-"""The SQLite driver hands each statement to aiosqlite's thread once, and the engine
-still sees what a cursor tells: rows, row counts, the last row id, errors."""
+"""The SQLite driver hands a statement to aiosqlite's thread at most once, runs the
+statements of a write transaction (which holds the lock) with no hand-off at all
+unless they are a bulk insert, and the engine still sees what a cursor tells:
+rows, row counts, the last row id, errors."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,43 +14,67 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from warmintro.infra.database import make_engine
+from warmintro.infra.database import make_engine, reading
+from warmintro.infra.sqlite_driver import BULK
 
 
-async def test_a_statement_is_one_hand_off_and_its_cursor_tells_all(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}")
-    hand_offs: list[object] = []
+@pytest.fixture
+def hand_offs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
+    """Each call handed to an aiosqlite connection's thread, as it is made."""
+    made: list[object] = []
     execute: Any = aiosqlite.Connection._execute
 
-    async def counted(
-        self: aiosqlite.Connection, fn: object, *args: object, **kw: object
-    ) -> object:
-        hand_offs.append(fn)
+    async def counted(self: aiosqlite.Connection, fn: object, *args: object, **kw: object) -> Any:
+        made.append(fn)
         return await execute(self, fn, *args, **kw)
 
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    yield made
+
+
+async def test_a_write_hands_over_its_begin_and_commit_and_a_read_each_statement(
+    tmp_path: Path, hand_offs: list[object]
+) -> None:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}")
     try:
         async with engine.begin() as conn:
             await conn.exec_driver_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE)")
-            monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+        hand_offs.clear()
+        async with engine.begin() as conn:
             inserted = await conn.execute(sa.text("INSERT INTO t (name) VALUES ('a')"))
-            assert len(hand_offs) == 1, hand_offs
             assert (inserted.lastrowid, inserted.rowcount) == (1, 1)
-
             await conn.execute(
                 sa.text("INSERT INTO t (name) VALUES (:n)"), [{"n": "b"}, {"n": "c"}]
             )
             renamed = await conn.execute(sa.text("UPDATE t SET name = name || '!' WHERE id > 1"))
             assert renamed.rowcount == 2
-            hand_offs.clear()
+            seen = (await conn.execute(sa.text("SELECT name FROM t ORDER BY id"))).scalars().all()
+            assert seen == ["a", "b!", "c!"]
+            assert len(hand_offs) == 1, f"only BEGIN goes to the thread: {hand_offs}"
+        assert len(hand_offs) == 2, f"BEGIN and COMMIT, and no reset after it: {hand_offs}"
+
+        hand_offs.clear()
+        async with reading(engine) as conn:
+            await conn.execute(sa.text("SELECT 1"))  # BEGIN DEFERRED, then the select
+            before = len(hand_offs)
             rows = (await conn.execute(sa.text("SELECT id, name FROM t ORDER BY id"))).all()
-            assert len(hand_offs) == 1, hand_offs
+            assert len(hand_offs) == before + 1, "a read's statement is one hand-off"
             assert [tuple(r) for r in rows] == [(1, "a"), (2, "b!"), (3, "c!")]
             nothing = await conn.execute(sa.text("SELECT id FROM t WHERE id > 9"))
             assert nothing.keys() == ["id"] and nothing.all() == []
 
-            with pytest.raises(IntegrityError):
+        hand_offs.clear()
+        async with engine.begin() as conn:
+            bulk = [{"n": f"bulk {n}"} for n in range(BULK + 1)]
+            await conn.execute(sa.text("INSERT INTO t (name) VALUES (:n)"), bulk)
+        assert len(hand_offs) == 3, f"an import's rows go to the thread: {hand_offs}"
+
+        with pytest.raises(IntegrityError):
+            async with engine.begin() as conn:
+                await conn.execute(sa.text("INSERT INTO t (name) VALUES ('z')"))
                 await conn.execute(sa.text("INSERT INTO t (name) VALUES ('a')"))
+        async with reading(engine) as conn:
+            names = (await conn.execute(sa.text("SELECT name FROM t"))).scalars().all()
+        assert "z" not in names, "the failed write was rolled back"
     finally:
         await engine.dispose()

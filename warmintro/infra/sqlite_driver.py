@@ -1,16 +1,28 @@
-"""aiosqlite as SQLAlchemy drives it, with one thread hand-off per statement.
+"""aiosqlite as SQLAlchemy drives it, with fewer thread hand-offs.
 
 aiosqlite runs each SQLite call on a thread of the connection's own, and hands
 each call over and back through a queue and the event loop: a hand-off costs a
-thread wake-up and a loop wake-up. SQLAlchemy's adapter makes four of them per
-statement (open a cursor, execute, fetch, close), and SQLite lets one writer in
-at a time, so a write transaction held the lock through some forty hand-offs and
-creates queued behind them. Here a statement is one call on that thread, which
-executes it, fetches its rows and closes its cursor; the cursor the engine sees
-keeps what it needs (rows, description, row count) on this side.
+thread wake-up and a loop wake-up, and the loop may run other requests' steps
+before it resumes the caller. SQLAlchemy's adapter makes four of them per
+statement (open a cursor, execute, fetch, close), and SQLite lets one writer in at
+a time, so a write transaction held the lock through some forty hand-offs while
+other creates queued behind it. Here:
 
-Only the cursors change: connecting, commits, rollbacks and server-side cursors
-are aiosqlite's and SQLAlchemy's own.
+- a statement is one call on that thread, which executes it, fetches its rows and
+  closes its cursor; the cursor the engine sees keeps what it needs (rows,
+  description, row count) on this side;
+- between BEGIN IMMEDIATE and its COMMIT or ROLLBACK, statements run on the loop's
+  own thread, with no hand-off at all. The connection holds the write lock then,
+  and in WAL mode nothing else can make a statement wait: readers never block the
+  writer. So a create holds the lock for its own work and two hand-offs. BEGIN,
+  which may wait for another process's writer, and COMMIT, which may checkpoint
+  and sync, stay on the thread, as do reads, which may be long and may run there
+  beside the loop, and bulk inserts, which would hold up every other request.
+
+The sqlite3 connection is opened with `check_same_thread=False` for this; it is
+still used by one thread at a time, since its calls are awaited one after another.
+Connecting, commits, rollbacks and server-side cursors are aiosqlite's and
+SQLAlchemy's own.
 """
 
 from __future__ import annotations
@@ -18,7 +30,7 @@ from __future__ import annotations
 import collections
 import sqlite3
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -28,6 +40,11 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 )
 from sqlalchemy.util import EMPTY_DICT
 
+BEGIN_WRITE = "BEGIN IMMEDIATE"
+"""How `database` opens a write transaction (the statement, as it is sent)."""
+BULK = 100
+"""An executemany of more rows than this (an import) runs on the thread even while
+writing: it would hold up every other request for its whole length."""
 _Outcome = tuple[Any, list[Any] | None, int, int | None]
 """What one statement left: description, rows (None without a result), row count, last row id."""
 
@@ -89,9 +106,14 @@ class _OneCallCursor(AsyncAdapt_aiosqlite_cursor):
         await self._call(operation, seq_of_parameters, many=True)
 
     async def _call(self, operation: Any, parameters: Any, *, many: bool) -> None:
-        async with self._adapt_connection._execute_mutex:
-            conn = self._connection
-            outcome: _Outcome = await conn._execute(_run, conn._conn, operation, parameters, many)
+        adapted, conn = cast("_Connection", self._adapt_connection), self._connection
+        async with adapted._execute_mutex:
+            raw = conn._conn
+            if adapted.writing and raw.in_transaction and (not many or len(parameters) <= BULK):
+                outcome = _run(raw, operation, parameters, many)
+            else:
+                outcome = await conn._execute(_run, raw, operation, parameters, many)
+                adapted.writing = operation == BEGIN_WRITE
         self._description, rows, self._rowcount, self._lastrowid = outcome
         self._rows = collections.deque(rows or ())
 
@@ -103,13 +125,34 @@ class _OneCallCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class _Connection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    __slots__ = ("writing",)
     _cursor_cls = _OneCallCursor
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:
+        super().__init__(dbapi, connection)
+        self.writing = False
+        """Inside BEGIN IMMEDIATE: this connection holds the write lock."""
+
+    def commit(self) -> None:
+        self.writing = False
+        super().commit()
+
+    def rollback(self) -> None:
+        self.writing = False
+        raw = self._connection._connection
+        if raw is not None and not raw.in_transaction:
+            return  # the pool's reset after a commit: nothing to hand over
+        super().rollback()
+
+    def close(self) -> None:
+        self.writing = False
+        super().close()
 
 
 class _Dbapi(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> _Connection:
-        adapted = super().connect(*arg, **kw)
+        # Statements may run on the loop's thread while the connection writes.
+        adapted = super().connect(*arg, **{**kw, "check_same_thread": False})
         return _Connection(self, adapted._connection)
 
 
