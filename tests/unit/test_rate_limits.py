@@ -4,6 +4,7 @@ settings refuse what would not parse, and IPv6 clients count by their /64."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import limits
@@ -14,7 +15,13 @@ from pydantic import ValidationError
 
 from tests.settings import SettingsWithoutEnvFile
 from warmintro.api.ratelimit import client_address
-from warmintro.infra.rate_limits import PAUSE_SECONDS, RateLimits, Rule, rate_limits_from
+from warmintro.infra.rate_limits import (
+    PAUSE_SECONDS,
+    RateLimits,
+    Rule,
+    SweepingMemory,
+    rate_limits_from,
+)
 
 
 class FlakyStorage(MemoryStorage):
@@ -140,3 +147,24 @@ def test_a_client_is_counted_by_its_address_and_ipv6_by_its_64(
 ) -> None:
     assert client_address({"type": "http", "client": (client, 1234)}) == counted_as
     assert client_address({"type": "http", "client": None}) == "unknown"
+
+
+async def test_the_memory_storage_sweeps_out_old_counts_at_most_once_a_second() -> None:
+    storage = rate_limits_from(SettingsWithoutEnvFile(rate_limit_per_api_key="3/minute"))
+    memory = storage._storage
+    assert isinstance(memory, SweepingMemory)
+    sweeps = 0
+    sweep = memory._MemoryStorage__expire_events  # type: ignore[attr-defined]
+
+    async def counted() -> None:
+        nonlocal sweeps
+        sweeps += 1
+        await sweep()
+
+    memory._MemoryStorage__expire_events = counted  # type: ignore[attr-defined]
+    waits = []
+    for _ in range(6):
+        waits.append(await storage.take(Rule.API_KEY, "key"))
+        await asyncio.sleep(0)  # let a sweep scheduled by the hit run
+    assert waits[:3] == [None] * 3 and all(waits[3:]), "the limit holds without sweeps"
+    assert sweeps == 1, "one sweep for six hits within a second"

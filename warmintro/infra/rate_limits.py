@@ -19,7 +19,7 @@ from enum import Enum
 from urllib.parse import urlsplit
 
 import limits
-from limits.aio.storage import Storage
+from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import (
     FixedWindowRateLimiter,
     MovingWindowRateLimiter,
@@ -42,6 +42,8 @@ STORAGE_TIMEOUT_SECONDS = 1.0
 """A storage slower than this counts as down: a limit must not stall the request."""
 PAUSE_SECONDS = 5.0
 """How long requests pass unlimited, without asking the storage, after it failed."""
+SWEEP_SECONDS = 1.0
+"""How often, at most, the memory storage drops counts whose windows have passed."""
 
 
 class Rule(Enum):
@@ -153,20 +155,40 @@ class RateLimits:
         return max(waits) if waits else None
 
 
+class SweepingMemory(MemoryStorage):
+    """`limits`' storage in this process's memory, sweeping expired counts out at most
+    once a second. The library sweeps after every hit, and hands each key's entries
+    to a thread to find where they expire: two thread hand-offs per request under an
+    API key's two limits, 7% of a create's CPU. A hit never depends on the sweep (it
+    compares timestamps); only the memory held does."""
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **_: str) -> None:
+        self.swept_at = -math.inf  # before the library's constructor schedules a sweep
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **_)
+
+    async def _MemoryStorage__schedule_expiry(self) -> None:  # the library's, as mangled
+        now = time.monotonic()
+        if now - self.swept_at >= SWEEP_SECONDS:
+            self.swept_at = now
+            await super()._MemoryStorage__schedule_expiry()  # type: ignore[misc]
+
+
 def rate_limits_from(settings: Settings) -> RateLimits:
     uri = storage_uri(settings.rate_limit_storage)
-    options: dict[str, float | str | bool] = {
-        "key_prefix": settings.rate_limit_key_prefix,
-        "wrap_exceptions": True,
-    }
     parts = urlsplit(uri)
-    if parts.scheme != "async+memory":
-        options |= {
-            "connect_timeout": STORAGE_TIMEOUT_SECONDS,
-            "stream_timeout": STORAGE_TIMEOUT_SECONDS,
-        }
-    storage = storage_from_string(uri, **options)
-    assert isinstance(storage, Storage)
+    storage: Storage
+    if parts.scheme == "async+memory":
+        storage = SweepingMemory(uri, wrap_exceptions=True)
+    else:
+        shared = storage_from_string(
+            uri,
+            key_prefix=settings.rate_limit_key_prefix,
+            wrap_exceptions=True,
+            connect_timeout=STORAGE_TIMEOUT_SECONDS,
+            stream_timeout=STORAGE_TIMEOUT_SECONDS,
+        )
+        assert isinstance(shared, Storage)
+        storage = shared
     rules = {
         Rule.API_KEY: settings.rate_limit_per_api_key,
         Rule.MEMBER: settings.rate_limit_per_member,
