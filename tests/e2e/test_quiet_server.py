@@ -40,7 +40,9 @@ def _free_port() -> int:
 
 def test_the_loop_sleeps_without_clients_and_answers_with_the_current_date() -> None:
     port = _free_port()
-    server = CountingServer(uvicorn.Config(_app(), host="127.0.0.1", port=port, log_level="error"))
+    # No log_config or log_level: uvicorn would set them on its loggers for the whole run.
+    config = uvicorn.Config(_app(), host="127.0.0.1", port=port, log_config=None)
+    server = CountingServer(config)
     # Off the main thread uvicorn installs no signal handlers: the test calls the handler.
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
     thread.start()
