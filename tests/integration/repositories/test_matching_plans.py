@@ -36,13 +36,16 @@ def statements(engine: AsyncEngine) -> Iterator[list[tuple[str, Any]]]:
         sa.event.remove(engine.sync_engine, "before_cursor_execute", record)
 
 
-async def every_matching_query(conn: AsyncConnection, ws: uuid.UUID, cat: uuid.UUID) -> None:
+async def every_matching_query(
+    conn: AsyncConnection, ws: uuid.UUID, cat: uuid.UUID
+) -> SqlPeopleMatching:
     matching = SqlPeopleMatching(conn)
     topic, nobody = "pricing strategy", frozenset[uuid.UUID]()
     await matching.connections_matching(ws, cat, topic, exclude=nobody, askable_at=None, limit=5)
     await matching.among(ws, {cat}, topic, limit=5)
     await matching.count_connections_matching(ws, {cat}, topic)
     await matching.connections_by_network(ws, cat, topic, exclude=nobody, limit=5)
+    return matching
 
 
 @SQL_ONLY
@@ -83,3 +86,30 @@ async def test_postgres_plans_matching_queries_for_their_own_words(
         await conn.rollback()
         # The settings end with the transaction: other queries keep the engine's own.
         assert (await conn.exec_driver_sql("SHOW plan_cache_mode")).scalar() == "auto"
+
+
+@SQL_ONLY
+async def test_postgres_plans_them_so_in_a_read_without_a_transaction_too(
+    build: Builder, engine: AsyncEngine
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's plan cache")
+    cat = await network(build, (build.person(name="Pia", expertise=("pricing",)), 3))
+    async with engine.connect() as conn:
+        # How a read-only unit of work runs on PostgreSQL (uow.py): no BEGIN, where
+        # SET LOCAL would change nothing.
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        before = [
+            (await conn.exec_driver_sql(f"SHOW {s}")).scalar() for s in ("plan_cache_mode", "jit")
+        ]
+        matching = await every_matching_query(conn, build.workspace_id, cat)
+        assert (await conn.exec_driver_sql("SHOW plan_cache_mode")).scalar() == (
+            "force_custom_plan"
+        )
+        assert (await conn.exec_driver_sql("SHOW jit")).scalar() == "off"
+        await matching.restore()
+        # Back as they were before the connection returns to the pool.
+        after = [
+            (await conn.exec_driver_sql(f"SHOW {s}")).scalar() for s in ("plan_cache_mode", "jit")
+        ]
+        assert after == before
