@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from tests.integration.builder import NOW, TIMING, Builder, later
 from tests.integration.repositories.test_matching import network
-from warmintro.domain.answering import AnswerRecord
+from warmintro.domain.answering import RECENT_ASKS, AnswerRecord
 from warmintro.domain.intro_request import DeclineReason, IntroRequest, Role
 from warmintro.domain.people import Connection, Preferences
 
@@ -50,8 +50,12 @@ async def test_the_answering_records_of_many_people_in_one_read(build: Builder) 
     await _save(build, declined)
 
     async with build.uow(write=False) as uow:
-        records = await uow.requests.answer_records(build.workspace_id, {kim, lou, quiet})
-        elsewhere = await uow.requests.answer_records(build.elsewhere().workspace_id, {kim})
+        records = await uow.requests.answer_records(
+            build.workspace_id, {kim, lou, quiet}, recent=RECENT_ASKS
+        )
+        elsewhere = await uow.requests.answer_records(
+            build.elsewhere().workspace_id, {kim}, recent=RECENT_ASKS
+        )
 
     assert records[kim] == AnswerRecord(
         asks_received=2, answered=2, introductions_made=1, median_hours_to_answer=1.5
@@ -62,6 +66,24 @@ async def test_the_answering_records_of_many_people_in_one_read(build: Builder) 
     assert records[lou].answer_rate == 1.0
     assert records[quiet] == AnswerRecord()
     assert elsewhere == {kim: AnswerRecord()}
+
+
+async def test_an_answering_record_counts_only_their_most_recent_asks(build: Builder) -> None:
+    asker, kim, expert = [(await build.add_person()).id for _ in range(3)]
+    asks = [await build.add_request(asker, kim, topic) for topic in ("pricing", "hiring", "sales")]
+    oldest = min(asks, key=lambda r: r.id)  # ids are in the order requests are opened
+    oldest.propose(kim, expert, "", later(60), TIMING)
+    await _save(build, oldest)
+
+    async with build.uow(write=False) as uow:
+        every = await uow.requests.answer_records(build.workspace_id, {kim}, recent=3)
+        newest = await uow.requests.answer_records(build.workspace_id, {kim}, recent=2)
+
+    assert every[kim] == AnswerRecord(
+        asks_received=3, answered=1, pending=2, median_hours_to_answer=1.0
+    )
+    # Their one answer is older than the two newest asks: it no longer counts.
+    assert newest[kim] == AnswerRecord(asks_received=2, pending=2)
 
 
 async def test_matching_connections_are_counted_leaving_out_whom_we_say(
