@@ -4,11 +4,19 @@ topic leaving someone out (the asker)."""
 
 from __future__ import annotations
 
+import uuid
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from tests.integration.builder import NOW, TIMING, Builder, later
+from tests.integration.repositories.backends import SQL_ONLY
 from tests.integration.repositories.test_matching import network
+from tests.integration.repositories.test_matching_plans import statements
 from warmintro.domain.answering import RECENT_ASKS, AnswerRecord
 from warmintro.domain.intro_request import DeclineReason, IntroRequest, Role
 from warmintro.domain.people import Connection, Preferences
+from warmintro.infra.repositories.intro_requests import SqlIntroRequests
 
 
 async def _save(build: Builder, request: IntroRequest) -> None:
@@ -34,6 +42,23 @@ async def test_the_open_asks_of_many_people_in_one_read(build: Builder) -> None:
     assert connectors[busy].count == 2
     assert list(experts) == [expert]
     assert experts[expert].count == 1
+
+
+@SQL_ONLY
+async def test_open_asks_are_counted_from_the_index_alone(
+    build: Builder, engine: AsyncEngine
+) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's query plan names a covering index")
+    people = {uuid.uuid4(), uuid.uuid4()}
+    async with engine.connect() as conn:
+        for role in (Role.CONNECTOR, Role.EXPERT):
+            with statements(engine) as seen:
+                await SqlIntroRequests(conn).loads(build.workspace_id, people, role)
+            [(statement, params)] = [(s, p) for s, p in seen if s.lstrip().startswith("SELECT")]
+            explained = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
+            plan = [row[3] for row in explained]
+            assert any("COVERING INDEX" in step for step in plan), plan
 
 
 async def test_the_answering_records_of_many_people_in_one_read(build: Builder) -> None:
