@@ -57,7 +57,8 @@ async def test_open_asks_are_counted_from_the_index_alone(
                 await SqlIntroRequests(conn).loads(build.workspace_id, people, role)
             [(statement, params)] = [(s, p) for s, p in seen if s.lstrip().startswith("SELECT")]
             explained = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
-            plan = [row[3] for row in explained]
+            # Each row: its node, its parent node, (unused), what it does.
+            plan: list[str] = [str(tuple(row)[3]) for row in explained]
             assert any("COVERING INDEX" in step for step in plan), plan
 
 
