@@ -17,8 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tests.integration.builder import Builder
 from tests.integration.repositories.backends import SQL_ONLY
 from tests.integration.repositories.test_matching import network
+from warmintro.infra.database import make_engine
 from warmintro.infra.repositories.matching import SqlPeopleMatching
 from warmintro.infra.repositories.search import SEARCH_TABLE
+from warmintro.infra.uow import SqlUnitOfWork
 
 
 @contextmanager
@@ -113,3 +115,23 @@ async def test_postgres_plans_them_so_in_a_read_without_a_transaction_too(
             (await conn.exec_driver_sql(f"SHOW {s}")).scalar() for s in ("plan_cache_mode", "jit")
         ]
         assert after == before
+
+
+@SQL_ONLY
+async def test_a_read_hands_its_connection_back_with_the_planning_it_found(
+    build: Builder, engine: AsyncEngine
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's plan cache")
+    cat = await network(build, (build.person(name="Pia", expertise=("pricing",)), 3))
+    one = make_engine(engine.url.render_as_string(hide_password=False), pool_size=1)
+    try:
+        async with SqlUnitOfWork(one, write=False) as uow:
+            found = await uow.matching.connections_matching(
+                build.workspace_id, cat, "pricing", exclude=frozenset(), askable_at=None, limit=5
+            )
+        assert found
+        async with one.connect() as conn:  # the pool's one connection, used again
+            assert (await conn.exec_driver_sql("SHOW plan_cache_mode")).scalar() == "auto"
+    finally:
+        await one.dispose()
