@@ -136,7 +136,9 @@ server CPU per request, which the other processes disturb least.
   asyncpg or aiosqlite statement) run under the same uvicorn, loop and parser.
 - **Flat as the data grows**: the same calls, one at a time, with the small and
   the large number of intro requests in the workspace (people stay the same),
-  on PostgreSQL (and SQLite with `--sqlite-flatness`); the worker claim is one
+  on PostgreSQL (and SQLite with `--sqlite-flatness`), each size on a server
+  that has served nothing but the seeding (the throughput runs between the two
+  on PostgreSQL, so the large size gets a fresh server); the worker claim is one
   idle pass of the worker, in the benchmark's process. The rows are copies of
   what one real ask and one real person wrote (`bench/seed_*.py`: COPY on
   PostgreSQL, executemany on SQLite), not API calls.

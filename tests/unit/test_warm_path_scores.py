@@ -116,7 +116,7 @@ def test_an_answering_record_counts_asks_answers_hours_and_introductions() -> No
     elsewhere = _ask(asker, other, "Legal")
     every = [*answered.events, *declined.events, *waiting.events, *elsewhere.events]
 
-    records = answer_records(reversed(every), [connector, expert])
+    records = answer_records([(connector, e) for e in reversed(every)], [connector, expert])
 
     assert records[connector] == AnswerRecord(
         asks_received=3, answered=2, pending=1, introductions_made=1, median_hours_to_answer=3.0

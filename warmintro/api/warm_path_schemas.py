@@ -7,6 +7,7 @@ import uuid
 
 from pydantic import BaseModel, Field
 
+from warmintro.domain.answering import RECENT_ASKS
 from warmintro.domain.warm_paths import WarmPath
 
 
@@ -23,7 +24,10 @@ class ExpertiseOut(BaseModel):
 
 
 class AnswersOut(BaseModel):
-    asks_received: int = Field(description="Asks they received as a connector here.")
+    asks_received: int = Field(
+        description=f"Asks they received as a connector here, of their {RECENT_ASKS} most "
+        "recent (the newest requests that named them connector); older ones do not count."
+    )
     answered: int = Field(description="Of those, how many they proposed, forwarded or declined.")
     answer_rate: float | None = Field(
         description="Answered over the asks no longer waiting on them; null before any."

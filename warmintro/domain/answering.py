@@ -9,6 +9,10 @@ timelines of the requests they were a connector on (in one workspace).
 - an ask still waiting on them (not answered, and the request neither moved on
   nor closed) is *pending*: it counts neither for nor against their answer rate;
 - an *introduction made* is a request where the expert they proposed accepted.
+
+A record counts only the person's `RECENT_ASKS` most recent asks as a connector
+(the newest requests that named them connector, by when each was opened): how
+they answer now, read in a bounded time however long their history.
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from warmintro.domain.events import Event, EventType
+
+RECENT_ASKS = 50
+"""How many of a person's most recent asks as a connector their record counts."""
 
 _RECEIVED = (EventType.CREATED, EventType.FORWARDED, EventType.HANDED_OFF)
 _DECISIONS = (
@@ -85,12 +92,17 @@ def _record_of(person: str, timelines: Iterable[list[Event]]) -> AnswerRecord:
 
 
 def answer_records(
-    events: Iterable[Event], person_ids: Iterable[uuid.UUID]
+    asks: Iterable[tuple[uuid.UUID, Event]], person_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, AnswerRecord]:
-    """Each person's record from the events of the requests they were a connector
-    on (any order); people with no such request get an empty record."""
-    timelines: dict[uuid.UUID, list[Event]] = {}
-    for e in events:
-        timelines.setdefault(e.request_id, []).append(e)
-    ordered = [sorted(t, key=lambda e: e.seq) for t in timelines.values()]
-    return {p: _record_of(str(p), ordered) for p in person_ids}
+    """Each person's record from the events of the requests that count for them:
+    `asks` pairs a person with one event of such a request (any order); people
+    with none get an empty record."""
+    timelines: dict[uuid.UUID, dict[uuid.UUID, list[Event]]] = {}
+    for person, e in asks:
+        timelines.setdefault(person, {}).setdefault(e.request_id, []).append(e)
+    return {
+        p: _record_of(
+            str(p), [sorted(t, key=lambda e: e.seq) for t in timelines.get(p, {}).values()]
+        )
+        for p in person_ids
+    }

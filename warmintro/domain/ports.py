@@ -328,10 +328,11 @@ class IntroRequestRepository(Protocol):
         ...
 
     async def answer_records(
-        self, workspace_id: uuid.UUID, person_ids: Collection[uuid.UUID]
+        self, workspace_id: uuid.UUID, person_ids: Collection[uuid.UUID], *, recent: int
     ) -> dict[uuid.UUID, AnswerRecord]:
-        """How each person answered the asks they received as a connector
-        (domain/answering.py), read in one query; every person gets a record."""
+        """How each person answered their `recent` most recent asks as a connector
+        (the newest requests that named them connector; domain/answering.py), read
+        in one query bounded by `recent` per person; every person gets a record."""
         ...
 
     async def search(

@@ -10,8 +10,9 @@ weight:
   topic, full from 5 (counted only among people who are `discoverable`, never
   the asker; never named);
 - strength, weight 20: the asker's connection to them, 1 to 5, over 5;
-- answers, weight 15: their answer rate as a connector in this workspace; 0.5
-  (neither good nor bad) before they have settled any ask.
+- answers, weight 15: their answer rate as a connector in this workspace, over
+  their most recent asks (`answering.RECENT_ASKS`); 0.5 (neither good nor bad)
+  before they have settled any ask.
 
 Someone who cannot take an ask now — at their connector budget, or snoozed —
 keeps a fifth of that score, so they rank below anyone as good who can, and

@@ -175,8 +175,9 @@ intro_requests = sa.Table(
         sqlite_where=sa.text("state IN ('awaiting_connector', 'awaiting_expert')"),
     ),
     sa.Index(None, "workspace_id", "asker_id"),  # erasure scrubs what they asked
-    sa.Index(None, "workspace_id", "connector_id", "state"),
-    sa.Index(None, "workspace_id", "expert_id", "state"),
+    # A person's open asks counted from the index alone (loads: count, earliest deadline).
+    sa.Index(None, "workspace_id", "connector_id", "state", "deadline_at"),
+    sa.Index(None, "workspace_id", "expert_id", "state", "deadline_at"),
     sa.Index(None, "workspace_id", "state", "id"),
 )
 

@@ -70,6 +70,7 @@ class SqlUnitOfWork:
     ) -> None:
         assert self._conn is not None
         try:
+            await self._restore_planning(exc_type)
             if self._conn.in_transaction():
                 await self._conn.rollback()
         finally:
@@ -78,6 +79,21 @@ class SqlUnitOfWork:
             finally:
                 self._conn = None
                 await self._end_turn()
+
+    async def _restore_planning(self, exc_type: type[BaseException] | None) -> None:
+        """A read's matching queries may have changed the session's planning
+        (repositories/matching.py): put it back, or drop the connection rather than
+        pool it changed."""
+        assert self._conn is not None
+        if not self.matching.changed_session:
+            return
+        if exc_type is None or issubclass(exc_type, Exception):
+            try:
+                await self.matching.restore()
+                return
+            except Exception:  # it is dropped instead
+                pass
+        await self._conn.invalidate()
 
     async def _begin(self) -> AsyncConnection:
         conn = await self._engine.connect()

@@ -17,8 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tests.integration.builder import Builder
 from tests.integration.repositories.backends import SQL_ONLY
 from tests.integration.repositories.test_matching import network
+from warmintro.infra.database import make_engine
 from warmintro.infra.repositories.matching import SqlPeopleMatching
 from warmintro.infra.repositories.search import SEARCH_TABLE
+from warmintro.infra.uow import SqlUnitOfWork
 
 
 @contextmanager
@@ -36,13 +38,16 @@ def statements(engine: AsyncEngine) -> Iterator[list[tuple[str, Any]]]:
         sa.event.remove(engine.sync_engine, "before_cursor_execute", record)
 
 
-async def every_matching_query(conn: AsyncConnection, ws: uuid.UUID, cat: uuid.UUID) -> None:
+async def every_matching_query(
+    conn: AsyncConnection, ws: uuid.UUID, cat: uuid.UUID
+) -> SqlPeopleMatching:
     matching = SqlPeopleMatching(conn)
     topic, nobody = "pricing strategy", frozenset[uuid.UUID]()
     await matching.connections_matching(ws, cat, topic, exclude=nobody, askable_at=None, limit=5)
     await matching.among(ws, {cat}, topic, limit=5)
     await matching.count_connections_matching(ws, {cat}, topic)
     await matching.connections_by_network(ws, cat, topic, exclude=nobody, limit=5)
+    return matching
 
 
 @SQL_ONLY
@@ -83,3 +88,50 @@ async def test_postgres_plans_matching_queries_for_their_own_words(
         await conn.rollback()
         # The settings end with the transaction: other queries keep the engine's own.
         assert (await conn.exec_driver_sql("SHOW plan_cache_mode")).scalar() == "auto"
+
+
+@SQL_ONLY
+async def test_postgres_plans_them_so_in_a_read_without_a_transaction_too(
+    build: Builder, engine: AsyncEngine
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's plan cache")
+    cat = await network(build, (build.person(name="Pia", expertise=("pricing",)), 3))
+    async with engine.connect() as conn:
+        # How a read-only unit of work runs on PostgreSQL (uow.py): no BEGIN, where
+        # SET LOCAL would change nothing.
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        before = [
+            (await conn.exec_driver_sql(f"SHOW {s}")).scalar() for s in ("plan_cache_mode", "jit")
+        ]
+        matching = await every_matching_query(conn, build.workspace_id, cat)
+        assert (await conn.exec_driver_sql("SHOW plan_cache_mode")).scalar() == (
+            "force_custom_plan"
+        )
+        assert (await conn.exec_driver_sql("SHOW jit")).scalar() == "off"
+        await matching.restore()
+        # Back as they were before the connection returns to the pool.
+        after = [
+            (await conn.exec_driver_sql(f"SHOW {s}")).scalar() for s in ("plan_cache_mode", "jit")
+        ]
+        assert after == before
+
+
+@SQL_ONLY
+async def test_a_read_hands_its_connection_back_with_the_planning_it_found(
+    build: Builder, engine: AsyncEngine
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's plan cache")
+    cat = await network(build, (build.person(name="Pia", expertise=("pricing",)), 3))
+    one = make_engine(engine.url.render_as_string(hide_password=False), pool_size=1)
+    try:
+        async with SqlUnitOfWork(one, write=False) as uow:
+            found = await uow.matching.connections_matching(
+                build.workspace_id, cat, "pricing", exclude=frozenset(), askable_at=None, limit=5
+            )
+        assert found
+        async with one.connect() as conn:  # the pool's one connection, used again
+            assert (await conn.exec_driver_sql("SHOW plan_cache_mode")).scalar() == "auto"
+    finally:
+        await one.dispose()

@@ -4,11 +4,19 @@ topic leaving someone out (the asker)."""
 
 from __future__ import annotations
 
+import uuid
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from tests.integration.builder import NOW, TIMING, Builder, later
+from tests.integration.repositories.backends import SQL_ONLY
 from tests.integration.repositories.test_matching import network
-from warmintro.domain.answering import AnswerRecord
+from tests.integration.repositories.test_matching_plans import statements
+from warmintro.domain.answering import RECENT_ASKS, AnswerRecord
 from warmintro.domain.intro_request import DeclineReason, IntroRequest, Role
 from warmintro.domain.people import Connection, Preferences
+from warmintro.infra.repositories.intro_requests import SqlIntroRequests
 
 
 async def _save(build: Builder, request: IntroRequest) -> None:
@@ -36,6 +44,24 @@ async def test_the_open_asks_of_many_people_in_one_read(build: Builder) -> None:
     assert experts[expert].count == 1
 
 
+@SQL_ONLY
+async def test_open_asks_are_counted_from_the_index_alone(
+    build: Builder, engine: AsyncEngine
+) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's query plan names a covering index")
+    people = {uuid.uuid4(), uuid.uuid4()}
+    async with engine.connect() as conn:
+        for role in (Role.CONNECTOR, Role.EXPERT):
+            with statements(engine) as seen:
+                await SqlIntroRequests(conn).loads(build.workspace_id, people, role)
+            [(statement, params)] = [(s, p) for s, p in seen if s.lstrip().startswith("SELECT")]
+            explained = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
+            # Each row: its node, its parent node, (unused), what it does.
+            plan: list[str] = [str(tuple(row)[3]) for row in explained]
+            assert any("COVERING INDEX" in step for step in plan), plan
+
+
 async def test_the_answering_records_of_many_people_in_one_read(build: Builder) -> None:
     asker, kim, lou, expert, quiet = [(await build.add_person()).id for _ in range(5)]
     introduced = await build.add_request(asker, kim, "pricing")
@@ -50,8 +76,12 @@ async def test_the_answering_records_of_many_people_in_one_read(build: Builder) 
     await _save(build, declined)
 
     async with build.uow(write=False) as uow:
-        records = await uow.requests.answer_records(build.workspace_id, {kim, lou, quiet})
-        elsewhere = await uow.requests.answer_records(build.elsewhere().workspace_id, {kim})
+        records = await uow.requests.answer_records(
+            build.workspace_id, {kim, lou, quiet}, recent=RECENT_ASKS
+        )
+        elsewhere = await uow.requests.answer_records(
+            build.elsewhere().workspace_id, {kim}, recent=RECENT_ASKS
+        )
 
     assert records[kim] == AnswerRecord(
         asks_received=2, answered=2, introductions_made=1, median_hours_to_answer=1.5
@@ -62,6 +92,24 @@ async def test_the_answering_records_of_many_people_in_one_read(build: Builder) 
     assert records[lou].answer_rate == 1.0
     assert records[quiet] == AnswerRecord()
     assert elsewhere == {kim: AnswerRecord()}
+
+
+async def test_an_answering_record_counts_only_their_most_recent_asks(build: Builder) -> None:
+    asker, kim, expert = [(await build.add_person()).id for _ in range(3)]
+    asks = [await build.add_request(asker, kim, topic) for topic in ("pricing", "hiring", "sales")]
+    oldest = min(asks, key=lambda r: r.id)  # ids are in the order requests are opened
+    oldest.propose(kim, expert, "", later(60), TIMING)
+    await _save(build, oldest)
+
+    async with build.uow(write=False) as uow:
+        every = await uow.requests.answer_records(build.workspace_id, {kim}, recent=3)
+        newest = await uow.requests.answer_records(build.workspace_id, {kim}, recent=2)
+
+    assert every[kim] == AnswerRecord(
+        asks_received=3, answered=1, pending=2, median_hours_to_answer=1.0
+    )
+    # Their one answer is older than the two newest asks: it no longer counts.
+    assert newest[kim] == AnswerRecord(asks_received=2, pending=2)
 
 
 async def test_matching_connections_are_counted_leaving_out_whom_we_say(

@@ -137,21 +137,28 @@ class FakeIntroRequests:
         return {p: load for p, load in found.items() if load.count}
 
     async def answer_records(
-        self, workspace_id: uuid.UUID, person_ids: Collection[uuid.UUID]
+        self, workspace_id: uuid.UUID, person_ids: Collection[uuid.UUID], *, recent: int
     ) -> dict[uuid.UUID, AnswerRecord]:
         if not person_ids:
             return {}
-        wanted = set(person_ids)
-        theirs = [
-            r.id
-            for r in self._rows.values()
-            if r.workspace_id == workspace_id and wanted & {r.connector_id, *r.past_connector_ids}
-        ]
         stored = self._store.data.events
-        return answer_records(
-            (e for request_id in theirs for e in stored.get((workspace_id, request_id), [])),
-            person_ids,
-        )
+        asks = []
+        for person in person_ids:
+            theirs = sorted(
+                (
+                    r.id
+                    for r in self._rows.values()
+                    if r.workspace_id == workspace_id
+                    and person in {r.connector_id, *r.past_connector_ids}
+                ),
+                reverse=True,
+            )[:recent]
+            asks += [
+                (person, e)
+                for request_id in theirs
+                for e in stored.get((workspace_id, request_id), [])
+            ]
+        return answer_records(asks, person_ids)
 
     async def search(
         self,

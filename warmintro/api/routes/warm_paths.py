@@ -34,13 +34,14 @@ async def find_warm_paths(
     `score` (0 to 100) adds: their own expertise (35: full from one expertise tag the
     topic names, a third for the headline, a sixth for the bio), how many of their
     connections match the topic (30: full from 5), the asker's connection strength
-    (20: strength over 5) and their answer rate as a connector (15; half before they
-    settled any ask). Someone at their ask budget or snoozed keeps a fifth of it and
-    says so (`at_budget`, `snoozed`). Left out: people who opted out or whose email
-    bounces, and connections matching nothing of the topic, directly or through
-    their network. People two steps away are only counted, never named, and only
-    if they are `discoverable`. Scored are the 200 connections who match the topic
-    best themselves and the 200 who know the most people who do.
+    (20: strength over 5) and their answer rate as a connector over their 50 most
+    recent asks (15; half before they settled any ask). Someone at their ask budget
+    or snoozed keeps a fifth of it and says so (`at_budget`, `snoozed`). Left out:
+    people who opted out or whose email bounces, and connections matching nothing
+    of the topic, directly or through their network. People two steps away are
+    only counted, never named, and only if they are `discoverable`. Scored are the
+    200 connections who match the topic best themselves and the 200 who know the
+    most people who do.
 
     With `target_id`: the asker's connections who know the target, strongest
     connection to the target first, then the asker's to them (`knows_target_strength`)."""

@@ -4,7 +4,8 @@ A fixed number of queries whatever the size of the asker's network: whom to
 score (the best matches by their own expertise and by their network, ranked and
 bounded in the database; with a target, those who know the target), the asker's
 links to them, those people, who of them match, how many of *their* connections
-match, their open asks and their answering record, each read for all at once.
+match, their open asks and their answering record (their most recent asks only),
+each read for all at once.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import uuid
 
 from warmintro.domain.access import Principal
+from warmintro.domain.answering import RECENT_ASKS
 from warmintro.domain.commands import FindWarmPaths
 from warmintro.domain.errors import InvalidInput
 from warmintro.domain.handlers.env import Env
@@ -77,7 +79,7 @@ async def find_warm_paths(cmd: FindWarmPaths, env: Env, principal: Principal) ->
             workspace.id, ids, topic, discoverable_only=True, exclude=frozenset({asker.id})
         )
         loads = await uow.requests.loads(workspace.id, ids, Role.CONNECTOR)
-        records = await uow.requests.answer_records(workspace.id, ids)
+        records = await uow.requests.answer_records(workspace.id, ids, recent=RECENT_ASKS)
     default = workspace.budgets.connector_open
     candidates = [
         Candidate(

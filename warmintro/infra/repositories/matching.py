@@ -29,9 +29,17 @@ from warmintro.infra.tables import connections, people
 # (asyncpg prepares every statement); a generic plan cannot see how many people a
 # topic matches, and chose seconds-long joins. These queries are planned anew on
 # each run, and without JIT, which their cost estimates would turn on for ~25 ms.
+# Inside a transaction the settings end with it; a read-only unit of work runs
+# without one (AUTOCOMMIT, uow.py), where SET LOCAL does nothing, so there they are
+# set for the session and put back by `restore` before the connection goes back to
+# the pool.
 _PG_PLANNING = (
-    "SET LOCAL plan_cache_mode = force_custom_plan",
-    "SET LOCAL jit = off",
+    "SELECT set_config('plan_cache_mode', 'force_custom_plan', {local}),"
+    " set_config('jit', 'off', {local})"
+)
+_PG_RESTORE = (
+    "SELECT set_config(name, reset_val, false) FROM pg_settings"
+    " WHERE name IN ('plan_cache_mode', 'jit')"
 )
 
 
@@ -39,13 +47,27 @@ class SqlPeopleMatching:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
         self._planned = conn.dialect.name != "postgresql"
+        self.changed_session = False
+        """Whether `_plan` changed the session's settings (until `restore`)."""
 
     async def _plan(self) -> None:
-        """Before a matching query: PostgreSQL's planning, set for this transaction."""
+        """Before a matching query: PostgreSQL's planning, set for this transaction
+        (or, without one, for the session until `restore`)."""
         if not self._planned:
-            for setting in _PG_PLANNING:
-                await self._conn.exec_driver_sql(setting)
+            sync = self._conn.sync_connection
+            options = sync.get_execution_options() if sync is not None else {}
+            local = options.get("isolation_level") != "AUTOCOMMIT"
+            await self._conn.exec_driver_sql(_PG_PLANNING.format(local=str(local).lower()))
+            self.changed_session = not local
             self._planned = True
+
+    async def restore(self) -> None:
+        """The session's own planning settings again, if `_plan` changed them for
+        the session (the unit of work calls this before it lets the connection go)."""
+        if self.changed_session:
+            await self._conn.exec_driver_sql(_PG_RESTORE)
+            self.changed_session = False
+            self._planned = False
 
     async def _ranked(
         self,
