@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from warmintro.api.deps import (
     CallerDep,
@@ -16,6 +16,7 @@ from warmintro.api.deps import (
     encode_cursor,
     omittable,
 )
+from warmintro.api.json_bodies import REQUEST, REQUEST_PAGE, PageBody
 from warmintro.api.routes import PROBLEMS
 from warmintro.api.schemas import (
     AcceptIn,
@@ -54,21 +55,19 @@ async def list_intro_requests(
     page: PageDep,
     role: Annotated[Role | None, Query(description="Only where the caller plays this part")] = None,
     state: State | None = None,
-) -> Page[Out]:
+) -> Response:
     """Newest first. A member token (or an API key with X-On-Behalf-Of) lists the
     requests that person is a party to; an API key alone lists the workspace's."""
     result = await caller(
         cmd.ListIntroRequests(role=role, state=state, after=page.after, limit=page.limit)
     )
-    return Page(
-        items=[Out.of(s) for s in result.items], next_cursor=encode_cursor(result.next_after)
-    )
+    return REQUEST_PAGE.response(PageBody(result.items, encode_cursor(result.next_after)))
 
 
 @router.get("/{request_id}", response_model=Out)
-async def get_intro_request(request_id: uuid.UUID, caller: CallerDep) -> Out:
+async def get_intro_request(request_id: uuid.UUID, caller: CallerDep) -> Response:
     """The request as the caller may see it: the asker sees no expert until they accept."""
-    return Out.of(await caller(cmd.GetIntroRequest(request_id)))
+    return REQUEST.response(await caller(cmd.GetIntroRequest(request_id)))
 
 
 @router.get("/{request_id}/events", response_model=Page[EventOut])

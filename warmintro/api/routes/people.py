@@ -12,6 +12,7 @@ from starlette.convertors import StringConvertor, register_url_convertor
 
 from warmintro.api.deps import CallerDep, IdempotencyDep, PageDep, encode_cursor, omittable
 from warmintro.api.import_files import CSV_HEADER, ImportReportOut, read_body
+from warmintro.api.json_bodies import PERSON, PERSON_PAGE, PageBody, PersonBody
 from warmintro.api.routes import PROBLEMS
 from warmintro.api.schemas import (
     NO_NUL,
@@ -45,8 +46,17 @@ register_url_convertor("person", PersonSegment())
 router = APIRouter(prefix="/v1/people", tags=["people"], responses=PROBLEMS)
 
 
+def _private(person: Person, principal: Principal) -> bool:
+    """Email and preferences: to API keys and to the person themself only."""
+    return principal.operator or principal.person_id == person.id
+
+
 def _out(person: Person, principal: Principal) -> PersonOut:
-    return PersonOut.of(person, private=principal.operator or principal.person_id == person.id)
+    return PersonOut.of(person, private=_private(person, principal))
+
+
+def _body(person: Person, principal: Principal) -> PersonBody:
+    return PersonBody.of(person, private=_private(person, principal))
 
 
 @router.post("", status_code=201, response_model=PersonOut)
@@ -126,20 +136,18 @@ async def list_people(
             ),
         ),
     ] = None,
-) -> Page[PersonOut]:
+) -> Response:
     """The workspace's people, oldest first. Members see no one's email but their own."""
     result = await caller(
         cmd.ListPeople(expertise=expertise, q=q, after=page.after, limit=page.limit)
     )
-    return Page(
-        items=[_out(p, caller.principal) for p in result.items],
-        next_cursor=encode_cursor(result.next_after),
-    )
+    items = [_body(p, caller.principal) for p in result.items]
+    return PERSON_PAGE.response(PageBody(items, encode_cursor(result.next_after)))
 
 
 @router.get("/{person_id:person}", response_model=PersonOut)
-async def get_person(person_id: uuid.UUID, caller: CallerDep) -> PersonOut:
-    return _out(await caller(cmd.GetPerson(person_id)), caller.principal)
+async def get_person(person_id: uuid.UUID, caller: CallerDep) -> Response:
+    return PERSON.response(_body(await caller(cmd.GetPerson(person_id)), caller.principal))
 
 
 @router.patch("/{person_id:person}", response_model=PersonOut)

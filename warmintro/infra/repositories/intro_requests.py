@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Collection
 from datetime import datetime
@@ -158,6 +159,39 @@ def _recent_asks(
     )
 
 
+@functools.cache
+def _search(*, by_person: bool, by_role: bool, by_state: bool, after: bool, sqlite: bool) -> Any:
+    """The list's statement for one combination of filters, built once (with the
+    others above): every filter is a bound parameter."""
+    t = intro_requests
+    if not by_person:
+        query = sa.select(t).where(_r.workspace_id == _WORKSPACE)
+        order = _r.id
+    else:
+        query = (
+            sa.select(t)
+            .select_from(
+                request_parties.join(
+                    t, sa.and_(_r.workspace_id == _p.workspace_id, _r.id == _p.request_id)
+                )
+            )
+            .where(_p.workspace_id == _WORKSPACE, _p.person_id == sa.bindparam("b_person_id"))
+        )
+        if by_role:
+            query = query.where(_p.role == sa.bindparam("b_role"))
+        order = _p.request_id
+    if by_state:
+        in_state: sa.ColumnElement[str] = _r.state
+        if by_person and sqlite:
+            # An expression, so that SQLite without statistics walks the person's
+            # requests newest first rather than every request in that state.
+            in_state = _r.state.op("||")("")
+        query = query.where(in_state == sa.bindparam("b_state"))
+    if after:
+        query = query.where(order < sa.bindparam("b_after"))
+    return query.order_by(order.desc()).limit(sa.bindparam("b_limit", type_=sa.Integer))
+
+
 class SqlIntroRequests:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
@@ -301,38 +335,22 @@ class SqlIntroRequests:
         after: uuid.UUID | None,
         limit: int,
     ) -> Page[IntroRequest]:
-        t = intro_requests
-        if person_id is None:
-            query = sa.select(t).where(t.c.workspace_id == workspace_id)
-            order = t.c.id
-        else:
-            p = request_parties
-            query = (
-                sa.select(t)
-                .select_from(
-                    p.join(
-                        t,
-                        sa.and_(
-                            t.c.workspace_id == p.c.workspace_id,
-                            t.c.id == p.c.request_id,
-                        ),
-                    )
-                )
-                .where(p.c.workspace_id == workspace_id, p.c.person_id == person_id)
-            )
-            if role is not None:
-                query = query.where(p.c.role == role.value)
-            order = p.c.request_id
-        if state is not None:
-            in_state: sa.ColumnElement[str] = t.c.state
-            if person_id is not None and self._conn.dialect.name == "sqlite":
-                # An expression, so that SQLite without statistics walks the person's
-                # requests newest first rather than every request in that state.
-                in_state = t.c.state.op("||")("")
-            query = query.where(in_state == state.value)
-        if after is not None:
-            query = query.where(order < after)
-        rows = list(await self._conn.execute(query.order_by(order.desc()).limit(limit + 1)))
+        query = _search(
+            by_person=person_id is not None,
+            by_role=role is not None,
+            by_state=state is not None,
+            after=after is not None,
+            sqlite=self._conn.dialect.name == "sqlite",
+        )
+        params = {
+            "b_workspace_id": workspace_id,
+            "b_person_id": person_id,
+            "b_role": role.value if role is not None else None,
+            "b_state": state.value if state is not None else None,
+            "b_after": after,
+            "b_limit": limit + 1,
+        }
+        rows = list(await self._conn.execute(query, params))
         items = [request_from_row(r) for r in rows[:limit]]
         return Page(items, items[-1].id if len(rows) > limit else None)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -44,7 +44,9 @@ def _row(person: Person) -> dict[str, Any]:
     )
 
 
-def _person(row: sa.Row[Any]) -> Person:
+def person_from_row(row: sa.Row[Any]) -> Person:
+    """A person from a row holding `people`'s columns by name (for the matching
+    queries beside this module, whose rows hold more)."""
     return Person(
         id=row.id,
         workspace_id=row.workspace_id,
@@ -66,8 +68,67 @@ def _person(row: sa.Row[Any]) -> Person:
     )
 
 
-person_from_row = _person
-"""A person from a row of `people` (for the matching queries beside this module)."""
+_COLUMNS = [
+    "workspace_id",
+    "id",
+    "email",
+    "email_key",
+    "name",
+    "headline",
+    "bio",
+    "expertise",
+    "email_status",
+    "ask_budget",
+    "snooze_until",
+    "never_contact",
+    "discoverable",
+    "erased_at",
+    "created_at",
+    "updated_at",
+]
+# `_person` unpacks a row of `select(people)` by position: reading 16 fields of a Row
+# by name was a tenth of a people search's CPU (6 µs a person).
+assert list(people.columns.keys()) == _COLUMNS, "keep _person in step with the table"
+
+
+def _person(row: Sequence[Any]) -> Person:
+    (
+        workspace_id,
+        id_,
+        email,
+        _email_key,
+        name,
+        headline,
+        bio,
+        expertise,
+        email_status,
+        ask_budget,
+        snooze_until,
+        never_contact,
+        discoverable,
+        erased_at,
+        created_at,
+        updated_at,
+    ) = row
+    return Person(
+        id=id_,
+        workspace_id=workspace_id,
+        email=email,
+        name=name,
+        headline=headline,
+        bio=bio,
+        expertise=tuple(expertise),
+        email_status=EmailStatus(email_status),
+        preferences=Preferences(
+            ask_budget=ask_budget,
+            snooze_until=snooze_until,
+            never_contact=never_contact,
+            discoverable=discoverable,
+        ),
+        erased_at=erased_at,
+        created_at=created_at,
+        updated_at=updated_at,
+    )
 
 
 _GET_MANY = (
