@@ -9,9 +9,9 @@ each read for all at once.
 
 Reads that do not wait on each other run at once, each on a read-only unit of
 work of its own, so the database spends its cores on them side by side: the two
-rankings of the pool, and, for each group of candidates, the links and people,
-then what is read of them. The best matches by their own expertise are scored
-while the database still ranks by network (the slower read); the rest after.
+rankings of the pool, then the answering records beside the rest. Two, not more:
+every unit of work costs a connection and a few statements of its own, which a
+busy server pays in throughput.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from warmintro.domain.handlers.env import Env
 from warmintro.domain.handlers.lookups import visible_person
 from warmintro.domain.intro_request import MAX_TOPIC, Role
 from warmintro.domain.matching import MatchScore, mentions
-from warmintro.domain.people import Person, Workspace
+from warmintro.domain.people import Connection, Person, Workspace
 from warmintro.domain.ports import Load, UnitOfWork
 from warmintro.domain.warm_paths import Candidate, WarmPath, rank, rank_towards_target
 
@@ -73,10 +73,10 @@ async def find_warm_paths(cmd: FindWarmPaths, env: Env, principal: Principal) ->
         to_target: dict[uuid.UUID, int] = {}
         if cmd.target_id is not None:
             target = await visible_person(uow, principal, cmd.target_id)
-            to_target = await _knowing_target(uow, target)
+            to_target = await _knowing_target(uow, asker, target)
     scoring = _Scoring(env, principal.workspace, asker, topic, env.clock.now(), to_target)
     if cmd.target_id is not None:
-        found = await scoring.candidates(set(to_target) - {asker.id})
+        found = await scoring.candidates(set(to_target))
         return rank_towards_target(found, cmd.limit)
     return rank(await _from_pool(scoring), cmd.limit)
 
@@ -84,22 +84,16 @@ async def find_warm_paths(cmd: FindWarmPaths, env: Env, principal: Principal) ->
 async def _from_pool(s: _Scoring) -> list[Candidate]:
     """Whom to score: the asker's connections who match the topic best themselves,
     and those who know the most people who do, each ranked and bounded in the
-    database, so a network of any size costs the same few reads. The first are
-    scored while the database still ranks the second."""
+    database, so a network of any size costs the same few reads."""
     ws, asker, exclude = s.workspace.id, s.asker.id, frozenset({s.asker.id})
 
-    async def own_scored() -> tuple[set[uuid.UUID], list[Candidate]]:
-        own = await _reading(
+    own, network = await _together(
+        _reading(
             s.env,
             lambda uow: uow.matching.connections_matching(
                 ws, asker, s.topic, exclude=exclude, askable_at=None, limit=POOL
             ),
-        )
-        ids = {m.person.id for m in own}
-        return ids, await s.candidates(ids)
-
-    (own, first), network = await _together(
-        own_scored(),
+        ),
         _reading(
             s.env,
             lambda uow: uow.matching.connections_by_network(
@@ -107,12 +101,12 @@ async def _from_pool(s: _Scoring) -> list[Candidate]:
             ),
         ),
     )
-    return first + await s.candidates(set(network) - own)
+    return await s.candidates({m.person.id for m in own} | set(network))
 
 
 @dataclass(frozen=True, slots=True)
 class _Scoring:
-    """What scoring a group of candidates needs: the same for every group."""
+    """What scoring the candidates needs, besides who they are."""
 
     env: Env
     workspace: Workspace
@@ -122,24 +116,19 @@ class _Scoring:
     to_target: dict[uuid.UUID, int]
 
     async def candidates(self, pool: set[uuid.UUID]) -> list[Candidate]:
-        """Those of `pool` the asker knows and may ask, with what scores them."""
+        """Those of `pool` (the asker's connections) whom the asker may ask, with
+        what scores them."""
         if not pool:
             return []
         ws, asker, topic = self.workspace.id, self.asker.id, self.topic
-        links, people = await _together(
-            _reading(self.env, lambda uow: uow.connections.among(ws, [(asker, i) for i in pool])),
-            _reading(self.env, lambda uow: uow.people.get_many(ws, pool)),
-        )
-        askable = {i: p for i, p in people.items() if p.reachable() and (asker, i) in links}
-        if not askable:
-            return []
-        ids = set(askable)
-        (matches, counts, loads), records = await _together(
-            _reading(self.env, lambda uow: _found(uow, ws, ids, topic, exclude=asker)),
+        found, records = await _together(
+            _reading(self.env, lambda uow: _found(uow, ws, asker, pool, topic)),
             _reading(
-                self.env, lambda uow: uow.requests.answer_records(ws, ids, recent=RECENT_ASKS)
+                self.env, lambda uow: uow.requests.answer_records(ws, pool, recent=RECENT_ASKS)
             ),
         )
+        links, matches, loads = found.links, found.matches, found.loads
+        askable = {i: p for i, p in found.people.items() if p.reachable() and (asker, i) in links}
         default = self.workspace.budgets.connector_open
         return [
             Candidate(
@@ -149,7 +138,7 @@ class _Scoring:
                 matched_tags=tuple(t for t in p.expertise if mentions(topic, t))
                 if i in matches
                 else (),
-                matching_connections=counts.get(i, 0),
+                matching_connections=found.counts.get(i, 0),
                 record=records[i],
                 open_asks=loads[i].count if i in loads else 0,
                 budget=p.preferences.ask_budget
@@ -162,19 +151,29 @@ class _Scoring:
         ]
 
 
+@dataclass(frozen=True, slots=True)
+class _Found:
+    links: dict[tuple[uuid.UUID, uuid.UUID], Connection]
+    people: dict[uuid.UUID, Person]
+    matches: dict[uuid.UUID, MatchScore]
+    counts: dict[uuid.UUID, int]
+    loads: dict[uuid.UUID, Load]
+
+
 async def _found(
-    uow: UnitOfWork, ws: uuid.UUID, ids: set[uuid.UUID], topic: str, *, exclude: uuid.UUID
-) -> tuple[dict[uuid.UUID, MatchScore], dict[uuid.UUID, int], dict[uuid.UUID, Load]]:
-    """Of the candidates: who matches the topic and how, how many of their
-    connections match it, and the open asks each holds as connector."""
-    matches = {
-        m.person.id: m.score for m in await uow.matching.among(ws, ids, topic, limit=len(ids))
-    }
+    uow: UnitOfWork, ws: uuid.UUID, asker: uuid.UUID, ids: set[uuid.UUID], topic: str
+) -> _Found:
+    """Of the candidates: the asker's links to them, who they are, who matches the
+    topic and how, how many of their connections match it, and the open asks each
+    holds as connector."""
+    links = await uow.connections.among(ws, [(asker, i) for i in ids])
+    people = await uow.people.get_many(ws, ids)
+    matched = await uow.matching.among(ws, ids, topic, limit=len(ids))
     counts = await uow.matching.count_connections_matching(
-        ws, ids, topic, discoverable_only=True, exclude=frozenset({exclude})
+        ws, ids, topic, discoverable_only=True, exclude=frozenset({asker})
     )
     loads = await uow.requests.loads(ws, ids, Role.CONNECTOR)
-    return matches, counts, loads
+    return _Found(links, people, {m.person.id: m.score for m in matched}, counts, loads)
 
 
 async def _reading(env: Env, read: Callable[[UnitOfWork], Awaitable[T]]) -> T:
@@ -188,8 +187,10 @@ async def _together(first: Awaitable[T], second: Awaitable[U]) -> tuple[T, U]:
     return await asyncio.gather(first, second)
 
 
-async def _knowing_target(uow: UnitOfWork, target: Person) -> dict[uuid.UUID, int]:
-    """Who has a connection to the target, and its strength (the caller keeps the
-    asker's own connections among them)."""
+async def _knowing_target(uow: UnitOfWork, asker: Person, target: Person) -> dict[uuid.UUID, int]:
+    """The asker's connections who have a connection to the target, and its
+    strength."""
     found = await uow.connections.all_to(target.workspace_id, target.id)
-    return {c.person_id: c.strength for c in found}
+    knowing = {c.person_id: c.strength for c in found if c.person_id != asker.id}
+    links = await uow.connections.among(asker.workspace_id, [(asker.id, i) for i in knowing])
+    return {i: strength for i, strength in knowing.items() if (asker.id, i) in links}
