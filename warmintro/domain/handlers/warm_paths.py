@@ -35,10 +35,10 @@ from warmintro.domain.people import Connection, Person, Workspace
 from warmintro.domain.ports import Load, UnitOfWork
 from warmintro.domain.warm_paths import Candidate, WarmPath, rank, rank_towards_target
 
-MAX_LIMIT = 50
 T = TypeVar("T")
 U = TypeVar("U")
 
+MAX_LIMIT = 50
 POOL = 100
 """How many of the best matches by their own expertise, and by their network,
 are scored: the answer is drawn from at most twice this many people."""
