@@ -6,11 +6,22 @@ bounded in the database; with a target, those who know the target), the asker's
 links to them, those people, who of them match, how many of *their* connections
 match, their open asks and their answering record (their most recent asks only),
 each read for all at once.
+
+Reads that do not wait on each other run at once, each on a read-only unit of
+work of its own, so the database spends its cores on them side by side: the two
+rankings of the pool, then the answering records beside the rest. Two, not more:
+every unit of work costs a connection and a few statements of its own, which a
+busy server pays in throughput.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
 
 from warmintro.domain.access import Principal
 from warmintro.domain.answering import RECENT_ASKS
@@ -19,13 +30,16 @@ from warmintro.domain.errors import InvalidInput
 from warmintro.domain.handlers.env import Env
 from warmintro.domain.handlers.lookups import visible_person
 from warmintro.domain.intro_request import MAX_TOPIC, Role
-from warmintro.domain.matching import mentions
-from warmintro.domain.people import Person
-from warmintro.domain.ports import UnitOfWork
+from warmintro.domain.matching import MatchScore, mentions
+from warmintro.domain.people import Connection, Person, Workspace
+from warmintro.domain.ports import Load, UnitOfWork
 from warmintro.domain.warm_paths import Candidate, WarmPath, rank, rank_towards_target
 
+T = TypeVar("T")
+U = TypeVar("U")
+
 MAX_LIMIT = 50
-POOL = 200
+POOL = 100
 """How many of the best matches by their own expertise, and by their network,
 are scored: the answer is drawn from at most twice this many people."""
 
@@ -53,72 +67,130 @@ async def find_warm_paths(cmd: FindWarmPaths, env: Env, principal: Principal) ->
     refused like their connections list). Never the asker, never anyone who cannot
     be asked at all; nobody two steps away is named, only counted."""
     topic = _check(cmd)
-    now = env.clock.now()
-    workspace = principal.workspace
     async with env.uows(write=False) as uow:
         asker = await visible_person(uow, principal, _asker_of(cmd, principal))
         principal.require_self_or_operator(asker.id)
         to_target: dict[uuid.UUID, int] = {}
         if cmd.target_id is not None:
             target = await visible_person(uow, principal, cmd.target_id)
-            to_target = await _knowing_target(uow, target)
-            pool = set(to_target) - {asker.id}
-        else:
-            pool = await _pool(uow, asker, topic)
-        links = await uow.connections.among(workspace.id, [(asker.id, i) for i in pool])
-        people = await uow.people.get_many(workspace.id, pool)
-        askable = {i: p for i, p in people.items() if p.reachable() and (asker.id, i) in links}
-        if not askable:
-            return []
-        ids = set(askable)
-        matches = {
-            m.person.id: m.score
-            for m in await uow.matching.among(workspace.id, ids, topic, limit=len(ids))
-        }
-        counts = await uow.matching.count_connections_matching(
-            workspace.id, ids, topic, discoverable_only=True, exclude=frozenset({asker.id})
-        )
-        loads = await uow.requests.loads(workspace.id, ids, Role.CONNECTOR)
-        records = await uow.requests.answer_records(workspace.id, ids, recent=RECENT_ASKS)
-    default = workspace.budgets.connector_open
-    candidates = [
-        Candidate(
-            person=p,
-            strength=links[(asker.id, i)].strength,
-            match=matches.get(i),
-            matched_tags=tuple(t for t in p.expertise if mentions(topic, t))
-            if i in matches
-            else (),
-            matching_connections=counts.get(i, 0),
-            record=records[i],
-            open_asks=loads[i].count if i in loads else 0,
-            budget=p.preferences.ask_budget if p.preferences.ask_budget is not None else default,
-            snoozed=p.snoozed(now),
-            knows_target_strength=to_target.get(i),
-        )
-        for i, p in askable.items()
-    ]
+            to_target = await _knowing_target(uow, asker, target)
+    scoring = _Scoring(env, principal.workspace, asker, topic, env.clock.now(), to_target)
     if cmd.target_id is not None:
-        return rank_towards_target(candidates, cmd.limit)
-    return rank(candidates, cmd.limit)
+        found = await scoring.candidates(set(to_target))
+        return rank_towards_target(found, cmd.limit)
+    return rank(await _from_pool(scoring), cmd.limit)
 
 
-async def _pool(uow: UnitOfWork, asker: Person, topic: str) -> set[uuid.UUID]:
+async def _from_pool(s: _Scoring) -> list[Candidate]:
     """Whom to score: the asker's connections who match the topic best themselves,
     and those who know the most people who do, each ranked and bounded in the
     database, so a network of any size costs the same few reads."""
-    ws, exclude = asker.workspace_id, frozenset({asker.id})
-    own = await uow.matching.connections_matching(
-        ws, asker.id, topic, exclude=exclude, askable_at=None, limit=POOL
+    ws, asker, exclude = s.workspace.id, s.asker.id, frozenset({s.asker.id})
+
+    own, network = await _together(
+        _reading(
+            s.env,
+            lambda uow: uow.matching.connections_matching(
+                ws, asker, s.topic, exclude=exclude, askable_at=None, limit=POOL
+            ),
+        ),
+        _reading(
+            s.env,
+            lambda uow: uow.matching.connections_by_network(
+                ws, asker, s.topic, exclude=exclude, limit=POOL
+            ),
+        ),
     )
-    network = await uow.matching.connections_by_network(
-        ws, asker.id, topic, exclude=exclude, limit=POOL
-    )
-    return {m.person.id for m in own} | set(network)
+    return await s.candidates({m.person.id for m in own} | set(network))
 
 
-async def _knowing_target(uow: UnitOfWork, target: Person) -> dict[uuid.UUID, int]:
-    """Who has a connection to the target, and its strength (the caller keeps the
-    asker's own connections among them)."""
+@dataclass(frozen=True, slots=True)
+class _Scoring:
+    """What scoring the candidates needs, besides who they are."""
+
+    env: Env
+    workspace: Workspace
+    asker: Person
+    topic: str
+    now: datetime
+    to_target: dict[uuid.UUID, int]
+
+    async def candidates(self, pool: set[uuid.UUID]) -> list[Candidate]:
+        """Those of `pool` (the asker's connections) whom the asker may ask, with
+        what scores them."""
+        if not pool:
+            return []
+        ws, asker, topic = self.workspace.id, self.asker.id, self.topic
+        found, records = await _together(
+            _reading(self.env, lambda uow: _found(uow, ws, asker, pool, topic)),
+            _reading(
+                self.env, lambda uow: uow.requests.answer_records(ws, pool, recent=RECENT_ASKS)
+            ),
+        )
+        links, matches, loads = found.links, found.matches, found.loads
+        askable = {i: p for i, p in found.people.items() if p.reachable() and (asker, i) in links}
+        default = self.workspace.budgets.connector_open
+        return [
+            Candidate(
+                person=p,
+                strength=links[(asker, i)].strength,
+                match=matches.get(i),
+                matched_tags=tuple(t for t in p.expertise if mentions(topic, t))
+                if i in matches
+                else (),
+                matching_connections=found.counts.get(i, 0),
+                record=records[i],
+                open_asks=loads[i].count if i in loads else 0,
+                budget=p.preferences.ask_budget
+                if p.preferences.ask_budget is not None
+                else default,
+                snoozed=p.snoozed(self.now),
+                knows_target_strength=self.to_target.get(i),
+            )
+            for i, p in askable.items()
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    links: dict[tuple[uuid.UUID, uuid.UUID], Connection]
+    people: dict[uuid.UUID, Person]
+    matches: dict[uuid.UUID, MatchScore]
+    counts: dict[uuid.UUID, int]
+    loads: dict[uuid.UUID, Load]
+
+
+async def _found(
+    uow: UnitOfWork, ws: uuid.UUID, asker: uuid.UUID, ids: set[uuid.UUID], topic: str
+) -> _Found:
+    """Of the candidates: the asker's links to them, who they are, who matches the
+    topic and how, how many of their connections match it, and the open asks each
+    holds as connector."""
+    links = await uow.connections.among(ws, [(asker, i) for i in ids])
+    people = await uow.people.get_many(ws, ids)
+    matched = await uow.matching.among(ws, ids, topic, limit=len(ids))
+    counts = await uow.matching.count_connections_matching(
+        ws, ids, topic, discoverable_only=True, exclude=frozenset({asker})
+    )
+    loads = await uow.requests.loads(ws, ids, Role.CONNECTOR)
+    return _Found(links, people, {m.person.id: m.score for m in matched}, counts, loads)
+
+
+async def _reading(env: Env, read: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+    """One read on a read-only unit of work of its own."""
+    async with env.uows(write=False) as uow:
+        return await read(uow)
+
+
+async def _together(first: Awaitable[T], second: Awaitable[U]) -> tuple[T, U]:
+    """Two reads at once."""
+    return await asyncio.gather(first, second)
+
+
+async def _knowing_target(uow: UnitOfWork, asker: Person, target: Person) -> dict[uuid.UUID, int]:
+    """The asker's connections who have a connection to the target, and its
+    strength."""
     found = await uow.connections.all_to(target.workspace_id, target.id)
-    return {c.person_id: c.strength for c in found}
+    knowing = {c.person_id: c.strength for c in found if c.person_id != asker.id}
+    links = await uow.connections.among(asker.workspace_id, [(asker.id, i) for i in knowing])
+    return {i: strength for i, strength in knowing.items() if (asker.id, i) in links}
