@@ -40,7 +40,7 @@ async def find_warm_paths(
     people who opted out or whose email bounces, and connections matching nothing
     of the topic, directly or through their network. People two steps away are
     only counted, never named, and only if they are `discoverable`. Scored are the
-    100 connections who match the topic best themselves and the 100 who know the
+    200 connections who match the topic best themselves and the 200 who know the
     most people who do.
 
     With `target_id`: the asker's connections who know the target, strongest

@@ -39,7 +39,7 @@ T = TypeVar("T")
 U = TypeVar("U")
 
 MAX_LIMIT = 50
-POOL = 100
+POOL = 200
 """How many of the best matches by their own expertise, and by their network,
 are scored: the answer is drawn from at most twice this many people."""
 
