@@ -117,7 +117,7 @@ def _sqlite(results: Results) -> list[str]:
 HOW_TO_READ = """## How to run and read it
 
 ```sh
-./scripts/bench                 # the full run (about ten minutes), rewrites this file
+./scripts/bench                 # the full run (five to ten minutes), rewrites this file
 ./scripts/bench --smoke         # seconds per section and little data; writes to a temp dir
 ./scripts/bench --profile       # also a py-spy flame graph of the server per path
 ./scripts/bench --sqlite-flatness   # also the reads at both sizes on SQLite (minutes more)
