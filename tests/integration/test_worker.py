@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,6 +23,7 @@ import sqlalchemy as sa
 
 from tests.clock import FakeClock, FakeTime
 from tests.databases import BACKENDS, discard_database, migrated_database
+from tests.integration.outbox_rows import email_due_in
 from warmintro.api.container import Container, bootstrap
 from warmintro.infra.settings import Settings
 from warmintro.infra.tables import outbox
@@ -169,20 +169,7 @@ async def test_a_failing_timer_stage_sits_out_its_backoff_and_holds_back_nothing
     caplog.set_level(logging.INFO, logger="warmintro.worker")
     await rename(private, ("timers",), away=True)
     # Mail for a workspace that does not exist: the email stage settles it as undeliverable.
-    row_id, now = uuid.uuid4(), datetime.now(UTC)
-    async with private.engine.begin() as conn:
-        await conn.execute(
-            outbox.insert().values(
-                workspace_id=uuid.uuid4(),
-                id=row_id,
-                template="connector_ask",
-                recipient_id=uuid.uuid4(),
-                cc_ids=[],
-                request_id=uuid.uuid4(),
-                available_at=now - timedelta(minutes=1),
-                created_at=now,
-            )
-        )
+    row_id = await email_due_in(private, -60)
     time = FakeTime(asyncio.Event(), waits_wanted=8)
     # Commits keep waking the worker, as they do while people use the service.
     for n in range(1, 9):

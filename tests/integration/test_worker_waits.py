@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from tests.clock import FakeClock, FakeTime
 from tests.databases import database_of_its_own
+from tests.integration.outbox_rows import email_due_in
 from warmintro.api.container import Container
 from warmintro.infra.email.compose import Composer
 from warmintro.infra.outbox_relay import OutboxRelay
@@ -34,24 +35,6 @@ DOUBLING = [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 25.6]
 async def run(worker: Worker, time: FakeTime) -> None:
     worker.wake_sources.clear()
     await worker.run(time.stop, sleep=time.sleep, monotonic=time.monotonic)
-
-
-async def email_due_in(container: Container, seconds: float) -> uuid.UUID:
-    """An email for a workspace that does not exist: when claimed, it is skipped."""
-    row_id, now = uuid.uuid4(), container.clock.now()
-    async with container.engine.begin() as conn:
-        await conn.execute(
-            outbox.insert().values(
-                workspace_id=uuid.uuid4(),
-                id=row_id,
-                template="connector_ask",
-                recipient_id=uuid.uuid4(),
-                cc_ids=[],
-                available_at=now + timedelta(seconds=seconds),
-                created_at=now,
-            )
-        )
-    return row_id
 
 
 async def test_an_idle_worker_waits_twice_as_long_each_pass_up_to_the_longest_poll(

@@ -38,6 +38,14 @@ def statements(engine: AsyncEngine) -> Iterator[list[tuple[str, Any]]]:
         sa.event.remove(engine.sync_engine, "before_cursor_execute", record)
 
 
+async def knowing_pia(build: Builder, engine: AsyncEngine, *, only_on: str, why: str) -> uuid.UUID:
+    """Someone who knows Pia, who knows pricing; the test is skipped on any database
+    but `only_on` (it checks what only that one does: `why`)."""
+    if engine.dialect.name != only_on:
+        pytest.skip(why)
+    return await network(build, (build.person(name="Pia", expertise=("pricing",)), 3))
+
+
 async def every_matching_query(
     conn: AsyncConnection, ws: uuid.UUID, cat: uuid.UUID
 ) -> SqlPeopleMatching:
@@ -54,9 +62,7 @@ async def every_matching_query(
 async def test_sqlite_asks_the_full_text_table_once_per_query(
     build: Builder, engine: AsyncEngine
 ) -> None:
-    if engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's FTS5")
-    cat = await network(build, (build.person(name="Pia", expertise=("pricing",)), 3))
+    cat = await knowing_pia(build, engine, only_on="sqlite", why="SQLite's FTS5")
     async with engine.connect() as conn:
         with statements(engine) as seen:
             await every_matching_query(conn, build.workspace_id, cat)
@@ -76,9 +82,7 @@ async def test_sqlite_asks_the_full_text_table_once_per_query(
 async def test_postgres_plans_matching_queries_for_their_own_words(
     build: Builder, engine: AsyncEngine
 ) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL's plan cache")
-    cat = await network(build, (build.person(name="Pia", expertise=("pricing",)), 3))
+    cat = await knowing_pia(build, engine, only_on="postgresql", why="PostgreSQL's plan cache")
     async with engine.connect() as conn:
         await every_matching_query(conn, build.workspace_id, cat)
         assert (await conn.exec_driver_sql("SHOW plan_cache_mode")).scalar() == (
@@ -94,9 +98,7 @@ async def test_postgres_plans_matching_queries_for_their_own_words(
 async def test_postgres_plans_them_so_in_a_read_without_a_transaction_too(
     build: Builder, engine: AsyncEngine
 ) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL's plan cache")
-    cat = await network(build, (build.person(name="Pia", expertise=("pricing",)), 3))
+    cat = await knowing_pia(build, engine, only_on="postgresql", why="PostgreSQL's plan cache")
     async with engine.connect() as conn:
         # How a read-only unit of work runs on PostgreSQL (uow.py): no BEGIN, where
         # SET LOCAL would change nothing.
@@ -121,9 +123,7 @@ async def test_postgres_plans_them_so_in_a_read_without_a_transaction_too(
 async def test_a_read_hands_its_connection_back_with_the_planning_it_found(
     build: Builder, engine: AsyncEngine
 ) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL's plan cache")
-    cat = await network(build, (build.person(name="Pia", expertise=("pricing",)), 3))
+    cat = await knowing_pia(build, engine, only_on="postgresql", why="PostgreSQL's plan cache")
     one = make_engine(engine.url.render_as_string(hide_password=False), pool_size=1)
     try:
         async with SqlUnitOfWork(one, write=False) as uow:
