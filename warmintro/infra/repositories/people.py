@@ -44,30 +44,6 @@ def _row(person: Person) -> dict[str, Any]:
     )
 
 
-def person_from_row(row: sa.Row[Any]) -> Person:
-    """A person from a row holding `people`'s columns by name (for the matching
-    queries beside this module, whose rows hold more)."""
-    return Person(
-        id=row.id,
-        workspace_id=row.workspace_id,
-        email=row.email,
-        name=row.name,
-        headline=row.headline,
-        bio=row.bio,
-        expertise=tuple(row.expertise),
-        email_status=EmailStatus(row.email_status),
-        preferences=Preferences(
-            ask_budget=row.ask_budget,
-            snooze_until=row.snooze_until,
-            never_contact=row.never_contact,
-            discoverable=row.discoverable,
-        ),
-        erased_at=row.erased_at,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
-
-
 _COLUMNS = [
     "workspace_id",
     "id",
@@ -86,12 +62,14 @@ _COLUMNS = [
     "created_at",
     "updated_at",
 ]
-# `_person` unpacks a row of `select(people)` by position: reading 16 fields of a Row
-# by name was a tenth of a people search's CPU (6 µs a person).
-assert list(people.columns.keys()) == _COLUMNS, "keep _person in step with the table"
+# `person_from_row` unpacks a row by position: reading 16 fields of a Row by name was
+# a tenth of a people search's CPU (6 µs a person).
+assert list(people.columns.keys()) == _COLUMNS, "keep person_from_row in step with the table"
 
 
-def _person(row: Sequence[Any]) -> Person:
+def person_from_row(row: Sequence[Any]) -> Person:
+    """A person from a row that starts with `people`'s columns, in the table's order
+    (`select(people, ...)`: the matching queries beside this module add theirs after)."""
     (
         workspace_id,
         id_,
@@ -109,7 +87,7 @@ def _person(row: Sequence[Any]) -> Person:
         erased_at,
         created_at,
         updated_at,
-    ) = row
+    ) = row[: len(_COLUMNS)]
     return Person(
         id=id_,
         workspace_id=workspace_id,
@@ -162,7 +140,7 @@ class SqlPeople:
                 )
             )
         ).first()
-        return _person(row) if row else None
+        return person_from_row(row) if row else None
 
     async def get_many(
         self, workspace_id: uuid.UUID, ids: set[uuid.UUID], *, lock: bool = False
@@ -173,7 +151,7 @@ class SqlPeople:
         postgres = self._conn.dialect.name == "postgresql"
         query = _GET_MANY_LOCKED if lock and postgres else _GET_MANY
         rows = await self._conn.execute(query, {"b_workspace_id": workspace_id, "b_ids": ids})
-        return {row.id: _person(row) for row in rows}
+        return {row.id: person_from_row(row) for row in rows}
 
     async def get_by_email(self, workspace_id: uuid.UUID, email: str) -> Person | None:
         row = (
@@ -183,7 +161,7 @@ class SqlPeople:
                 )
             )
         ).first()
-        return _person(row) if row else None
+        return person_from_row(row) if row else None
 
     async def update(self, person: Person) -> None:
         values = _row(person)
@@ -268,7 +246,7 @@ class SqlPeople:
         if after is not None:
             query = query.where(people.c.id > after)
         rows = list(await self._conn.execute(query.order_by(people.c.id).limit(limit + 1)))
-        items = [_person(r) for r in rows[:limit]]
+        items = [person_from_row(r) for r in rows[:limit]]
         return Page(items, items[-1].id if len(rows) > limit else None)
 
     async def _write_tags(self, person: Person) -> None:
@@ -295,7 +273,7 @@ class SqlPeople:
                     any_of(self._conn, people.c.email_key, part),
                 )
             )
-            found.update((row.email_key, _person(row)) for row in rows)
+            found.update((row.email_key, person_from_row(row)) for row in rows)
         return found
 
     async def add_many(self, new: list[Person]) -> None:
