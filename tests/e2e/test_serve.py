@@ -42,17 +42,22 @@ def _environment(directory: Path) -> dict[str, str]:
 def served(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
     """`warmintro serve --port <free>` on 127.0.0.1: its address, an API key, its log."""
     env = _environment(tmp_path)
-    key = subprocess.run(
-        [*WARMINTRO, "workspace", "create", "Northwind Alumni", "--quiet"],
-        cwd=tmp_path,
+    key = _new_workspace(env, tmp_path, "Northwind Alumni")
+    with _serving(env, tmp_path, ["--host", "127.0.0.1"], _answers) as (address, _, log):
+        yield address, key, log
+
+
+def _new_workspace(env: dict[str, str], directory: Path, name: str) -> str:
+    """`warmintro workspace create NAME --quiet`: the new workspace's API key."""
+    return subprocess.run(
+        [*WARMINTRO, "workspace", "create", name, "--quiet"],
+        cwd=directory,
         env=env,
         capture_output=True,
         text=True,
         timeout=START_SECONDS,
         check=True,
     ).stdout.strip()
-    with _serving(env, tmp_path, ["--host", "127.0.0.1"], _answers) as (address, _, log):
-        yield address, key, log
 
 
 @contextlib.contextmanager
@@ -184,13 +189,7 @@ def test_serve_with_workers_runs_that_many_processes_on_postgres(tmp_path: Path)
     env = {**_environment(tmp_path), "DATABASE_URL": url}
     try:
         subprocess.run([*WARMINTRO, "migrate"], env=env, check=True, capture_output=True)
-        key = subprocess.run(
-            [*WARMINTRO, "workspace", "create", "Northwind", "--quiet"],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
+        key = _new_workspace(env, tmp_path, "Northwind")
 
         def both_started(address: str, log: Path) -> bool:
             return log.read_text().count("Application startup complete") >= 2
