@@ -158,9 +158,9 @@ class RateLimits:
 class SweepingMemory(MemoryStorage):
     """`limits`' storage in this process's memory, sweeping expired counts out at most
     once a second. The library sweeps after every hit, and hands each key's entries
-    to a thread to find where they expire: two thread hand-offs per request under an
-    API key's two limits, 7% of a create's CPU. A hit never depends on the sweep (it
-    compares timestamps); only the memory held does."""
+    to a thread to find where they expire: a thread hand-off per key per request
+    (about 2% of a create's profile, and a thread wake-up each). A hit never depends
+    on the sweep (it compares timestamps); only the memory held does."""
 
     def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **_: str) -> None:
         self.swept_at = -math.inf  # before the library's constructor schedules a sweep
