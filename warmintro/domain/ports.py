@@ -216,10 +216,12 @@ class PeopleMatching(Protocol):
         not snoozed)."""
         ...
 
-    async def among(
-        self, workspace_id: uuid.UUID, ids: set[uuid.UUID], text: str, *, limit: int
+    async def connections_among(
+        self, workspace_id: uuid.UUID, person_id: uuid.UUID, ids: set[uuid.UUID], text: str
     ) -> list[Match]:
-        """Which of these people match the text (a topic), best match first."""
+        """Those of `ids` who are the person's connections (never an erased person),
+        each with the strength of that connection and how they match the text (a
+        topic): a zero score when they do not. In no particular order."""
         ...
 
     async def count_connections_matching(

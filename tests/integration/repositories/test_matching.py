@@ -181,7 +181,9 @@ async def test_erased_people_never_match(build: Builder) -> None:
         counts = await uow.matching.count_connections_matching(
             build.workspace_id, {connector}, "pricing"
         )
-        among = await uow.matching.among(build.workspace_id, {erased.id}, "pricing", limit=5)
+        among = await uow.matching.connections_among(
+            build.workspace_id, connector, {erased.id}, "pricing"
+        )
     assert counts == {}
     assert among == []
 
@@ -198,7 +200,9 @@ async def test_nothing_crosses_workspaces(build: Builder) -> None:
     assert await names(build, connector, "pricing") == ["Mine"]
     assert await searched(build, "pricing") == ["Mine"]
     async with build.uow(write=False) as uow:
-        among = await uow.matching.among(build.workspace_id, {theirs.id}, "pricing", limit=5)
+        among = await uow.matching.connections_among(
+            build.workspace_id, connector, {theirs.id}, "pricing"
+        )
     assert among == []
 
 
@@ -219,18 +223,34 @@ async def test_how_many_of_each_persons_connections_match_is_counted(build: Buil
     assert counts == {cat: 2}
 
 
-async def test_which_of_these_people_match(build: Builder) -> None:
-    tag = await build.add_person(name="Tag", expertise=("onboarding",))
-    bio = await build.add_person(name="Bio", bio="I redesigned onboarding twice.")
-    other = await build.add_person(name="Other", expertise=("onboarding",))
-    await build.add_person(name="Nope", headline="Payroll")
+async def test_these_connections_come_with_their_strength_and_how_they_match(
+    build: Builder,
+) -> None:
+    tag = build.person(name="Tag", expertise=("onboarding",))
+    bio = build.person(name="Bio", bio="I redesigned onboarding twice.")
+    nope = build.person(name="Nope", headline="Payroll")
+    left_out = build.person(name="Left out", expertise=("onboarding",))
+    cat = await network(build, (tag, 3), (bio, 2), (nope, 4), (left_out, 5))
+    stranger = await build.add_person(name="Stranger", expertise=("onboarding",))
+    asked = {tag.id, bio.id, nope.id, stranger.id}
 
     async with build.uow(write=False) as uow:
-        found = await uow.matching.among(
-            build.workspace_id, {tag.id, bio.id}, "User onboarding", limit=5
+        found = await uow.matching.connections_among(
+            build.workspace_id, cat, asked, "User onboarding"
         )
-    assert [m.person.name for m in found] == ["Tag", "Bio"]
-    assert other.id not in {m.person.id for m in found}
+        wordless = await uow.matching.connections_among(build.workspace_id, cat, asked, "?!")
+    # Someone who does not match comes too, with a zero score; someone asked for who
+    # is not a connection does not, nor a connection not asked for.
+    assert sorted((m.person.name, m.strength, m.score) for m in found) == [
+        ("Bio", 2, MatchScore(0, False, True)),
+        ("Nope", 4, MatchScore(0, False, False)),
+        ("Tag", 3, MatchScore(1, False, False)),
+    ]
+    assert sorted((m.person.name, m.score.value) for m in wordless) == [
+        ("Bio", 0),
+        ("Nope", 0),
+        ("Tag", 0),
+    ]
 
 
 async def test_connections_listed_searches_orders_and_counts(build: Builder) -> None:

@@ -52,7 +52,7 @@ async def every_matching_query(
     matching = SqlPeopleMatching(conn)
     topic, nobody = "pricing strategy", frozenset[uuid.UUID]()
     await matching.connections_matching(ws, cat, topic, exclude=nobody, askable_at=None, limit=5)
-    await matching.among(ws, {cat}, topic, limit=5)
+    await matching.connections_among(ws, cat, {cat}, topic)
     await matching.count_connections_matching(ws, {cat}, topic)
     await matching.connections_by_network(ws, cat, topic, exclude=nobody, limit=5)
     return matching

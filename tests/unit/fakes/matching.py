@@ -80,11 +80,14 @@ class FakePeopleMatching:
             found.append((p, c.strength))
         return self._ranked(found, text, limit)
 
-    async def among(
-        self, workspace_id: uuid.UUID, ids: set[uuid.UUID], text: str, *, limit: int
+    async def connections_among(
+        self, workspace_id: uuid.UUID, person_id: uuid.UUID, ids: set[uuid.UUID], text: str
     ) -> list[Match]:
-        found = [(p, 0) for i in ids if (p := self._person(workspace_id, i)) is not None]
-        return self._ranked(found, text, limit)
+        return [
+            Match(p, topic_score(p, text), c.strength)
+            for c in self._known(workspace_id, person_id)
+            if c.other_id in ids and (p := self._person(workspace_id, c.other_id)) is not None
+        ]
 
     async def count_connections_matching(
         self,

@@ -31,8 +31,8 @@ from warmintro.domain.handlers.env import Env
 from warmintro.domain.handlers.lookups import visible_person
 from warmintro.domain.intro_request import MAX_TOPIC, Role
 from warmintro.domain.matching import MatchScore, mentions
-from warmintro.domain.people import Connection, Person, Workspace
-from warmintro.domain.ports import Load, UnitOfWork
+from warmintro.domain.people import Person, Workspace
+from warmintro.domain.ports import UnitOfWork
 from warmintro.domain.warm_paths import Candidate, WarmPath, rank, rank_towards_target
 
 T = TypeVar("T")
@@ -76,7 +76,7 @@ async def find_warm_paths(cmd: FindWarmPaths, env: Env, principal: Principal) ->
             to_target = await _knowing_target(uow, asker, target)
     scoring = _Scoring(env, principal.workspace, asker, topic, env.clock.now(), to_target)
     if cmd.target_id is not None:
-        found = await scoring.candidates(set(to_target))
+        found = await _reading(env, lambda uow: scoring.candidates(uow, set(to_target)))
         return rank_towards_target(found, cmd.limit)
     return rank(await _from_pool(scoring), cmd.limit)
 
@@ -84,24 +84,13 @@ async def find_warm_paths(cmd: FindWarmPaths, env: Env, principal: Principal) ->
 async def _from_pool(s: _Scoring) -> list[Candidate]:
     """Whom to score: the asker's connections who match the topic best themselves,
     and those who know the most people who do, each ranked and bounded in the
-    database, so a network of any size costs the same few reads."""
-    ws, asker, exclude = s.workspace.id, s.asker.id, frozenset({s.asker.id})
-
-    own, network = await _together(
-        _reading(
-            s.env,
-            lambda uow: uow.matching.connections_matching(
-                ws, asker, s.topic, exclude=exclude, askable_at=None, limit=POOL
-            ),
-        ),
-        _reading(
-            s.env,
-            lambda uow: uow.matching.connections_by_network(
-                ws, asker, s.topic, exclude=exclude, limit=POOL
-            ),
-        ),
+    database, so a network of any size costs the same few reads. Each ranking is
+    followed on its own unit of work by the reads that score what it found, and
+    neither reads again what its ranking already returned."""
+    by_expertise, by_network = await _together(
+        _reading(s.env, s.best_by_expertise), _reading(s.env, s.best_by_network)
     )
-    return await s.candidates({m.person.id for m in own} | set(network))
+    return list({**by_network, **by_expertise}.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,30 +104,81 @@ class _Scoring:
     now: datetime
     to_target: dict[uuid.UUID, int]
 
-    async def candidates(self, pool: set[uuid.UUID]) -> list[Candidate]:
+    async def best_by_expertise(self, uow: UnitOfWork) -> dict[uuid.UUID, Candidate]:
+        """The asker's connections who match the topic best: their ranking brings who
+        they are, how they match and the asker's link to them."""
+        ws, asker = self.workspace.id, self.asker.id
+        found = await uow.matching.connections_matching(
+            ws, asker, self.topic, exclude=frozenset({asker}), askable_at=None, limit=POOL
+        )
+        ids = {m.person.id for m in found}
+        counts = await uow.matching.count_connections_matching(
+            ws, ids, self.topic, discoverable_only=True, exclude=frozenset({asker})
+        )
+        known = {m.person.id: m for m in found}
+        people = {i: m.person for i, m in known.items()}
+        strengths = {i: m.strength for i, m in known.items()}
+        matches = {i: m.score for i, m in known.items()}
+        return await self._scored(uow, people, strengths, matches, counts)
+
+    async def best_by_network(self, uow: UnitOfWork) -> dict[uuid.UUID, Candidate]:
+        """The asker's connections who know the most people matching the topic: their
+        ranking brings those counts."""
+        ws, asker = self.workspace.id, self.asker.id
+        counts = await uow.matching.connections_by_network(
+            ws, asker, self.topic, exclude=frozenset({asker}), limit=POOL
+        )
+        return await self._read_and_scored(uow, set(counts), counts)
+
+    async def candidates(self, uow: UnitOfWork, pool: set[uuid.UUID]) -> list[Candidate]:
         """Those of `pool` (the asker's connections) whom the asker may ask, with
         what scores them."""
-        if not pool:
-            return []
-        ws, asker, topic = self.workspace.id, self.asker.id, self.topic
-        found, records = await _together(
-            _reading(self.env, lambda uow: _found(uow, ws, asker, pool, topic)),
-            _reading(
-                self.env, lambda uow: uow.requests.answer_records(ws, pool, recent=RECENT_ASKS)
-            ),
-        )
-        links, matches, loads = found.links, found.matches, found.loads
-        askable = {i: p for i, p in found.people.items() if p.reachable() and (asker, i) in links}
+        return list((await self._read_and_scored(uow, pool, None)).values())
+
+    async def _read_and_scored(
+        self, uow: UnitOfWork, ids: set[uuid.UUID], counts: dict[uuid.UUID, int] | None
+    ) -> dict[uuid.UUID, Candidate]:
+        """Who of `ids` the asker knows and how well, how they match the topic, and
+        (unless given) how many of their connections match it; then scored."""
+        if not ids:
+            return {}
+        ws, asker = self.workspace.id, self.asker.id
+        found = await uow.matching.connections_among(ws, asker, ids, self.topic)
+        if counts is None:
+            counts = await uow.matching.count_connections_matching(
+                ws, ids, self.topic, discoverable_only=True, exclude=frozenset({asker})
+            )
+        people = {m.person.id: m.person for m in found}
+        strengths = {m.person.id: m.strength for m in found}
+        matches = {m.person.id: m.score for m in found if m.score.value > 0}
+        return await self._scored(uow, people, strengths, matches, counts)
+
+    async def _scored(
+        self,
+        uow: UnitOfWork,
+        people: dict[uuid.UUID, Person],
+        strengths: dict[uuid.UUID, int],
+        matches: dict[uuid.UUID, MatchScore],
+        counts: dict[uuid.UUID, int],
+    ) -> dict[uuid.UUID, Candidate]:
+        """Those of `people` the asker is linked to (`strengths`) and may ask, with
+        their open asks and answering record read, each as a candidate."""
+        askable = {i: p for i, p in people.items() if p.reachable() and i in strengths}
+        if not askable:
+            return {}
+        ws, topic = self.workspace.id, self.topic
+        loads = await uow.requests.loads(ws, askable, Role.CONNECTOR)
+        records = await uow.requests.answer_records(ws, askable, recent=RECENT_ASKS)
         default = self.workspace.budgets.connector_open
-        return [
-            Candidate(
+        return {
+            i: Candidate(
                 person=p,
-                strength=links[(asker, i)].strength,
+                strength=strengths[i],
                 match=matches.get(i),
                 matched_tags=tuple(t for t in p.expertise if mentions(topic, t))
                 if i in matches
                 else (),
-                matching_connections=found.counts.get(i, 0),
+                matching_connections=counts.get(i, 0),
                 record=records[i],
                 open_asks=loads[i].count if i in loads else 0,
                 budget=p.preferences.ask_budget
@@ -148,32 +188,7 @@ class _Scoring:
                 knows_target_strength=self.to_target.get(i),
             )
             for i, p in askable.items()
-        ]
-
-
-@dataclass(frozen=True, slots=True)
-class _Found:
-    links: dict[tuple[uuid.UUID, uuid.UUID], Connection]
-    people: dict[uuid.UUID, Person]
-    matches: dict[uuid.UUID, MatchScore]
-    counts: dict[uuid.UUID, int]
-    loads: dict[uuid.UUID, Load]
-
-
-async def _found(
-    uow: UnitOfWork, ws: uuid.UUID, asker: uuid.UUID, ids: set[uuid.UUID], topic: str
-) -> _Found:
-    """Of the candidates: the asker's links to them, who they are, who matches the
-    topic and how, how many of their connections match it, and the open asks each
-    holds as connector."""
-    links = await uow.connections.among(ws, [(asker, i) for i in ids])
-    people = await uow.people.get_many(ws, ids)
-    matched = await uow.matching.among(ws, ids, topic, limit=len(ids))
-    counts = await uow.matching.count_connections_matching(
-        ws, ids, topic, discoverable_only=True, exclude=frozenset({asker})
-    )
-    loads = await uow.requests.loads(ws, ids, Role.CONNECTOR)
-    return _Found(links, people, {m.person.id: m.score for m in matched}, counts, loads)
+        }
 
 
 async def _reading(env: Env, read: Callable[[UnitOfWork], Awaitable[T]]) -> T:

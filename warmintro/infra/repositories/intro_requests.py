@@ -24,6 +24,7 @@ from warmintro.domain.intro_request import (
     State,
 )
 from warmintro.domain.ports import Load, Page
+from warmintro.infra.repositories.bulk import any_of
 from warmintro.infra.repositories.intro_request_rows import (
     about,
     event_from_row,
@@ -272,7 +273,11 @@ class SqlIntroRequests:
             return {}
         rows = await self._conn.execute(
             sa.select(who, sa.func.count(), sa.func.min(t.deadline_at))
-            .where(t.workspace_id == workspace_id, who.in_(person_ids), t.state == state.value)
+            .where(
+                t.workspace_id == workspace_id,
+                any_of(self._conn, who, list(person_ids)),
+                t.state == state.value,
+            )
             .group_by(who)
         )
         return {r[0]: Load(count=r[1], earliest_deadline=r[2]) for r in rows}

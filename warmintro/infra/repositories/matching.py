@@ -20,6 +20,7 @@ from warmintro.domain import matching
 from warmintro.domain.matching import MatchScore
 from warmintro.domain.people import EmailStatus, Person
 from warmintro.domain.ports import Match
+from warmintro.infra.repositories.bulk import any_of
 from warmintro.infra.repositories.people import person_from_row
 from warmintro.infra.repositories.search import search_filter
 from warmintro.infra.repositories.topics import topic_match
@@ -31,24 +32,32 @@ from warmintro.infra.tables import connections, people
 # each run, and without JIT, which their cost estimates would turn on for ~25 ms.
 # Inside a transaction the settings end with it; a read-only unit of work runs
 # without one (AUTOCOMMIT, uow.py), where SET LOCAL does nothing, so there they are
-# set for the session and put back by `restore` before the connection goes back to
-# the pool.
+# set for the session, and the values found are put back by `restore` before the
+# connection goes back to the pool.
 _PG_PLANNING = (
     "SELECT set_config('plan_cache_mode', 'force_custom_plan', {local}),"
     " set_config('jit', 'off', {local})"
 )
-_PG_RESTORE = (
-    "SELECT set_config(name, reset_val, false) FROM pg_settings"
-    " WHERE name IN ('plan_cache_mode', 'jit')"
+_PG_PLANNING_SESSION = (
+    "SELECT found.plan_cache_mode, found.jit,"
+    " set_config('plan_cache_mode', 'force_custom_plan', false), set_config('jit', 'off', false)"
+    " FROM (SELECT current_setting('plan_cache_mode') AS plan_cache_mode,"
+    " current_setting('jit') AS jit OFFSET 0) AS found"
 )
+_PG_RESTORE = "SELECT set_config('plan_cache_mode', $1, false), set_config('jit', $2, false)"
 
 
 class SqlPeopleMatching:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
         self._planned = conn.dialect.name != "postgresql"
-        self.changed_session = False
+        self._found: tuple[str, str] | None = None
+        """The session's planning settings `_plan` changed, until `restore`."""
+
+    @property
+    def changed_session(self) -> bool:
         """Whether `_plan` changed the session's settings (until `restore`)."""
+        return self._found is not None
 
     async def _plan(self) -> None:
         """Before a matching query: PostgreSQL's planning, set for this transaction
@@ -56,17 +65,20 @@ class SqlPeopleMatching:
         if not self._planned:
             sync = self._conn.sync_connection
             options = sync.get_execution_options() if sync is not None else {}
-            local = options.get("isolation_level") != "AUTOCOMMIT"
-            await self._conn.exec_driver_sql(_PG_PLANNING.format(local=str(local).lower()))
-            self.changed_session = not local
+            if options.get("isolation_level") == "AUTOCOMMIT":
+                found = (await self._conn.exec_driver_sql(_PG_PLANNING_SESSION)).one()
+                self._found = (str(found.plan_cache_mode), str(found.jit))
+            else:
+                await self._conn.exec_driver_sql(_PG_PLANNING.format(local="true"))
             self._planned = True
 
     async def restore(self) -> None:
-        """The session's own planning settings again, if `_plan` changed them for
-        the session (the unit of work calls this before it lets the connection go)."""
-        if self.changed_session:
-            await self._conn.exec_driver_sql(_PG_RESTORE)
-            self.changed_session = False
+        """The session's planning settings as `_plan` found them, if it changed them
+        for the session (the unit of work calls this before it lets the connection
+        go)."""
+        if self._found is not None:
+            await self._conn.exec_driver_sql(_PG_RESTORE, self._found)
+            self._found = None
             self._planned = False
 
     async def _ranked(
@@ -158,13 +170,44 @@ class SqlPeopleMatching:
             where += _askable(askable_at)
         return await self._ranked(workspace_id, text, through=through, where=where, limit=limit)
 
-    async def among(
-        self, workspace_id: uuid.UUID, ids: set[uuid.UUID], text: str, *, limit: int
+    async def connections_among(
+        self, workspace_id: uuid.UUID, person_id: uuid.UUID, ids: set[uuid.UUID], text: str
     ) -> list[Match]:
         if not ids:
             return []
-        where = [people.c.id.in_(ids)]
-        return await self._ranked(workspace_id, text, through=None, where=where, limit=limit)
+        through = _connections_of(workspace_id, person_id)
+        source: sa.FromClause = people.join(
+            through,
+            sa.and_(
+                through.c.workspace_id == people.c.workspace_id,
+                through.c.other_id == people.c.id,
+            ),
+        )
+        topic = topic_match(self._conn, text)
+        scores: list[sa.ColumnElement[Any]] = [sa.literal(0), sa.false(), sa.false()]
+        if topic is not None:
+            # Everyone asked for, matching or not: an outer join to what SQLite's
+            # index found, and no filter on the match.
+            source = topic.source(source, outer=True)
+            scores = [
+                sa.func.coalesce(topic.tags, 0),
+                sa.func.coalesce(topic.headline, False),
+                sa.func.coalesce(topic.bio, False),
+            ]
+        rows = await self._conn.execute(
+            sa.select(people, through.c.strength, *scores)
+            .select_from(source)
+            .where(
+                people.c.workspace_id == workspace_id,
+                people.c.erased_at.is_(None),
+                any_of(self._conn, people.c.id, list(ids)),
+            )
+        )
+        # By position: people's columns, then the strength and the three scores.
+        return [
+            Match(person_from_row(r), MatchScore(int(r[-3]), bool(r[-2]), bool(r[-1])), int(r[-4]))
+            for r in rows
+        ]
 
     async def count_connections_matching(
         self,
@@ -190,7 +233,7 @@ class SqlPeopleMatching:
             .select_from(topic.source(source))
             .where(
                 connections.c.workspace_id == workspace_id,
-                connections.c.person_id.in_(person_ids),
+                any_of(self._conn, connections.c.person_id, list(person_ids)),
                 people.c.erased_at.is_(None),
                 topic.found,
                 topic.scores(),

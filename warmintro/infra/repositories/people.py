@@ -7,6 +7,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -109,15 +110,21 @@ def person_from_row(row: Sequence[Any]) -> Person:
     )
 
 
-_GET_MANY = (
-    sa.select(people)
-    .where(
-        people.c.workspace_id == sa.bindparam("b_workspace_id"),
-        people.c.id.in_(sa.bindparam("b_ids", expanding=True)),
+def _get_many(ids: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    return (
+        sa.select(people)
+        .where(people.c.workspace_id == sa.bindparam("b_workspace_id"), ids)
+        .order_by(people.c.id)
     )
-    .order_by(people.c.id)
+
+
+_GET_MANY = _get_many(people.c.id.in_(sa.bindparam("b_ids", expanding=True)))
+# PostgreSQL: the ids as one array, one statement whatever their number (an IN list
+# is a new statement to prepare for each length, and slow to bind).
+_GET_MANY_PG = _get_many(
+    people.c.id == sa.any_(sa.bindparam("b_ids", type_=ARRAY(people.c.id.type)))
 )
-_GET_MANY_LOCKED = _GET_MANY.with_for_update()
+_GET_MANY_PG_LOCKED = _GET_MANY_PG.with_for_update()
 
 
 class SqlPeople:
@@ -148,9 +155,11 @@ class SqlPeople:
         if not ids:
             return {}
         # Locks are taken in id order, as `lock` takes them, so two askers cannot deadlock.
-        postgres = self._conn.dialect.name == "postgresql"
-        query = _GET_MANY_LOCKED if lock and postgres else _GET_MANY
-        rows = await self._conn.execute(query, {"b_workspace_id": workspace_id, "b_ids": ids})
+        if self._conn.dialect.name == "postgresql":
+            query = _GET_MANY_PG_LOCKED if lock else _GET_MANY_PG
+        else:
+            query = _GET_MANY
+        rows = await self._conn.execute(query, {"b_workspace_id": workspace_id, "b_ids": list(ids)})
         return {row.id: person_from_row(row) for row in rows}
 
     async def get_by_email(self, workspace_id: uuid.UUID, email: str) -> Person | None:

@@ -48,10 +48,13 @@ class TopicMatch:
         last: an OR stops at the first true part, and it is the costly one."""
         return sa.or_(self.headline, self.bio, self.tags > 0)
 
-    def source(self, base: sa.FromClause) -> sa.FromClause:
+    def source(self, base: sa.FromClause, *, outer: bool = False) -> sa.FromClause:
+        """`base` (with `people`) joined to what the match needs; `outer` keeps the
+        people who do not match (their scores are then NULL on SQLite)."""
         if self.matched is None:
             return base
-        return base.join(self.matched, self.matched.c.rowid == sa.literal_column("people.rowid"))
+        on = self.matched.c.rowid == sa.literal_column("people.rowid")
+        return base.join(self.matched, on, isouter=outer)
 
 
 def topic_match(conn: AsyncConnection, text: str, *, ranked: bool = True) -> TopicMatch | None:
