@@ -87,8 +87,9 @@ async def _from_pool(s: _Scoring) -> list[Candidate]:
     database, so a network of any size costs the same few reads. Each ranking is
     followed on its own unit of work by the reads that score what it found, and
     neither reads again what its ranking already returned."""
-    by_expertise, by_network = await _together(
-        _reading(s.env, s.best_by_expertise), _reading(s.env, s.best_by_network)
+    # The network's ranking starts first: it takes the longest.
+    by_network, by_expertise = await _together(
+        _reading(s.env, s.best_by_network), _reading(s.env, s.best_by_expertise)
     )
     return list({**by_network, **by_expertise}.values())
 
