@@ -7,13 +7,24 @@ import uuid
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from tests.clock import FakeClock
 from warmintro.domain.answering import AnswerRecord, answer_records
 from warmintro.domain.ids import new_id
 from warmintro.domain.intro_request import DeclineReason, IntroRequest
 from warmintro.domain.matching import MatchScore
 from warmintro.domain.people import Person, Timing
-from warmintro.domain.warm_paths import Candidate, rank, rank_towards_target, score
+from warmintro.domain.warm_paths import (
+    Candidate,
+    could_still_rank,
+    first_to_read,
+    rank,
+    rank_towards_target,
+    score,
+)
 
 NOW = FakeClock().now()
 WS = new_id()
@@ -124,3 +135,79 @@ def test_an_answering_record_counts_asks_answers_hours_and_introductions() -> No
     assert records[connector].answer_rate == 1.0
     assert records[expert] == AnswerRecord()
     assert records[expert].answer_rate is None
+
+
+def test_a_candidate_is_not_scored_before_their_record_is_read() -> None:
+    with pytest.raises(ValueError, match="answering record"):
+        score(_candidate("ada", record=None))
+
+
+@st.composite
+def _records(draw: st.DrawFn) -> AnswerRecord:
+    received = draw(st.integers(0, 6))
+    answered = draw(st.integers(0, received))
+    pending = draw(st.integers(0, received - answered))
+    return AnswerRecord(asks_received=received, answered=answered, pending=pending)
+
+
+@given(
+    people=st.lists(
+        # Close in all but their records, so that records decide who ranks.
+        st.tuples(
+            st.integers(0, 1),  # tags matched
+            st.integers(0, 2),  # matching connections
+            st.integers(3, 5),  # strength
+            _records(),
+            st.booleans(),  # snoozed
+        ),
+        min_size=12,
+        max_size=40,
+    ),
+    limit=st.integers(1, 4),
+)
+@settings(max_examples=300, deadline=None)
+def test_reading_only_the_records_that_count_ranks_as_reading_them_all(
+    people: list[tuple[int, int, int, AnswerRecord, bool]], limit: int
+) -> None:
+    full = [
+        _candidate(
+            f"p{i}",
+            match=MatchScore(tags, False, False) if tags else None,
+            matched_tags=(),
+            matching_connections=connections,
+            strength=strength,
+            record=record,
+            snoozed=snoozed,
+        )
+        for i, (tags, connections, strength, record, snoozed) in enumerate(people)
+    ]
+    records = {c.person.id: c.record for c in full}
+
+    def read(found: list[Candidate]) -> list[Candidate]:
+        return [replace(c, record=records[c.person.id]) for c in found]
+
+    unread = [replace(c, record=None) for c in full]
+    first, rest = first_to_read(unread, limit)
+    found = read(first)
+    found += read(could_still_rank(rest, found, limit))
+
+    assert rank(found, limit) == rank(full, limit)
+
+
+def test_no_record_is_read_for_those_who_cannot_catch_up_however_they_answer() -> None:
+    strong = [
+        _candidate(
+            f"strong{i}", match=MatchScore(3, True, True), matching_connections=5, strength=5
+        )
+        for i in range(10)
+    ]
+    weak = [_candidate(f"weak{i}", strength=1) for i in range(20)]
+    unread = [replace(c, record=None) for c in weak + strong]
+
+    first, rest = first_to_read(unread, 5)
+    read = [replace(c, record=AnswerRecord(asks_received=3)) for c in first]
+
+    assert {c.person.name for c in first} == {c.person.name for c in strong}
+    # The weak score at most 54 with a perfect record; each strong one 85 with
+    # none of their three asks answered.
+    assert could_still_rank(rest, read, 5) == []

@@ -62,6 +62,7 @@ class WarmPathOut(BaseModel):
     def of(cls, path: WarmPath) -> WarmPathOut:
         c = path.candidate
         r = c.record
+        assert r is not None, "a ranked candidate was scored with their record"
         return cls(
             person=PathPersonOut(id=c.person.id, name=c.person.name, headline=c.person.headline),
             score=path.score,

@@ -54,7 +54,9 @@ class Candidate:
     match: MatchScore | None
     matched_tags: tuple[str, ...]
     matching_connections: int
-    record: AnswerRecord
+    record: AnswerRecord | None
+    """Their answering record; None until read, which only those who could still rank
+    need (`could_still_rank`)."""
     open_asks: int
     budget: int
     snoozed: bool
@@ -72,12 +74,19 @@ class WarmPath:
 
 
 def score(c: Candidate) -> float:
-    """The candidate's score by the weights above, rounded to one decimal."""
+    """The candidate's score by the weights above, rounded to one decimal; their
+    answering record must have been read."""
+    if c.record is None:
+        raise ValueError("a candidate is scored with their answering record")
+    rate = c.record.answer_rate
+    return _score(c, UNKNOWN_ANSWER_RATE if rate is None else rate)
+
+
+def _score(c: Candidate, answers: float) -> float:
+    """The score with `answers` (0 to 1) as the answering part."""
     expertise = min((c.match.value if c.match else 0.0) / 3.0, 1.0)
     network = min(c.matching_connections, FULL_NETWORK) / FULL_NETWORK
     strength = max(0, min(c.strength, MAX_STRENGTH)) / MAX_STRENGTH
-    rate = c.record.answer_rate
-    answers = UNKNOWN_ANSWER_RATE if rate is None else rate
     total = (
         EXPERTISE_WEIGHT * expertise
         + NETWORK_WEIGHT * network
@@ -87,6 +96,33 @@ def score(c: Candidate) -> float:
     if c.open_asks >= c.budget or c.snoozed:
         total *= UNAVAILABLE_FACTOR
     return round(total, 1)
+
+
+FIRST_READ = 2
+"""Records read first, per answer asked for (`first_to_read`)."""
+
+
+def first_to_read(
+    candidates: list[Candidate], limit: int
+) -> tuple[list[Candidate], list[Candidate]]:
+    """The relevant candidates split in two, by the best score each could have (with
+    the best answering record): the first `FIRST_READ * limit`, whose records are
+    read first, and the rest, best first (see `could_still_rank`)."""
+    found = sorted((c for c in candidates if relevant(c)), key=lambda c: -_score(c, 1.0))
+    first = FIRST_READ * limit
+    return found[:first], found[first:]
+
+
+def could_still_rank(rest: list[Candidate], read: list[Candidate], limit: int) -> list[Candidate]:
+    """Of `rest` (records not read), those who could still be among the first `limit`
+    beside `read` (records read): everyone whose best possible score reaches the
+    `limit`-th best score of `read`. Anyone else scores below `limit` others
+    however they answer, so their record need not be read; all of `rest` while
+    fewer than `limit` were read."""
+    if len(read) < limit:
+        return rest
+    floor = sorted((score(c) for c in read), reverse=True)[limit - 1]
+    return [c for c in rest if _score(c, 1.0) >= floor]
 
 
 def relevant(c: Candidate) -> bool:

@@ -123,6 +123,7 @@ async def test_answering_asks_counts_in_the_reasons(w: World) -> None:
     [path] = await _paths(w, ada)
 
     record = path.candidate.record
+    assert record is not None
     assert (record.asks_received, record.answered, record.introductions_made) == (1, 1, 1)
     assert record.median_hours_to_answer == 6.0
     assert record.answer_rate == 1.0

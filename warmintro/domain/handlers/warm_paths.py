@@ -7,19 +7,19 @@ links to them, those people, who of them match, how many of *their* connections
 match, their open asks and their answering record (their most recent asks only),
 each read for all at once.
 
-Reads that do not wait on each other run at once, each on a read-only unit of
-work of its own, so the database spends its cores on them side by side: the two
-rankings of the pool, then the answering records beside the rest. Two, not more:
-every unit of work costs a connection and a few statements of its own, which a
-busy server pays in throughput.
-"""
+The two rankings of the pool run at once, each on a read-only unit of work of its
+own, so the database spends its cores on them side by side; each is followed on
+its unit of work by the reads that score what it found, reading nothing its
+ranking returned. Two, not more: every unit of work costs a connection and a few
+statements of its own, which a busy server pays in throughput. Answering records
+come last, and only for those who could still rank (`records_that_count`)."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar
 
@@ -33,7 +33,14 @@ from warmintro.domain.intro_request import MAX_TOPIC, Role
 from warmintro.domain.matching import MatchScore, mentions
 from warmintro.domain.people import Person, Workspace
 from warmintro.domain.ports import UnitOfWork
-from warmintro.domain.warm_paths import Candidate, WarmPath, rank, rank_towards_target
+from warmintro.domain.warm_paths import (
+    Candidate,
+    WarmPath,
+    could_still_rank,
+    first_to_read,
+    rank,
+    rank_towards_target,
+)
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -78,15 +85,16 @@ async def find_warm_paths(cmd: FindWarmPaths, env: Env, principal: Principal) ->
     if cmd.target_id is not None:
         found = await _reading(env, lambda uow: scoring.candidates(uow, set(to_target)))
         return rank_towards_target(found, cmd.limit)
-    return rank(await _from_pool(scoring), cmd.limit)
+    pool = await _from_pool(scoring)
+    found = await _reading(env, lambda uow: scoring.records_that_count(uow, pool, cmd.limit))
+    return rank(found, cmd.limit)
 
 
 async def _from_pool(s: _Scoring) -> list[Candidate]:
     """Whom to score: the asker's connections who match the topic best themselves,
     and those who know the most people who do, each ranked and bounded in the
-    database, so a network of any size costs the same few reads. Each ranking is
-    followed on its own unit of work by the reads that score what it found, and
-    neither reads again what its ranking already returned."""
+    database, so a network of any size costs the same few reads; their records not
+    yet read."""
     # The network's ranking starts first: it takes the longest.
     by_network, by_expertise = await _together(
         _reading(s.env, s.best_by_network), _reading(s.env, s.best_by_expertise)
@@ -120,7 +128,7 @@ class _Scoring:
         people = {i: m.person for i, m in known.items()}
         strengths = {i: m.strength for i, m in known.items()}
         matches = {i: m.score for i, m in known.items()}
-        return await self._scored(uow, people, strengths, matches, counts)
+        return await self._as_candidates(uow, people, strengths, matches, counts)
 
     async def best_by_network(self, uow: UnitOfWork) -> dict[uuid.UUID, Candidate]:
         """The asker's connections who know the most people matching the topic: their
@@ -129,14 +137,33 @@ class _Scoring:
         counts = await uow.matching.connections_by_network(
             ws, asker, self.topic, exclude=frozenset({asker}), limit=POOL
         )
-        return await self._read_and_scored(uow, set(counts), counts)
+        return await self._read_and_as_candidates(uow, set(counts), counts)
 
     async def candidates(self, uow: UnitOfWork, pool: set[uuid.UUID]) -> list[Candidate]:
         """Those of `pool` (the asker's connections) whom the asker may ask, with
         what scores them."""
-        return list((await self._read_and_scored(uow, pool, None)).values())
+        found = await self._read_and_as_candidates(uow, pool, None)
+        return await self.with_records(uow, list(found.values()))
 
-    async def _read_and_scored(
+    async def records_that_count(
+        self, uow: UnitOfWork, pool: list[Candidate], limit: int
+    ) -> list[Candidate]:
+        """The candidates who could rank among the first `limit`, with their answering
+        records: read first for those who could score best, then only for the rest
+        who could still beat them (at a million requests the records were most of
+        what the pool cost to read, and few of the pool can rank)."""
+        first, rest = first_to_read(pool, limit)
+        read = await self.with_records(uow, first)
+        more = could_still_rank(rest, read, limit)
+        return read + await self.with_records(uow, more) if more else read
+
+    async def with_records(self, uow: UnitOfWork, found: list[Candidate]) -> list[Candidate]:
+        """The candidates with their answering records (their most recent asks)."""
+        ids = {c.person.id for c in found}
+        records = await uow.requests.answer_records(self.workspace.id, ids, recent=RECENT_ASKS)
+        return [replace(c, record=records[c.person.id]) for c in found]
+
+    async def _read_and_as_candidates(
         self, uow: UnitOfWork, ids: set[uuid.UUID], counts: dict[uuid.UUID, int] | None
     ) -> dict[uuid.UUID, Candidate]:
         """Who of `ids` the asker knows and how well, how they match the topic, and
@@ -152,9 +179,9 @@ class _Scoring:
         people = {m.person.id: m.person for m in found}
         strengths = {m.person.id: m.strength for m in found}
         matches = {m.person.id: m.score for m in found if m.score.value > 0}
-        return await self._scored(uow, people, strengths, matches, counts)
+        return await self._as_candidates(uow, people, strengths, matches, counts)
 
-    async def _scored(
+    async def _as_candidates(
         self,
         uow: UnitOfWork,
         people: dict[uuid.UUID, Person],
@@ -163,13 +190,12 @@ class _Scoring:
         counts: dict[uuid.UUID, int],
     ) -> dict[uuid.UUID, Candidate]:
         """Those of `people` the asker is linked to (`strengths`) and may ask, with
-        their open asks and answering record read, each as a candidate."""
+        their open asks read, each as a candidate (their record not yet read)."""
         askable = {i: p for i, p in people.items() if p.reachable() and i in strengths}
         if not askable:
             return {}
         ws, topic = self.workspace.id, self.topic
         loads = await uow.requests.loads(ws, askable, Role.CONNECTOR)
-        records = await uow.requests.answer_records(ws, askable, recent=RECENT_ASKS)
         default = self.workspace.budgets.connector_open
         return {
             i: Candidate(
@@ -180,7 +206,7 @@ class _Scoring:
                 if i in matches
                 else (),
                 matching_connections=counts.get(i, 0),
-                record=records[i],
+                record=None,
                 open_asks=loads[i].count if i in loads else 0,
                 budget=p.preferences.ask_budget
                 if p.preferences.ask_budget is not None
