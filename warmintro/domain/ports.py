@@ -196,6 +196,18 @@ class Match:
     """The strength of the connection they were found through (0 if none)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Knower:
+    """One of a person's connections, found by how many of *their* connections match
+    a text."""
+
+    match: Match
+    """Who they are, the strength of the connection, and how they match the text
+    themselves (a zero score when they do not)."""
+    matching: int
+    """How many of their connections match the text."""
+
+
 class PeopleMatching(Protocol):
     """Matching people to a text as words (domain/matching.py says how), in the
     database: bounded, ranked, and never an erased person. Warm paths reuse it."""
@@ -247,11 +259,11 @@ class PeopleMatching(Protocol):
         *,
         exclude: frozenset[uuid.UUID],
         limit: int,
-    ) -> dict[uuid.UUID, int]:
+    ) -> list[Knower]:
         """The person's connections with the most connections of their own that match
         the text (a topic), and how many: counted in the database, only people who
         are discoverable, never anyone in `exclude` (as a connection or as one
-        counted); most first, at most `limit`."""
+        counted); most first, at most `limit`; never an erased person."""
         ...
 
     async def connections_listed(

@@ -144,8 +144,9 @@ async def test_connections_are_ranked_by_how_many_people_they_know_match(
     none = await network(build, (build.person(name="D", expertise=("gardening",)), 3))
     asker = await build.add_person(name="Asker", expertise=("pricing",))
     async with build.uow() as uow:
-        for known in (one, two, none):
-            await uow.connections.add(Connection(build.workspace_id, asker.id, known, 3, "", NOW))
+        for known, strength in ((one, 2), (two, 4), (none, 3)):
+            link = Connection(build.workspace_id, asker.id, known, strength, "", NOW)
+            await uow.connections.add(link)
             await uow.connections.add(Connection(build.workspace_id, known, asker.id, 3, "", NOW))
         await uow.commit()
 
@@ -157,5 +158,11 @@ async def test_connections_are_ranked_by_how_many_people_they_know_match(
             build.workspace_id, asker.id, "pricing", exclude=frozenset({asker.id}), limit=1
         )
 
-    assert list(ranked.items()) == [(two, 2), (one, 1)]
-    assert first == {two: 2}
+    assert [(k.match.person.id, k.matching) for k in ranked] == [(two, 2), (one, 1)]
+    assert [(k.match.person.id, k.matching) for k in first] == [(two, 2)]
+    # Each comes with who they are, the asker's link to them and their own match
+    # (none: they are counted for whom they know).
+    assert [(k.match.person.name, k.match.strength, k.match.score.value) for k in ranked] == [
+        ("Cat Connector", 4, 0),
+        ("Cat Connector", 2, 0),
+    ]

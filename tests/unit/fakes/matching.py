@@ -9,7 +9,7 @@ from datetime import datetime
 from tests.unit.fakes.store import FakeStore
 from warmintro.domain.matching import MatchScore, mentions, names_an_address, stem, tokens, words
 from warmintro.domain.people import Connection, Person
-from warmintro.domain.ports import Match
+from warmintro.domain.ports import Knower, Match
 
 
 def _stems(*texts: str) -> set[str]:
@@ -120,13 +120,15 @@ class FakePeopleMatching:
         *,
         exclude: frozenset[uuid.UUID],
         limit: int,
-    ) -> dict[uuid.UUID, int]:
+    ) -> list[Knower]:
         known = {c.other_id for c in self._known(workspace_id, person_id)} - exclude
         counts = await self.count_connections_matching(
             workspace_id, known, text, discoverable_only=True, exclude=exclude
         )
-        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-        return dict(ranked[:limit])
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+        found = await self.connections_among(workspace_id, person_id, set(counts), text)
+        by_id = {m.person.id: m for m in found}
+        return [Knower(by_id[i], n) for i, n in ranked if i in by_id]
 
     async def connections_listed(
         self,

@@ -30,9 +30,9 @@ from warmintro.domain.errors import InvalidInput
 from warmintro.domain.handlers.env import Env
 from warmintro.domain.handlers.lookups import visible_person
 from warmintro.domain.intro_request import MAX_TOPIC, Role
-from warmintro.domain.matching import MatchScore, mentions
+from warmintro.domain.matching import mentions
 from warmintro.domain.people import Person, Workspace
-from warmintro.domain.ports import UnitOfWork
+from warmintro.domain.ports import Match, UnitOfWork
 from warmintro.domain.warm_paths import (
     Candidate,
     WarmPath,
@@ -120,30 +120,31 @@ class _Scoring:
         found = await uow.matching.connections_matching(
             ws, asker, self.topic, exclude=frozenset({asker}), askable_at=None, limit=POOL
         )
-        ids = {m.person.id for m in found}
         counts = await uow.matching.count_connections_matching(
-            ws, ids, self.topic, discoverable_only=True, exclude=frozenset({asker})
+            ws, {m.person.id for m in found}, self.topic, exclude=frozenset({asker})
         )
-        known = {m.person.id: m for m in found}
-        people = {i: m.person for i, m in known.items()}
-        strengths = {i: m.strength for i, m in known.items()}
-        matches = {i: m.score for i, m in known.items()}
-        return await self._as_candidates(uow, people, strengths, matches, counts)
+        return await self._as_candidates(uow, found, counts)
 
     async def best_by_network(self, uow: UnitOfWork) -> dict[uuid.UUID, Candidate]:
         """The asker's connections who know the most people matching the topic: their
-        ranking brings those counts."""
+        ranking brings those counts, who they are, how they match and the link."""
         ws, asker = self.workspace.id, self.asker.id
-        counts = await uow.matching.connections_by_network(
+        knowers = await uow.matching.connections_by_network(
             ws, asker, self.topic, exclude=frozenset({asker}), limit=POOL
         )
-        return await self._read_and_as_candidates(uow, set(counts), counts)
+        counts = {k.match.person.id: k.matching for k in knowers}
+        return await self._as_candidates(uow, [k.match for k in knowers], counts)
 
     async def candidates(self, uow: UnitOfWork, pool: set[uuid.UUID]) -> list[Candidate]:
         """Those of `pool` (the asker's connections) whom the asker may ask, with
         what scores them."""
-        found = await self._read_and_as_candidates(uow, pool, None)
-        return await self.with_records(uow, list(found.values()))
+        ws, asker = self.workspace.id, self.asker.id
+        found = await uow.matching.connections_among(ws, asker, pool, self.topic)
+        counts = await uow.matching.count_connections_matching(
+            ws, pool, self.topic, exclude=frozenset({asker})
+        )
+        scored = await self._as_candidates(uow, found, counts)
+        return await self.with_records(uow, list(scored.values()))
 
     async def records_that_count(
         self, uow: UnitOfWork, pool: list[Candidate], limit: int
@@ -163,35 +164,13 @@ class _Scoring:
         records = await uow.requests.answer_records(self.workspace.id, ids, recent=RECENT_ASKS)
         return [replace(c, record=records[c.person.id]) for c in found]
 
-    async def _read_and_as_candidates(
-        self, uow: UnitOfWork, ids: set[uuid.UUID], counts: dict[uuid.UUID, int] | None
-    ) -> dict[uuid.UUID, Candidate]:
-        """Who of `ids` the asker knows and how well, how they match the topic, and
-        (unless given) how many of their connections match it; then scored."""
-        if not ids:
-            return {}
-        ws, asker = self.workspace.id, self.asker.id
-        found = await uow.matching.connections_among(ws, asker, ids, self.topic)
-        if counts is None:
-            counts = await uow.matching.count_connections_matching(
-                ws, ids, self.topic, discoverable_only=True, exclude=frozenset({asker})
-            )
-        people = {m.person.id: m.person for m in found}
-        strengths = {m.person.id: m.strength for m in found}
-        matches = {m.person.id: m.score for m in found if m.score.value > 0}
-        return await self._as_candidates(uow, people, strengths, matches, counts)
-
     async def _as_candidates(
-        self,
-        uow: UnitOfWork,
-        people: dict[uuid.UUID, Person],
-        strengths: dict[uuid.UUID, int],
-        matches: dict[uuid.UUID, MatchScore],
-        counts: dict[uuid.UUID, int],
+        self, uow: UnitOfWork, found: list[Match], counts: dict[uuid.UUID, int]
     ) -> dict[uuid.UUID, Candidate]:
-        """Those of `people` the asker is linked to (`strengths`) and may ask, with
-        their open asks read, each as a candidate (their record not yet read)."""
-        askable = {i: p for i, p in people.items() if p.reachable() and i in strengths}
+        """Those `found` (the asker's connections, each with how they match the topic)
+        whom the asker may ask, with their open asks read, each as a candidate (their
+        record not yet read); `counts`: how many of their connections match."""
+        askable = {m.person.id: m for m in found if m.person.reachable()}
         if not askable:
             return {}
         ws, topic = self.workspace.id, self.topic
@@ -199,22 +178,22 @@ class _Scoring:
         default = self.workspace.budgets.connector_open
         return {
             i: Candidate(
-                person=p,
-                strength=strengths[i],
-                match=matches.get(i),
-                matched_tags=tuple(t for t in p.expertise if mentions(topic, t))
-                if i in matches
+                person=m.person,
+                strength=m.strength,
+                match=m.score if m.score.value > 0 else None,
+                matched_tags=tuple(t for t in m.person.expertise if mentions(topic, t))
+                if m.score.value > 0
                 else (),
                 matching_connections=counts.get(i, 0),
                 record=None,
                 open_asks=loads[i].count if i in loads else 0,
-                budget=p.preferences.ask_budget
-                if p.preferences.ask_budget is not None
+                budget=m.person.preferences.ask_budget
+                if m.person.preferences.ask_budget is not None
                 else default,
-                snoozed=p.snoozed(self.now),
+                snoozed=m.person.snoozed(self.now),
                 knows_target_strength=self.to_target.get(i),
             )
-            for i, p in askable.items()
+            for i, m in askable.items()
         }
 
 

@@ -24,7 +24,6 @@ from warmintro.domain.intro_request import (
     State,
 )
 from warmintro.domain.ports import Load, Page
-from warmintro.infra.repositories.bulk import any_of
 from warmintro.infra.repositories.intro_request_rows import (
     about,
     event_from_row,
@@ -108,24 +107,32 @@ _DROP_TIMER = timers.delete().where(
 )
 
 
-def _recent_asks(
-    dialect: str, workspace_id: uuid.UUID, person_ids: Collection[uuid.UUID], recent: int
-) -> sa.Subquery:
-    """Each person's `recent` newest requests as a connector (for_person, request_id),
-    read from the parties index (workspace, person, role, request) newest first:
-    on PostgreSQL a LATERAL scan per person that stops after `recent`, on SQLite
-    (no LATERAL) numbered by a window over their index entries."""
+def _people(postgres: bool) -> sa.ColumnElement[Any]:
+    """The people a statement is about, bound as `b_people`: one array on PostgreSQL
+    (one statement whatever their number), an expanding list on SQLite."""
+    if postgres:
+        return sa.bindparam("b_people", type_=ARRAY(Id))
+    return sa.bindparam("b_people", expanding=True)
+
+
+def _recent_asks(postgres: bool) -> sa.Subquery:
+    """Each person's `b_recent` newest requests as a connector (for_person,
+    request_id), read from the parties index (workspace, person, role, request)
+    newest first: on PostgreSQL a LATERAL scan per person that stops after
+    `b_recent`, on SQLite (no LATERAL) numbered by a window over their index
+    entries."""
     p = request_parties.c
-    if dialect == "postgresql":
+    recent = sa.bindparam("b_recent", type_=sa.Integer)
+    if postgres:
         who = (
-            sa.func.unnest(sa.literal(list(person_ids), ARRAY(Id)))
+            sa.func.unnest(_people(postgres))
             .table_valued(sa.column("person_id", Id))
             .render_derived("who")
         )
         newest = (
             sa.select(p.request_id)
             .where(
-                p.workspace_id == workspace_id,
+                p.workspace_id == _WORKSPACE,
                 p.person_id == who.c.person_id,
                 p.role == Role.CONNECTOR.value,
             )
@@ -147,8 +154,8 @@ def _recent_asks(
             .label("n"),
         )
         .where(
-            p.workspace_id == workspace_id,
-            p.person_id.in_(person_ids),
+            p.workspace_id == _WORKSPACE,
+            p.person_id.in_(_people(postgres)),
             p.role == Role.CONNECTOR.value,
         )
         .subquery("numbered")
@@ -157,6 +164,48 @@ def _recent_asks(
         sa.select(numbered.c.for_person, numbered.c.request_id)
         .where(numbered.c.n <= recent)
         .subquery("asks")
+    )
+
+
+@functools.cache
+def _answers(*, postgres: bool) -> Any:
+    """The events of each person's most recent asks as a connector (see
+    `answer_records`), built once: the workspace, the people and how many asks
+    are bound parameters."""
+    asks = _recent_asks(postgres)
+    e = events.c
+    # Of each event's data only what a record reads (domain/answering.py): whom a
+    # received ask named connector. Decoding every event's JSON whole cost more
+    # than the rest of the read.
+    connector = e.data["connector_id"].as_string().label("connector_id")
+    return sa.select(
+        asks.c.for_person,
+        e.workspace_id,
+        e.request_id,
+        e.seq,
+        e.id,
+        e.type,
+        e.actor_id,
+        e.occurred_at,
+        connector,
+    ).join(
+        events,
+        sa.and_(e.workspace_id == _WORKSPACE, e.request_id == asks.c.request_id),
+    )
+
+
+@functools.cache
+def _loads(role: Role, *, postgres: bool) -> Any:
+    """Each person's open asks in `role` (see `loads`), built once."""
+    if role is Role.CONNECTOR:
+        who, state = _r.connector_id, State.AWAITING_CONNECTOR
+    else:
+        who, state = _r.expert_id, State.AWAITING_EXPERT
+    people = who == sa.any_(_people(postgres)) if postgres else who.in_(_people(postgres))
+    return (
+        sa.select(who, sa.func.count(), sa.func.min(_r.deadline_at))
+        .where(_r.workspace_id == _WORKSPACE, people, _r.state == state.value)
+        .group_by(who)
     )
 
 
@@ -196,6 +245,7 @@ def _search(*, by_person: bool, by_role: bool, by_state: bool, after: bool, sqli
 class SqlIntroRequests:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
+        self._postgres = conn.dialect.name == "postgresql"
 
     async def add(self, request: IntroRequest) -> None:
         try:
@@ -264,21 +314,11 @@ class SqlIntroRequests:
     async def loads(
         self, workspace_id: uuid.UUID, person_ids: Collection[uuid.UUID], role: Role
     ) -> dict[uuid.UUID, Load]:
-        t = intro_requests.c
-        if role is Role.CONNECTOR:
-            who, state = t.connector_id, State.AWAITING_CONNECTOR
-        else:
-            who, state = t.expert_id, State.AWAITING_EXPERT
         if not person_ids:
             return {}
         rows = await self._conn.execute(
-            sa.select(who, sa.func.count(), sa.func.min(t.deadline_at))
-            .where(
-                t.workspace_id == workspace_id,
-                any_of(self._conn, who, list(person_ids)),
-                t.state == state.value,
-            )
-            .group_by(who)
+            _loads(role, postgres=self._postgres),
+            {"b_workspace_id": workspace_id, "b_people": list(person_ids)},
         )
         return {r[0]: Load(count=r[1], earliest_deadline=r[2]) for r in rows}
 
@@ -287,27 +327,9 @@ class SqlIntroRequests:
     ) -> dict[uuid.UUID, AnswerRecord]:
         if not person_ids:
             return {}
-        asks = _recent_asks(self._conn.dialect.name, workspace_id, person_ids, recent)
-        e = events.c
-        # Of each event's data only what a record reads (domain/answering.py): whom a
-        # received ask named connector. Decoding every event's JSON whole cost more
-        # than the rest of the read.
-        connector = e.data["connector_id"].as_string().label("connector_id")
         rows = await self._conn.execute(
-            sa.select(
-                asks.c.for_person,
-                e.workspace_id,
-                e.request_id,
-                e.seq,
-                e.id,
-                e.type,
-                e.actor_id,
-                e.occurred_at,
-                connector,
-            ).join(
-                events,
-                sa.and_(e.workspace_id == workspace_id, e.request_id == asks.c.request_id),
-            )
+            _answers(postgres=self._postgres),
+            {"b_workspace_id": workspace_id, "b_people": list(person_ids), "b_recent": recent},
         )
         # Unpacked by position: thousands of rows at 1M requests (intro_request_rows.py).
         return answer_records(

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from warmintro.domain import matching
 from warmintro.domain.matching import MatchScore
 from warmintro.domain.people import EmailStatus, Person
-from warmintro.domain.ports import Match
+from warmintro.domain.ports import Knower, Match
 from warmintro.infra.repositories.bulk import any_of
 from warmintro.infra.repositories.people import person_from_row
 from warmintro.infra.repositories.search import search_filter
@@ -255,10 +255,10 @@ class SqlPeopleMatching:
         *,
         exclude: frozenset[uuid.UUID],
         limit: int,
-    ) -> dict[uuid.UUID, int]:
+    ) -> list[Knower]:
         topic = topic_match(self._conn, text, ranked=False)
         if topic is None:
-            return {}
+            return []
         # From the people who match (few, from the index) to who knows them, then
         # kept to the person's own connections: the CTE fixes that order on both
         # databases (SQLite, without statistics, otherwise walked the person's
@@ -290,7 +290,7 @@ class SqlPeopleMatching:
             .prefix_with("MATERIALIZED")
         )
         many = sa.func.count().label("many")
-        query = (
+        ranking = (
             sa.select(knowers.c.knower, many)
             .where(knowers.c.knower.in_(theirs))
             .group_by(knowers.c.knower)
@@ -298,7 +298,48 @@ class SqlPeopleMatching:
             .limit(limit)
         )
         await self._plan()
-        return {other_id: count for other_id, count in await self._conn.execute(query)}
+        scored = topic_match(self._conn, text)
+        if scored is None or scored.matched is not None:
+            # SQLite: its scores come from a search of its own (topics.py), read after.
+            counts = {knower: int(n) for knower, n in await self._conn.execute(ranking)}
+            found = await self.connections_among(workspace_id, person_id, set(counts), text)
+            return sorted(
+                (Knower(m, counts[m.person.id]) for m in found),
+                key=lambda k: (-k.matching, k.match.person.id),
+            )
+        # PostgreSQL: who they are and how they match, in the same statement.
+        ranked = ranking.subquery("ranked")
+        through = _connections_of(workspace_id, person_id)
+        rows = await self._conn.execute(
+            sa.select(people, through.c.strength, scored.tags, scored.headline, scored.bio)
+            .add_columns(ranked.c.many)
+            .select_from(
+                ranked.join(
+                    people,
+                    sa.and_(people.c.workspace_id == workspace_id, people.c.id == ranked.c.knower),
+                ).join(
+                    through,
+                    sa.and_(
+                        through.c.workspace_id == people.c.workspace_id,
+                        through.c.other_id == people.c.id,
+                    ),
+                )
+            )
+            .where(people.c.erased_at.is_(None))
+            .order_by(ranked.c.many.desc(), ranked.c.knower)
+        )
+        # By position: people's columns, the strength, the three scores, the count.
+        return [
+            Knower(
+                Match(
+                    person_from_row(r),
+                    MatchScore(int(r[-4]), bool(r[-3]), bool(r[-2])),
+                    int(r[-5]),
+                ),
+                int(r[-1]),
+            )
+            for r in rows
+        ]
 
     async def connections_listed(
         self,
