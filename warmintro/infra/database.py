@@ -61,6 +61,11 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("pool_size", 20)
     kwargs.setdefault("max_overflow", 0)
     kwargs.setdefault("pool_pre_ping", False)
+    # The connection used last goes out first: its backend has the statements,
+    # plans and dictionaries a path needs warm. Handed out in turn, a pool grown to 20
+    # by a busy minute kept every request on a cold backend for a while after it
+    # (a warm-path search, which takes four, ran at 65 ms instead of 47).
+    kwargs.setdefault("pool_use_lifo", True)
     kwargs.setdefault("json_deserializer", _json_loads)
     return create_async_engine(url, **kwargs)
 
