@@ -98,13 +98,7 @@ class SqlPeopleMatching:
         source: sa.FromClause = people
         strength: sa.ColumnElement[Any] = sa.literal(0)
         if through is not None:
-            source = source.join(
-                through,
-                sa.and_(
-                    through.c.workspace_id == people.c.workspace_id,
-                    through.c.other_id == people.c.id,
-                ),
-            )
+            source = _joined(source, through)
             strength = through.c.strength
         inner = (
             sa.select(
@@ -176,13 +170,7 @@ class SqlPeopleMatching:
         if not ids:
             return []
         through = _connections_of(workspace_id, person_id)
-        source: sa.FromClause = people.join(
-            through,
-            sa.and_(
-                through.c.workspace_id == people.c.workspace_id,
-                through.c.other_id == people.c.id,
-            ),
-        )
+        source: sa.FromClause = _joined(people, through)
         topic = topic_match(self._conn, text)
         scores: list[sa.ColumnElement[Any]] = [sa.literal(0), sa.false(), sa.false()]
         if topic is not None:
@@ -314,15 +302,14 @@ class SqlPeopleMatching:
             sa.select(people, through.c.strength, scored.tags, scored.headline, scored.bio)
             .add_columns(ranked.c.many)
             .select_from(
-                ranked.join(
-                    people,
-                    sa.and_(people.c.workspace_id == workspace_id, people.c.id == ranked.c.knower),
-                ).join(
-                    through,
-                    sa.and_(
-                        through.c.workspace_id == people.c.workspace_id,
-                        through.c.other_id == people.c.id,
+                _joined(
+                    ranked.join(
+                        people,
+                        sa.and_(
+                            people.c.workspace_id == workspace_id, people.c.id == ranked.c.knower
+                        ),
                     ),
+                    through,
                 )
             )
             .where(people.c.erased_at.is_(None))
@@ -355,15 +342,7 @@ class SqlPeopleMatching:
         through = _connections_of(workspace_id, person_id)
         query = (
             sa.select(people)
-            .select_from(
-                people.join(
-                    through,
-                    sa.and_(
-                        through.c.workspace_id == people.c.workspace_id,
-                        through.c.other_id == people.c.id,
-                    ),
-                )
-            )
+            .select_from(_joined(people, through))
             .where(
                 people.c.workspace_id == workspace_id,
                 people.c.erased_at.is_(None),
@@ -401,6 +380,15 @@ def _connections_of(workspace_id: uuid.UUID, person_id: uuid.UUID) -> sa.Subquer
         sa.select(connections.c.workspace_id, connections.c.other_id, connections.c.strength)
         .where(connections.c.workspace_id == workspace_id, connections.c.person_id == person_id)
         .subquery("known")
+    )
+
+
+def _joined(base: sa.FromClause, through: sa.Subquery) -> sa.Join:
+    """`base` (with `people`) joined to a person's connections (`_connections_of`)
+    on the people they name."""
+    return base.join(
+        through,
+        sa.and_(through.c.workspace_id == people.c.workspace_id, through.c.other_id == people.c.id),
     )
 
 
