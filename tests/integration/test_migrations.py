@@ -34,6 +34,13 @@ WORKSPACE_KEYED = [t for t in metadata.sorted_tables if t.name != "workspaces"]
 # tables' keys still lead with workspace_id.
 QUEUE_INDEXES = {"ix_outbox_due", "ix_timers_due", "ix_webhook_deliveries_due"}
 
+# SQLAlchemy and Alembic cannot reflect SQLite's index on lower(name), and say so;
+# `_sqlite_indexes` reads it from SQLite itself.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index"),
+    pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based"),
+]
+
 
 def is_search_table(name: str) -> bool:
     """SQLite's FTS5 table of people and the shadow tables FTS5 keeps beside it."""
@@ -156,10 +163,27 @@ def _leading_columns(sync: Connection) -> list[tuple[str, str, str | None]]:
         found.append((table, "primary key", pk["constrained_columns"][0]))
         for uq in inspector.get_unique_constraints(table):
             found.append((table, f"unique {uq['name']}", uq["column_names"][0]))
+        if sync.dialect.name == "sqlite":
+            # SQLAlchemy does not reflect SQLite's indexes on expressions: ask SQLite.
+            found += _sqlite_indexes(sync, table)
+            continue
         for ix in inspector.get_indexes(table):
             if ix.get("duplicates_constraint"):
                 continue  # PostgreSQL's index behind a unique constraint, seen above
             found.append((table, f"index {ix['name']}", ix["column_names"][0]))
+    return found
+
+
+def _sqlite_indexes(sync: Connection, table: str) -> list[tuple[str, str, str | None]]:
+    """(table, "index <name>", first column) of the table's own indexes (origin "c":
+    CREATE INDEX, not a key's), expressions included (their column is None)."""
+    found: list[tuple[str, str, str | None]] = []
+    for row in sync.exec_driver_sql(f"PRAGMA index_list('{table}')").mappings():
+        if row["origin"] != "c":
+            continue
+        first = sync.exec_driver_sql(f"PRAGMA index_xinfo('{row['name']}')").mappings().first()
+        assert first is not None
+        found.append((table, f"index {row['name']}", first["name"]))
     return found
 
 

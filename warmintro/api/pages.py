@@ -266,6 +266,7 @@ def _decision_page(view: DecisionPage, status: int, error: str, address: str) ->
         preselected=view.preselected,
         query=view.query,
         unlisted=view.unlisted,
+        unlisted_over=view.unlisted_over,
         address=address,
         workspace=view.workspace,
     )

@@ -116,6 +116,9 @@ class Someone:
 
 MAX_CANDIDATES = 50
 """A page lists no more of the connector's connections than this; a search finds the rest."""
+COUNTED_UP_TO = 1000
+"""How many of the connector's connections a page counts before saying "over": an
+exact count of a network of 20k took longer than the rest of the page."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +148,10 @@ class DecisionPage:
     """For the connector: their connections (those the search matched), the ranked
     suggestions first, at most `MAX_CANDIDATES`."""
     unlisted: int = 0
-    """For the connector: how many more connections matched than the page lists."""
+    """For the connector: how many more connections matched than the page lists (or,
+    when `unlisted_over`, at least how many: they were counted up to COUNTED_UP_TO)."""
+    unlisted_over: bool = False
+    """For the connector: more matched than were counted; `unlisted` is a floor."""
     query: str = ""
     """For the connector: the search the page answers, if any."""
     chosen: Candidate | None = None

@@ -276,11 +276,13 @@ class PeopleMatching(Protocol):
         first: tuple[uuid.UUID, ...] = (),
         only: frozenset[uuid.UUID] | None = None,
         limit: int,
+        count_up_to: int,
     ) -> tuple[list[Person], int]:
         """The person's connections who may be asked (reachable; never `exclude`) that
         the search `q` matches (everyone if empty; the rules of a people search),
         those in `first` first in that order, then by name; at most `limit`, and how
-        many matched in all. `only` keeps just those people."""
+        many matched in all, counted up to `count_up_to` (more answers one more than
+        that). `only` keeps just those people."""
         ...
 
 

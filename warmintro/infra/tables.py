@@ -111,6 +111,8 @@ people = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.PrimaryKeyConstraint("workspace_id", "id"),
     sa.UniqueConstraint("workspace_id", "email_key"),
+    # People in name order (a connector's page lists their connections so).
+    sa.Index("ix_people_workspace_id_lower_name_id", "workspace_id", sa.text("lower(name)"), "id"),
 )
 
 person_expertise = sa.Table(

@@ -16,6 +16,7 @@ from tests.e2e.mail import Mailroom, suggestion_links
 from tests.e2e.pages.reading import assert_page, options, selected
 from tests.e2e.pages.visits import only_looks, post
 from tests.e2e.world import World, assert_problem
+from warmintro.domain.action_links import COUNTED_UP_TO, MAX_CANDIDATES
 
 
 async def test_each_suggestion_in_the_email_opens_the_page_on_that_person(
@@ -133,6 +134,29 @@ async def test_the_connector_forwards_to_someone_new_through_the_api(
     assert (person["name"], person["email"]) == ("Nora Api", "nora.api@example.org")
     passed = await mailroom.latest("connector_ask", holder)
     assert passed.email.to.email == "nora.api@example.org"
+
+
+async def test_a_connector_with_more_connections_than_a_page_counts_is_told_over(
+    world: World, mailroom: Mailroom, visitor: httpx.AsyncClient
+) -> None:
+    cast = await ONE_SUGGESTION.cast(world)
+    connector = (await world.api.get(f"/v1/people/{cast.connector.id}")).json()["email"]
+    knows_them = [{"email": connector, "strength": 2, "mutual": True}]
+    rows = [
+        {"email": f"many{n}@example.org", "name": f"Many {n:04d}", "connections": knows_them}
+        for n in range(COUNTED_UP_TO + 1)
+    ]
+    r = await world.api.post("/v1/people/import", json=rows, timeout=60)
+    assert r.status_code == 200, r.text[:500]
+    rid = await cast.ask(world)
+    ask = await mailroom.latest("connector_ask", cast.connector.id)
+
+    page = await only_looks(visitor, world, ask.action_path, rid, "search to find the others (over")
+    listed = [v for v, _ in options(page, "expert_id") if v]
+    shown = re.search(r"search to find the others \(over (\d+)\)", page)
+    assert shown is not None and int(shown.group(1)) == COUNTED_UP_TO - len(listed)
+    wide = await visitor.get(f"{ask.action_path}?q=many")
+    assert f"and over {COUNTED_UP_TO - MAX_CANDIDATES} more" in wide.text
 
 
 async def test_a_connector_with_200_connections_gets_a_short_list_and_a_search(

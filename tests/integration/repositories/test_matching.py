@@ -269,6 +269,7 @@ async def test_connections_listed_searches_orders_and_counts(build: Builder) -> 
                 first=kw.get("first", ()),
                 only=kw.get("only"),
                 limit=kw.get("limit", 3),
+                count_up_to=kw.get("count_up_to", 100),
             )
         return [p.name for p in people], total
 
@@ -285,6 +286,14 @@ async def test_connections_listed_searches_orders_and_counts(build: Builder) -> 
         4,
     )
     assert await listed("", only=frozenset({shy.id, nia.id})) == (["Nia Quist"], 1)
+    # Counted up to a bound, then one more says "more than that"; the list is the same.
+    assert await listed("", count_up_to=4) == (["Member 0", "Member 1", "Member 2"], 5)
+    assert await listed("", count_up_to=6) == (["Member 0", "Member 1", "Member 2"], 6)
+    assert await listed("", first=(nia.id,), count_up_to=2) == (
+        ["Nia Quist", "Member 0", "Member 1"],
+        3,
+    )
+    assert await listed("gardener", limit=0, count_up_to=2) == ([], 3)
 
 
 async def test_the_index_follows_every_change_to_a_person(build: Builder) -> None:

@@ -140,6 +140,7 @@ class FakePeopleMatching:
         first: tuple[uuid.UUID, ...] = (),
         only: frozenset[uuid.UUID] | None = None,
         limit: int,
+        count_up_to: int,
     ) -> tuple[list[Person], int]:
         found = []
         for c in self._known(workspace_id, person_id):
@@ -153,4 +154,4 @@ class FakePeopleMatching:
             found.append(p)
         rank = {p: i for i, p in enumerate(first)}
         found.sort(key=lambda p: (rank.get(p.id, len(first)), p.name.casefold(), p.id))
-        return found[:limit], len(found)
+        return found[:limit], min(len(found), count_up_to + 1)

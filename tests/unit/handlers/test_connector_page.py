@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from tests.unit.world import Cast, World, unchanged
-from warmintro.domain.action_links import MAX_CANDIDATES, DecisionPage, Purpose
+from warmintro.domain.action_links import COUNTED_UP_TO, MAX_CANDIDATES, DecisionPage, Purpose
 from warmintro.domain.commands import AddConnection, ShowActionLink
 from warmintro.domain.people import Connection
 
@@ -109,6 +111,19 @@ async def test_a_large_network_lists_at_most_the_limit_and_search_finds_the_rest
     wide = await page_of(w, token, query="gardener")
     assert len(wide.candidates) == MAX_CANDIDATES
     assert wide.unlisted == 200 - MAX_CANDIDATES
+
+
+@pytest.mark.parametrize(("network", "over"), [(COUNTED_UP_TO, False), (COUNTED_UP_TO + 1, True)])
+async def test_a_network_past_the_count_says_over(
+    w: World, cast: Cast, network: int, over: bool
+) -> None:
+    many = [w.person(f"Member {n:04d}") for n in range(network)]
+    await connect(w, cast.connector, *many)
+    token = await ask(w, cast)
+
+    page = await page_of(w, token)
+    assert len(page.candidates) == MAX_CANDIDATES
+    assert (page.unlisted, page.unlisted_over) == (COUNTED_UP_TO - MAX_CANDIDATES, over)
 
 
 async def test_the_chosen_expert_stays_chosen_through_a_search(w: World, cast: Cast) -> None:

@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from warmintro.domain.access import Principal
 from warmintro.domain.action_links import (
+    COUNTED_UP_TO,
     MAX_CANDIDATES,
     ActionClaims,
     ActionLink,
@@ -280,6 +281,7 @@ async def _for_connector(
         exclude=parties,
         first=rank,
         limit=MAX_CANDIDATES,
+        count_up_to=COUNTED_UP_TO,
     )
     found = {p.id for p in listed}
     chosen = None
@@ -291,6 +293,7 @@ async def _for_connector(
             exclude=parties,
             only=frozenset({cmd.expert_id}),
             limit=1,
+            count_up_to=1,
         )
         chosen = named[0] if named else None
     if chosen is not None and chosen.id not in {p.id for p in listed}:
@@ -304,7 +307,8 @@ async def _for_connector(
     return replace(
         page,
         candidates=tuple(candidate(p) for p in listed),
-        unlisted=matched - len(found & {p.id for p in listed}),
+        unlisted=min(matched, COUNTED_UP_TO) - len(found & {p.id for p in listed}),
+        unlisted_over=matched > COUNTED_UP_TO,
         query=query,
         chosen=candidate(chosen) if chosen else None,
         preselected=chosen.id if chosen else first,

@@ -338,6 +338,7 @@ class SqlPeopleMatching:
         first: tuple[uuid.UUID, ...] = (),
         only: frozenset[uuid.UUID] | None = None,
         limit: int,
+        count_up_to: int,
     ) -> tuple[list[Person], int]:
         through = _connections_of(workspace_id, person_id)
         query = (
@@ -357,20 +358,28 @@ class SqlPeopleMatching:
         if q.strip():
             query = query.where(search_filter(self._conn, q, match_email=False))
         await self._plan()
-        order: list[sa.ColumnElement[Any]] = []
+        # The rest in name order, read from the index on people's names (migration
+        # 0013) up to `limit`: sorting all of a big network's names to show fifty
+        # took a scan of every person in the workspace.
+        by_name = query.order_by(sa.func.lower(people.c.name), people.c.id).limit(max(limit, 1))
         if first:
-            order.append(
-                sa.case({p: i for i, p in enumerate(first)}, value=people.c.id, else_=len(first))
+            ranked = query.where(people.c.id.in_(first)).add_columns(
+                sa.case({p: i for i, p in enumerate(first)}, value=people.c.id).label("place")
             )
-        # How many match in all, counted over the same join as the page (a window
-        # runs before the LIMIT): joining 20k connections once, not twice.
-        total = sa.func.count().over().label("total")
+            rest = (
+                by_name.where(people.c.id.not_in(first))
+                .add_columns(sa.literal(len(first)).label("place"))
+                .subquery()
+            )
+            both = sa.union_all(ranked, sa.select(rest)).subquery()
+            listed = sa.select(both).order_by(both.c.place, sa.func.lower(both.c.name), both.c.id)
+        else:
+            listed = by_name
+        # Counted up to a bound: an exact count of 20k connections was most of the page.
+        counted = query.with_only_columns(people.c.id).limit(count_up_to + 1).subquery()
+        total = sa.select(sa.func.count()).select_from(counted).scalar_subquery()
         rows = (
-            await self._conn.execute(
-                query.add_columns(total)
-                .order_by(*order, sa.func.lower(people.c.name), people.c.id)
-                .limit(max(limit, 1))
-            )
+            await self._conn.execute(listed.add_columns(total.label("total")).limit(max(limit, 1)))
         ).all()
         return [person_from_row(r) for r in rows[:limit]], int(rows[0][-1]) if rows else 0
 
