@@ -22,11 +22,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.databases import BACKENDS
 from warmintro.infra import migrate
 from warmintro.infra.database import make_engine
+from warmintro.infra.repositories.matching import KNOWN_BY
 from warmintro.infra.repositories.search import SEARCH_COLUMN, SEARCH_INDEX, SEARCH_TABLE
 from warmintro.infra.repositories.workspaces import SqlWorkspaces
-from warmintro.infra.tables import metadata
+from warmintro.infra.tables import connections, metadata, people, workspaces
 
 WORKSPACE_KEYED = [t for t in metadata.sorted_tables if t.name != "workspaces"]
 # Queue indexes: the worker drains every workspace at once, so its due-time index
@@ -47,12 +49,13 @@ def is_search_table(name: str) -> bool:
     return name == SEARCH_TABLE or name.startswith(f"{SEARCH_TABLE}_")
 
 
-def is_search_index(type_: str, name: str | None, parent: dict[str, str | None]) -> bool:
-    """PostgreSQL's people.search column and its index, or SQLite's FTS5 tables."""
+def is_derived(type_: str, name: str | None, parent: dict[str, str | None]) -> bool:
+    """What the database keeps from other data, not in tables.py: PostgreSQL's
+    people.search column and its index and people.known_by, or SQLite's FTS5 tables."""
     if type_ == "table":
         return is_search_table(name or "")
     if type_ == "column":
-        return parent.get("table_name") == "people" and name == SEARCH_COLUMN
+        return parent.get("table_name") == "people" and name in (SEARCH_COLUMN, KNOWN_BY)
     return type_ == "index" and name == SEARCH_INDEX
 
 
@@ -119,7 +122,7 @@ def _differences(sync: Connection) -> list[object]:
         opts={
             "compare_type": True,
             "render_as_batch": sync.dialect.name == "sqlite",
-            "include_name": lambda name, type_, parent: not is_search_index(type_, name, parent),
+            "include_name": lambda name, type_, parent: not is_derived(type_, name, parent),
         },
     )
     return list(compare_metadata(context, metadata))
@@ -245,3 +248,57 @@ async def test_a_workspace_with_deadlines_past_thirty_days_keeps_working_after_0
     assert loaded_long is not None and loaded_short is not None
     assert loaded_long.timing.ask_lifetime == timedelta(days=45)
     assert loaded_short.timing.ask_lifetime == timedelta(days=30)
+
+
+@pytest.mark.parametrize("fresh_database_url", BACKENDS[1:], indirect=True)
+async def test_0014_fills_in_who_knows_each_person_from_the_connections_there(
+    fresh_engine: AsyncEngine,
+) -> None:
+    await migrate.upgrade(fresh_engine, "0013")
+    ws = uuid.uuid4()
+    ada, bo, cy = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    async with fresh_engine.begin() as conn:
+        await conn.execute(
+            workspaces.insert().values(
+                workspace_id=ws,
+                name="w",
+                connector_deadline_s=1,
+                connector_reminder_s=1,
+                expert_deadline_s=1,
+                expert_reminder_s=1,
+                connector_budget=5,
+                expert_budget=3,
+                created_at=at,
+            )
+        )
+        for person, name in ((ada, "Ada"), (bo, "Bo"), (cy, "Cy")):
+            await conn.execute(
+                people.insert().values(
+                    workspace_id=ws,
+                    id=person,
+                    email=f"{name}@example.org",
+                    email_key=f"{name}@example.org",
+                    name=name,
+                    expertise=[],
+                    created_at=at,
+                    updated_at=at,
+                )
+            )
+        for who, whom in ((ada, cy), (bo, cy), (cy, ada)):
+            await conn.execute(
+                connections.insert().values(
+                    workspace_id=ws,
+                    person_id=who,
+                    other_id=whom,
+                    strength=3,
+                    context="",
+                    created_at=at,
+                )
+            )
+    await migrate.upgrade(fresh_engine)
+
+    async with fresh_engine.connect() as conn:
+        rows = await conn.execute(sa.text(f"SELECT id, {KNOWN_BY} FROM people"))
+        kept = {person: sorted(knowers) for person, knowers in rows}
+    assert kept == {ada: [cy], bo: [], cy: sorted([ada, bo])}

@@ -18,6 +18,8 @@ KINDS = ["fake", *BACKENDS]
 SQL_ONLY = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 """For the few tests that read what only SQL has (tables the ports never expose):
 they run on SQLite and PostgreSQL, not on the fakes."""
+POSTGRES_ONLY = pytest.mark.parametrize("backend", BACKENDS[1:], indirect=True)
+"""For what only PostgreSQL has (its pool's backends, the columns its triggers keep)."""
 
 
 @dataclass(frozen=True)

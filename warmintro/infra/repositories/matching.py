@@ -26,6 +26,11 @@ from warmintro.infra.repositories.search import search_filter
 from warmintro.infra.repositories.topics import topic_match
 from warmintro.infra.tables import connections, people
 
+KNOWN_BY = "known_by"
+"""PostgreSQL: people's array of who knows them (the `person_id`s of the connections
+that name them), kept in step by migration 0014's triggers; not in tables.py, as a
+person read never needs it and SQLite has no such column."""
+
 # PostgreSQL plans a prepared statement once for all parameters after five runs
 # (asyncpg prepares every statement); a generic plan cannot see how many people a
 # topic matches, and chose seconds-long joins. These queries are planned anew on
@@ -268,15 +273,18 @@ class SqlPeopleMatching:
         if exclude:
             matching_people = matching_people.where(people.c.id.not_in(exclude))
             theirs = theirs.where(connections.c.other_id.not_in(exclude))
-        knowers = (
-            sa.select(connections.c.person_id.label("knower"))
-            .where(
+        if self._conn.dialect.name == "postgresql":
+            # Who knows them, from the rows the search index found (migration 0014):
+            # one index probe per match into `connections` was half of the ranking.
+            knower: sa.Select[Any] = matching_people.with_only_columns(
+                sa.func.unnest(sa.literal_column(f"people.{KNOWN_BY}")).label("knower")
+            )
+        else:
+            knower = sa.select(connections.c.person_id.label("knower")).where(
                 connections.c.workspace_id == workspace_id,
                 connections.c.other_id.in_(matching_people),
             )
-            .cte("knowers")
-            .prefix_with("MATERIALIZED")
-        )
+        knowers = knower.cte("knowers").prefix_with("MATERIALIZED")
         many = sa.func.count().label("many")
         ranking = (
             sa.select(knowers.c.knower, many)
