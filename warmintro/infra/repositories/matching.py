@@ -364,7 +364,7 @@ class SqlPeopleMatching:
         if only is not None:
             query = query.where(people.c.id.in_(only))
         if q.strip():
-            query = query.where(search_filter(self._conn, q, match_email=False))
+            query = query.where(search_filter(self._conn.dialect.name, q, match_email=False))
         await self._plan()
         # The rest in name order, read from the index on people's names (migration
         # 0013) up to `limit`: sorting all of a big network's names to show fifty

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Collection, Sequence
 from typing import Any
@@ -22,6 +23,29 @@ from warmintro.infra.tables import (
     person_expertise,
     webhook_attempts,
 )
+
+
+@functools.lru_cache(maxsize=256)
+def _search(dialect: str, q: str, by_tag: bool, after: bool, match_email: bool) -> sa.Select[Any]:
+    """A people search's statement, built once for each search text and shape (its
+    values bound): building it and its cache key was a tenth of a search's CPU."""
+    ws = sa.bindparam("b_workspace_id", type_=people.c.workspace_id.type)
+    query = sa.select(people).where(people.c.workspace_id == ws, people.c.erased_at.is_(None))
+    if by_tag:
+        query = query.where(
+            people.c.id.in_(
+                sa.select(person_expertise.c.person_id).where(
+                    person_expertise.c.workspace_id == ws,
+                    person_expertise.c.tag == sa.bindparam("b_tag", type_=sa.String),
+                )
+            )
+        )
+    if q:
+        # Words, not substrings (infra/repositories/search.py).
+        query = query.where(search_filter(dialect, q, match_email))
+    if after:
+        query = query.where(people.c.id > sa.bindparam("b_after", type_=people.c.id.type))
+    return query.order_by(people.c.id).limit(sa.bindparam("b_limit", type_=sa.Integer))
 
 
 def _row(person: Person) -> dict[str, Any]:
@@ -237,24 +261,17 @@ class SqlPeople:
         limit: int,
         match_email: bool = True,
     ) -> Page[Person]:
-        query = sa.select(people).where(
-            people.c.workspace_id == workspace_id, people.c.erased_at.is_(None)
+        query = _search(
+            self._conn.dialect.name, q or "", bool(expertise), after is not None, match_email
         )
-        if expertise:
-            query = query.where(
-                people.c.id.in_(
-                    sa.select(person_expertise.c.person_id).where(
-                        person_expertise.c.workspace_id == workspace_id,
-                        person_expertise.c.tag == expertise,
-                    )
-                )
+        rows = list(
+            await self._conn.execute(
+                query,
+                dict(
+                    b_workspace_id=workspace_id, b_tag=expertise, b_after=after, b_limit=limit + 1
+                ),
             )
-        if q:
-            # Words, not substrings (infra/repositories/search.py).
-            query = query.where(search_filter(self._conn, q, match_email))
-        if after is not None:
-            query = query.where(people.c.id > after)
-        rows = list(await self._conn.execute(query.order_by(people.c.id).limit(limit + 1)))
+        )
         items = [person_from_row(r) for r in rows[:limit]]
         return Page(items, items[-1].id if len(rows) > limit else None)
 

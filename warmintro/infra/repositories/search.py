@@ -13,7 +13,6 @@ import functools
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from warmintro.domain import matching
 from warmintro.infra.tables import people
@@ -41,17 +40,12 @@ def query_words(text: str) -> list[str]:
     return [w for w in matching.words(text) if w not in (TAG_START, TAG_END)]
 
 
-def search_filter(conn: AsyncConnection, q: str, match_email: bool) -> sa.ColumnElement[bool]:
+@functools.lru_cache(maxsize=256)
+def search_filter(dialect: str, q: str, match_email: bool) -> sa.ColumnElement[bool]:
     """People a search matches: every word in tags, headline or bio, or starting a
     word of the name; with `match_email`, a `q` that looks like part of an address
-    also matches in addresses."""
-    return _search_filter(conn.dialect.name, q, match_email)
-
-
-@functools.lru_cache(maxsize=256)
-def _search_filter(dialect: str, q: str, match_email: bool) -> sa.ColumnElement[bool]:
-    """Built once per search (its expressions only carry the search's words): under
-    load, building it and its statement's cache key anew was a tenth of a search."""
+    also matches in addresses. Built once per search on each database (its
+    expressions only carry the search's words)."""
     words = query_words(q)
     if not words:
         found: sa.ColumnElement[bool] = sa.false()
