@@ -17,6 +17,8 @@ from warmintro.domain.ports import OutboxEntry
 from warmintro.infra.database import reading
 from warmintro.infra.tables import UTCDateTime, outbox, workspaces
 
+_INSERT = outbox.insert()
+
 
 class SqlOutbox:
     def __init__(self, conn: AsyncConnection) -> None:
@@ -28,7 +30,7 @@ class SqlOutbox:
     ) -> None:
         self.queued += len(intents)
         await self._conn.execute(
-            outbox.insert(),
+            _INSERT,
             [
                 dict(
                     workspace_id=workspace_id,

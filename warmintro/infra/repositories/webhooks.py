@@ -15,6 +15,11 @@ from warmintro.domain.webhooks import WebhookEndpoint
 from warmintro.infra.tables import webhook_attempts, webhook_deliveries, webhook_endpoints
 
 E, D, A = webhook_endpoints, webhook_deliveries, webhook_attempts
+# Built once: every unit of work that records an event reads them (a create too).
+_LIVE_ENDPOINTS = sa.select(E).where(
+    E.c.workspace_id == sa.bindparam("b_workspace_id"), E.c.deleted_at.is_(None)
+)
+_INSERT_DELIVERIES = D.insert()
 
 
 def _endpoint(row: sa.Row[Any]) -> WebhookEndpoint:
@@ -132,9 +137,7 @@ class SqlWebhooks:
     ) -> None:
         if not messages:
             return
-        rows = await self._conn.execute(
-            sa.select(E).where(E.c.workspace_id == workspace_id, E.c.deleted_at.is_(None))
-        )
+        rows = await self._conn.execute(_LIVE_ENDPOINTS, {"b_workspace_id": workspace_id})
         endpoints = [_endpoint(r) for r in rows]
         # A disabled endpoint's deliveries are held, not dropped: enabling it again
         # releases them in order.
@@ -157,7 +160,7 @@ class SqlWebhooks:
         ]
         if deliveries:
             self.queued += len(deliveries)
-            await self._conn.execute(D.insert(), deliveries)
+            await self._conn.execute(_INSERT_DELIVERIES, deliveries)
 
     async def deliveries(
         self,
