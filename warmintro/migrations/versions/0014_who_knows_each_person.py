@@ -20,10 +20,11 @@ down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# One statement's connections at a time (a bulk insert, a COPY, an erasure's
-# delete), grouped by whom they name: each person's row is written once per
-# statement. Connections never change whom they join (it is their key), so an
-# UPDATE needs nothing.
+# One statement's connections at a time (a COPY, an erasure's delete), grouped by
+# whom they name: each person's row is written once per statement. Connections
+# never change whom they join (it is their key), so an UPDATE needs nothing. The
+# cost, about 40 µs a connection added one statement at a time (an import), is
+# in docs/performance-analysis.md.
 POSTGRES = [
     "ALTER TABLE people ADD COLUMN known_by uuid[] NOT NULL DEFAULT '{}'",
     """UPDATE people SET known_by = named.knowers
