@@ -22,9 +22,9 @@ depends_on: str | Sequence[str] | None = None
 
 # One statement's connections at a time (a COPY, an erasure's delete), grouped by
 # whom they name: each person's row is written once per statement. Connections
-# never change whom they join (it is their key), so an UPDATE needs nothing. The
-# cost, about 40 µs a connection added one statement at a time (an import), is
-# in docs/performance-analysis.md.
+# never change whom they join (it is their key), so an UPDATE needs nothing.
+# Connections added one statement a row cost about 40 µs each in this trigger,
+# which is why an import COPYs them (docs/performance-analysis.md).
 POSTGRES = [
     "ALTER TABLE people ADD COLUMN known_by uuid[] NOT NULL DEFAULT '{}'",
     """UPDATE people SET known_by = named.knowers
