@@ -46,36 +46,8 @@ class Assets(StaticFiles):
 
 def install(app: FastAPI) -> None:
     """Serve the docs pages at /docs and /redoc and their assets under /docs/assets."""
-    spec = app.openapi_url
-    assert spec is not None, "the docs need the spec they show"
+    assert app.openapi_url is not None, "the docs need the spec they show"
     app.mount(ASSETS, Assets(directory=ASSET_FILES), name="docs-assets")
-
-    def asset(request: Request, name: str) -> str:
-        return f"{request.scope.get('root_path', '')}{ASSETS}/{name}"
-
-    async def swagger_ui(request: Request) -> HTMLResponse:
-        return _confined(
-            get_swagger_ui_html(
-                openapi_url=request.scope.get("root_path", "") + spec,
-                title=f"{app.title} - Swagger UI",
-                swagger_js_url=asset(request, "swagger-ui-bundle.js"),
-                swagger_css_url=asset(request, "swagger-ui.css"),
-                swagger_favicon_url=asset(request, "favicon.png"),
-                swagger_ui_parameters=SWAGGER_UI_PARAMETERS,
-            )
-        )
-
-    async def redoc(request: Request) -> HTMLResponse:
-        return _confined(
-            get_redoc_html(
-                openapi_url=request.scope.get("root_path", "") + spec,
-                title=f"{app.title} - ReDoc",
-                redoc_js_url=asset(request, "redoc.standalone.js"),
-                redoc_favicon_url=asset(request, "favicon.png"),
-                with_google_fonts=False,
-            )
-        )
-
     app.add_api_route("/docs", swagger_ui, methods=["GET", "HEAD"], include_in_schema=False)
     app.add_api_route("/redoc", redoc, methods=["GET", "HEAD"], include_in_schema=False)
 
@@ -83,3 +55,39 @@ def install(app: FastAPI) -> None:
 def _confined(page: HTMLResponse) -> HTMLResponse:
     page.headers["Content-Security-Policy"] = CONTENT_POLICY
     return page
+
+
+def _asset(request: Request, name: str) -> str:
+    return f"{request.scope.get('root_path', '')}{ASSETS}/{name}"
+
+
+def _spec(request: Request) -> str:
+    return f"{request.scope.get('root_path', '')}{request.app.openapi_url}"
+
+
+# Functions of the module, not closures over the app: FastAPI keeps each endpoint it
+# has classified in a process-wide cache, which would keep every app built in one
+# process alive (the tests build hundreds).
+async def swagger_ui(request: Request) -> HTMLResponse:
+    return _confined(
+        get_swagger_ui_html(
+            openapi_url=_spec(request),
+            title=f"{request.app.title} - Swagger UI",
+            swagger_js_url=_asset(request, "swagger-ui-bundle.js"),
+            swagger_css_url=_asset(request, "swagger-ui.css"),
+            swagger_favicon_url=_asset(request, "favicon.png"),
+            swagger_ui_parameters=SWAGGER_UI_PARAMETERS,
+        )
+    )
+
+
+async def redoc(request: Request) -> HTMLResponse:
+    return _confined(
+        get_redoc_html(
+            openapi_url=_spec(request),
+            title=f"{request.app.title} - ReDoc",
+            redoc_js_url=_asset(request, "redoc.standalone.js"),
+            redoc_favicon_url=_asset(request, "favicon.png"),
+            with_google_fonts=False,
+        )
+    )
