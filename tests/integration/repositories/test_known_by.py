@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import defaultdict
+from dataclasses import asdict
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -104,10 +105,10 @@ async def test_two_people_who_get_to_know_someone_at_once_are_both_kept(
     async with engine.connect() as first, engine.connect() as second:
         await first.begin()
         await second.begin()
-        await first.execute(connections.insert().values(**vars_of(link(build, one, star))))
+        await first.execute(connections.insert().values(**asdict(link(build, one, star))))
         # The second waits on the first's update of Star's row, then adds to what it wrote.
         waiting = asyncio.create_task(
-            second.execute(connections.insert().values(**vars_of(link(build, two, star))))
+            second.execute(connections.insert().values(**asdict(link(build, two, star))))
         )
         await asyncio.sleep(0.2)
         assert not waiting.done()
@@ -116,14 +117,3 @@ async def test_two_people_who_get_to_know_someone_at_once_are_both_kept(
         await second.commit()
 
     assert await in_step(engine, build) == {star: sorted([one, two])}
-
-
-def vars_of(c: Connection) -> dict[str, object]:
-    return dict(
-        workspace_id=c.workspace_id,
-        person_id=c.person_id,
-        other_id=c.other_id,
-        strength=c.strength,
-        context=c.context,
-        created_at=c.created_at,
-    )
