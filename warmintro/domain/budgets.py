@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from warmintro.domain.errors import AskBudgetExceeded, RecipientUnavailable
 from warmintro.domain.intro_request import Role
 from warmintro.domain.people import Person, Workspace
-from warmintro.domain.ports import UnitOfWork
+from warmintro.domain.ports import Load, UnitOfWork
 
 _NO_DEADLINE_RETRY = timedelta(days=1)
 
@@ -28,6 +28,20 @@ async def ensure_can_ask(
 ) -> None:
     """Raise unless `person` may receive one more ask in `role` right now. `holding`
     asks of their load are the one being asked about (counted once, not twice)."""
+    load = await uow.requests.load(workspace.id, person.id, role)
+    ensure_can_ask_given(workspace, person, role, now, load, holding=holding)
+
+
+def ensure_can_ask_given(
+    workspace: Workspace,
+    person: Person,
+    role: Role,
+    now: datetime,
+    load: Load,
+    *,
+    holding: int = 0,
+) -> None:
+    """`ensure_can_ask` given the person's `load` in `role`, read already."""
     if not person.reachable():
         raise RecipientUnavailable(
             f"this {role.value} cannot be asked: they opted out or their email does not work",
@@ -46,7 +60,6 @@ async def ensure_can_ask(
         else workspace.budgets.expert_pending
     )
     limit = person.preferences.ask_budget if person.preferences.ask_budget is not None else default
-    load = await uow.requests.load(workspace.id, person.id, role)
     held = load.count - holding
     if held >= limit:
         raise AskBudgetExceeded(

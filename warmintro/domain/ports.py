@@ -337,6 +337,13 @@ class IntroRequestRepository(Protocol):
         self, workspace_id: uuid.UUID, asker_id: uuid.UUID, connector_id: uuid.UUID, topic_key: str
     ) -> uuid.UUID | None: ...
     async def load(self, workspace_id: uuid.UUID, person_id: uuid.UUID, role: Role) -> Load: ...
+    async def find_open_with_load(
+        self, workspace_id: uuid.UUID, asker_id: uuid.UUID, connector_id: uuid.UUID, topic_key: str
+    ) -> tuple[uuid.UUID | None, Load]:
+        """`find_open` and the connector's `load` as connector, in one read: the two
+        checks before an ask."""
+        ...
+
     async def loads(
         self, workspace_id: uuid.UUID, person_ids: Collection[uuid.UUID], role: Role
     ) -> dict[uuid.UUID, Load]:

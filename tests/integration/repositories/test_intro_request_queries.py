@@ -22,6 +22,7 @@ from warmintro.domain.intro_request import (
     State,
     topic_key,
 )
+from warmintro.domain.ports import Load
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -45,6 +46,42 @@ async def test_find_open_matches_the_topic_key_of_open_requests_only(build: Buil
         await uow.requests.save(loaded)
         await uow.commit()
     assert await find(connector, "hiring rust engineers") is None
+
+
+async def test_find_open_with_load_reads_the_duplicate_and_the_connectors_load_at_once(
+    build: Builder,
+) -> None:
+    asker, connector = new_id(), new_id()
+    nothing_yet = await find_open_with_load(build, asker, connector, "pricing")
+    assert nothing_yet == (None, Load(count=0, earliest_deadline=None))
+
+    mine = await build.add_request(asker, connector, "Pricing", now=later(30))
+    await build.add_request(new_id(), connector, "pricing", now=later(0))  # another asker's
+    await build.add_request(asker, new_id(), "pricing")  # another connector's
+    found, load = await find_open_with_load(build, asker, connector, "  PRICING ")
+    assert found == mine.id
+    assert load == Load(count=2, earliest_deadline=later(0) + TIMING.connector_deadline)
+    assert_utc(load.earliest_deadline)
+
+    elsewhere = await find_open_with_load(build, asker, connector, "hiring")
+    assert elsewhere == (None, load), "no duplicate on another topic, the same load"
+    async with build.uow() as uow:
+        loaded = await uow.requests.get(build.workspace_id, mine.id)
+        assert loaded is not None
+        loaded.cancel(asker, later(40))
+        await uow.requests.save(loaded)
+        await uow.commit()
+    found, load = await find_open_with_load(build, asker, connector, "pricing")
+    assert (found, load.count) == (None, 1)
+
+
+async def find_open_with_load(
+    build: Builder, asker: uuid.UUID, connector: uuid.UUID, topic: str
+) -> tuple[uuid.UUID | None, Load]:
+    async with build.uow(write=False) as uow:
+        return await uow.requests.find_open_with_load(
+            build.workspace_id, asker, connector, topic_key(topic)
+        )
 
 
 async def test_open_ask_index_rejects_a_second_open_request_for_the_same_topic(

@@ -25,7 +25,7 @@ from warmintro.domain.intro_request import (
 from warmintro.domain.people import (
     Timing,
 )
-from warmintro.infra.tables import request_parties
+from warmintro.infra.tables import request_parties, timers
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -335,6 +335,43 @@ async def test_save_refuses_a_stale_version(build: Builder) -> None:
         assert stored is not None
         assert stored.state is State.CANCELLED
         assert stored.version == 1
+
+
+@SQL_ONLY
+async def test_a_refused_save_writes_none_of_its_parties_events_or_timer(
+    build: Builder, engine: AsyncEngine
+) -> None:
+    """On PostgreSQL the request's other rows go in the same statement as its
+    update, and only if the update matched its version."""
+    asker, connector, expert = new_id(), new_id(), new_id()
+    request = await build.add_request(asker, connector)
+    mine = await build.load(request.id)
+    theirs = await build.load(request.id)
+    theirs.cancel(asker, later(1))
+    async with build.uow() as uow:
+        await uow.requests.save(theirs)
+        await uow.commit()
+
+    mine.propose(connector, expert, "", later(2), TIMING)
+    async with build.uow() as uow:
+        with pytest.raises(ConcurrentUpdate):
+            await uow.requests.save(mine)
+        await uow.commit()  # whatever the refused save wrote would be kept
+
+    async with build.uow(write=False) as uow:
+        kept = await uow.requests.events(build.workspace_id, request.id)
+    assert [e.type for e in kept] == ["intro_request.created", "intro_request.cancelled"]
+    assert await party_rows(engine, build, request.id) == {
+        (asker, "asker"),
+        (connector, "connector"),
+    }
+    due = await rows(
+        engine,
+        sa.select(timers.c.due_at).where(
+            timers.c.workspace_id == build.workspace_id, timers.c.request_id == request.id
+        ),
+    )
+    assert due == [], "a cancelled request has no timer, and the refused save set none"
 
 
 async def test_get_returns_a_detached_copy_without_pending_events(build: Builder) -> None:

@@ -130,6 +130,14 @@ class FakeIntroRequests:
         deadlines = [r.deadline_at for r in held if r.deadline_at is not None]
         return Load(count=len(held), earliest_deadline=min(deadlines, default=None))
 
+    async def find_open_with_load(
+        self, workspace_id: uuid.UUID, asker_id: uuid.UUID, connector_id: uuid.UUID, topic_key: str
+    ) -> tuple[uuid.UUID | None, Load]:
+        return (
+            await self.find_open(workspace_id, asker_id, connector_id, topic_key),
+            await self.load(workspace_id, connector_id, Role.CONNECTOR),
+        )
+
     async def loads(
         self, workspace_id: uuid.UUID, person_ids: Collection[uuid.UUID], role: Role
     ) -> dict[uuid.UUID, Load]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from warmintro.domain.access import Principal
-from warmintro.domain.budgets import ensure_can_ask
+from warmintro.domain.budgets import ensure_can_ask_given
 from warmintro.domain.commands import CreateIntroRequest
 from warmintro.domain.errors import DuplicateRequest, InvalidInput, NotPermitted
 from warmintro.domain.handlers.effects import enqueue_effects
@@ -49,14 +49,14 @@ async def create_intro_request(
             require_known(people, ident, name)
         for ident in cmd.fallback_connector_ids:
             require_known(people, ident, "fallback_connector_ids")
-        existing = await uow.requests.find_open(
+        existing, load = await uow.requests.find_open_with_load(
             workspace.id, asker_id, cmd.connector_id, topic_key(request.topic)
         )
         if existing is not None:
             raise DuplicateRequest(
                 "an open request for this topic to this connector exists", existing_id=str(existing)
             )
-        await ensure_can_ask(uow, workspace, people[cmd.connector_id], Role.CONNECTOR, now)
+        ensure_can_ask_given(workspace, people[cmd.connector_id], Role.CONNECTOR, now, load)
         await uow.requests.add(request)
         await enqueue_effects(uow, request, now)
         await uow.commit()

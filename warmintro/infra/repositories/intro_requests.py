@@ -6,10 +6,10 @@ import functools
 import uuid
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -86,6 +86,8 @@ _LOAD = {
         (Role.EXPERT, _r.expert_id, State.AWAITING_EXPERT),
     )
 }
+# The checks before an ask: its open duplicate, if any, beside the connector's load.
+_FIND_OPEN_WITH_LOAD = _LOAD[Role.CONNECTOR].add_columns(_FIND_OPEN.limit(1).scalar_subquery())
 _INSERT_EVENTS = events.insert()
 _ADD_PARTIES = {
     "postgresql": pg_insert(request_parties).on_conflict_do_nothing(),
@@ -105,6 +107,101 @@ _SET_TIMER = {"postgresql": _timer_upsert(pg_insert), "sqlite": _timer_upsert(sq
 _DROP_TIMER = timers.delete().where(
     timers.c.workspace_id == _WORKSPACE, timers.c.request_id == sa.bindparam("b_request_id")
 )
+
+
+_EVENT_COLUMNS = ("seq", "id", "type", "actor_id", "data", "occurred_at")
+
+
+Timer = Literal["set", "drop", "none"]
+
+
+def _with_its_rows(statement: Any, timer: Timer, saved: sa.CTE | None = None) -> Any:
+    """PostgreSQL: `statement`, which writes a request, with what goes with it as
+    data-modifying CTEs: its parties, its new events and its timer (`timer`: "set",
+    "drop" or "none"), in one statement and one round trip where SQLite takes
+    four. Their rows are bound as arrays and unnested, so that the statement is the
+    same whatever their number. With `saved` (an UPDATE's RETURNING) they are
+    written only if the request was."""
+    ws, request_id = sa.bindparam("b_workspace_id", type_=Id), sa.bindparam("b_id", type_=Id)
+    written = [] if saved is None else [sa.exists(sa.select(saved.c.id))]
+
+    who = (
+        sa.func.unnest(
+            sa.bindparam("b_party_ids", type_=ARRAY(Id)),
+            sa.bindparam("b_party_roles", type_=ARRAY(sa.String)),
+        )
+        .table_valued(sa.column("person_id"), sa.column("role"))
+        .render_derived("who")
+    )
+    parties = pg_insert(request_parties).from_select(
+        ["workspace_id", "person_id", "request_id", "role"],
+        sa.select(ws, who.c.person_id, request_id, who.c.role).where(*written),
+    )
+    happened = (
+        sa.func.unnest(
+            sa.bindparam("b_event_seqs", type_=ARRAY(sa.Integer)),
+            sa.bindparam("b_event_ids", type_=ARRAY(Id)),
+            sa.bindparam("b_event_types", type_=ARRAY(sa.String)),
+            sa.bindparam("b_event_actors", type_=ARRAY(Id)),
+            sa.bindparam("b_event_data", type_=ARRAY(JSONB)),
+            sa.bindparam("b_event_times", type_=ARRAY(sa.DateTime(timezone=True))),
+        )
+        .table_valued(*(sa.column(name) for name in _EVENT_COLUMNS))
+        .render_derived("happened")
+    )
+    new_events = events.insert().from_select(
+        ["workspace_id", "request_id", *_EVENT_COLUMNS],
+        sa.select(ws, request_id, *(happened.c[n] for n in _EVENT_COLUMNS)).where(*written),
+    )
+    statement = statement.add_cte(parties.on_conflict_do_nothing().cte("parties")).add_cte(
+        new_events.cte("new_events")
+    )
+    if timer == "set":
+        due = sa.bindparam("b_due_at", type_=sa.DateTime(timezone=True))
+        upsert = pg_insert(timers).from_select(
+            ["workspace_id", "request_id", "due_at"], sa.select(ws, request_id, due).where(*written)
+        )
+        upsert = upsert.on_conflict_do_update(
+            index_elements=[timers.c.workspace_id, timers.c.request_id],
+            set_={"due_at": upsert.excluded.due_at},
+        )
+        statement = statement.add_cte(upsert.cte("timer"))
+    elif timer == "drop":
+        gone = timers.delete().where(
+            timers.c.workspace_id == ws, timers.c.request_id == request_id, *written
+        )
+        statement = statement.add_cte(gone.cte("timer"))
+    return statement
+
+
+@functools.cache
+def _add_with_rows(timer: Timer) -> Any:
+    return _with_its_rows(intro_requests.insert(), timer)
+
+
+@functools.cache
+def _save_with_rows(timer: Timer) -> Any:
+    """The saved request's id if its version was the one read, else no row."""
+    saved = _SAVE.returning(_r.id).cte("saved")
+    return _with_its_rows(sa.select(saved.c.id), timer, saved)
+
+
+def _rows_of(request: IntroRequest) -> tuple[Timer, dict[str, Any]]:
+    """What `_with_its_rows` binds for `request`, and which timer it writes."""
+    due = request.next_due()
+    roles = party_roles(request)
+    new = request.events
+    return ("drop" if due is None else "set"), {
+        "b_party_ids": list(roles),
+        "b_party_roles": list(roles.values()),
+        "b_event_seqs": [e.seq for e in new],
+        "b_event_ids": [e.id for e in new],
+        "b_event_types": [e.type.value for e in new],
+        "b_event_actors": [e.actor_id for e in new],
+        "b_event_data": [e.data for e in new],
+        "b_event_times": [e.occurred_at for e in new],
+        "b_due_at": due,
+    }
 
 
 def _people(postgres: bool) -> sa.ColumnElement[Any]:
@@ -249,6 +346,9 @@ class SqlIntroRequests:
 
     async def add(self, request: IntroRequest) -> None:
         try:
+            if self._postgres:
+                await self._add_at_once(request)
+                return
             await self._conn.execute(_INSERT, request_row(request))
         except IntegrityError as exc:
             if _open_ask_conflict(exc):
@@ -259,6 +359,13 @@ class SqlIntroRequests:
         await self._write_parties(request)
         await self._write_events(request)
         await self.reschedule(request)
+
+    async def _add_at_once(self, request: IntroRequest) -> None:
+        timer, values = _rows_of(request)
+        values |= request_row(request)
+        values |= {"b_workspace_id": request.workspace_id, "b_id": request.id}
+        # A new request has no timer to drop.
+        await self._conn.execute(_add_with_rows("none" if timer == "drop" else timer), values)
 
     async def get(self, workspace_id: uuid.UUID, request_id: uuid.UUID) -> IntroRequest | None:
         params = {"b_workspace_id": workspace_id, "b_id": request_id}
@@ -271,7 +378,12 @@ class SqlIntroRequests:
         values |= {"b_workspace_id": request.workspace_id, "b_id": request.id}
         values["b_version"] = request.version
         try:
-            result = await self._conn.execute(_SAVE, values)
+            if self._postgres:
+                timer, rows = _rows_of(request)
+                result = await self._conn.execute(_save_with_rows(timer), values | rows)
+                saved = result.first() is not None
+            else:
+                saved = (await self._conn.execute(_SAVE, values)).rowcount == 1
         except IntegrityError as exc:
             if _open_ask_conflict(exc):
                 raise DuplicateRequest(
@@ -282,17 +394,14 @@ class SqlIntroRequests:
             if _lost_race(exc):
                 raise ConcurrentUpdate() from None
             raise
-        if result.rowcount != 1:
+        if not saved:
             raise ConcurrentUpdate()
         request.version += 1
+        if self._postgres:
+            return
         await self._write_parties(request)
         await self._write_events(request)
-        try:
-            await self.reschedule(request)
-        except DBAPIError as exc:
-            if _lost_race(exc):
-                raise ConcurrentUpdate() from None
-            raise
+        await self.reschedule(request)
 
     async def find_open(
         self, workspace_id: uuid.UUID, asker_id: uuid.UUID, connector_id: uuid.UUID, topic_key: str
@@ -310,6 +419,19 @@ class SqlIntroRequests:
         params = {"b_workspace_id": workspace_id, "b_person_id": person_id}
         row = (await self._conn.execute(_LOAD[role], params)).one()
         return Load(count=row[0], earliest_deadline=row[1])
+
+    async def find_open_with_load(
+        self, workspace_id: uuid.UUID, asker_id: uuid.UUID, connector_id: uuid.UUID, topic_key: str
+    ) -> tuple[uuid.UUID | None, Load]:
+        params = {
+            "b_workspace_id": workspace_id,
+            "b_asker_id": asker_id,
+            "b_connector_id": connector_id,
+            "b_person_id": connector_id,
+            "b_topic_key": topic_key,
+        }
+        count, earliest, found = (await self._conn.execute(_FIND_OPEN_WITH_LOAD, params)).one()
+        return found, Load(count=count, earliest_deadline=earliest)
 
     async def loads(
         self, workspace_id: uuid.UUID, person_ids: Collection[uuid.UUID], role: Role
