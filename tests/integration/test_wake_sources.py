@@ -18,7 +18,10 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests.databases import PG_ADMIN, discard_database, migrated_database
+from warmintro.domain.events import EventType
 from warmintro.domain.notifications import EmailIntent
+from warmintro.domain.ports import WebhookMessage
+from warmintro.domain.webhooks import WebhookEndpoint
 from warmintro.infra.database import make_engine
 from warmintro.infra.uow import SqlUnitOfWorkFactory
 from warmintro.infra.wake_sources import LISTENER_NAME, PostgresNotifications, SqliteDataVersion
@@ -75,6 +78,41 @@ async def test_a_commit_that_queued_email_wakes_a_worker_listening_elsewhere_and
         assert wakes.count == 1, "no NOTIFY without queued work that commits"
 
         await queue_an_email(uows, commit=True)
+        await wakes.reach(2)
+    finally:
+        stop.set()
+        await task
+        await listening.dispose()
+        await writing.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_commit_that_queued_only_webhook_deliveries_wakes_a_worker_too(
+    pg_url: str,
+) -> None:
+    """Queued email sends the wake-up with its insert; a unit of work that queued
+    webhook deliveries and no email sends it at commit."""
+    listening, writing = make_engine(pg_url), make_engine(pg_url)
+    uows = SqlUnitOfWorkFactory(writing)
+    wakes, stop = Wakes(), asyncio.Event()
+    task = asyncio.create_task(PostgresNotifications(listening)(wakes, stop))
+    workspace_id, now = uuid.uuid4(), datetime.now(UTC)
+    endpoint = WebhookEndpoint(
+        uuid.uuid4(), workspace_id, "https://hooks.example.com/in", "secret", now, now
+    )
+    message = WebhookMessage(uuid.uuid4(), EventType.CREATED, {"type": "intro_request.created"})
+    try:
+        async with uows() as uow:
+            await uow.webhooks.add(endpoint)
+            await uow.commit()
+        await wakes.reach(1)
+        await asyncio.sleep(QUIET)
+        assert wakes.count == 1, "an endpoint alone queues nothing"
+
+        async with uows() as uow:
+            await uow.webhooks.enqueue(workspace_id, [message], now)
+            assert uow.webhooks.queued == 1 and not uow.outbox.queued
+            await uow.commit()
         await wakes.reach(2)
     finally:
         stop.set()

@@ -121,7 +121,7 @@ class SqlUnitOfWork:
     async def commit(self) -> None:
         assert self._conn is not None
         queued = self.outbox.queued or self.webhooks.queued
-        if queued and self._conn.dialect.name == "postgresql":
+        if queued and self._conn.dialect.name == "postgresql" and not self.outbox.woke:
             # Heard by the workers of every process, and only if this commits.
             await self._conn.exec_driver_sql(NOTIFY_WORK)
         await self._conn.commit()
