@@ -5,12 +5,8 @@ nobody two steps away ever named."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-
-import sqlalchemy as sa
 
 from tests.e2e.world import World, as_, assert_problem, bearer
 
@@ -145,32 +141,17 @@ async def test_towards_a_target_the_connections_who_know_them_strongest_first(
     assert [i["reasons"]["knows_target_strength"] for i in items] == [5, 4]
 
 
-@contextmanager
-def counted(world: World) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(*args: Any) -> None:
-        statements.append(str(args[2]))
-
-    engine = world.container.engine.sync_engine
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
-
-
 async def test_the_number_of_queries_does_not_grow_with_the_network(world: World) -> None:
     net = await seeded(world)
     await warm_paths(world, asker_id=net.ada)  # credentials cached, as in steady use
-    with counted(world) as small:
+    with world.statements() as small:
         await warm_paths(world, asker_id=net.ada)
     for n in range(6):
         person = await world.pid(f"More {n}", headline="Pricing")
         await world.connect(net.ada, person, 2)
         await world.connect(person, net.busy, 2)
 
-    with counted(world) as large:
+    with world.statements() as large:
         items = (await warm_paths(world, asker_id=net.ada))["items"]
 
     assert len(items) == 9

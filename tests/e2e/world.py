@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 
 from tests.e2e.mail import Mailroom
 from tests.workspaces import Workspace, new_workspace
@@ -77,6 +78,22 @@ class World:
         self.workspace = workspace
         self.container = container
         self.mail = Mailroom(container, workspace.id)
+
+    @contextmanager
+    def statements(self) -> Iterator[list[str]]:
+        """The SQL statements the app runs meanwhile. BEGIN is listed on SQLite
+        only: asyncpg begins and commits a transaction itself."""
+        seen: list[str] = []
+
+        def note(*args: Any) -> None:
+            seen.append(str(args[2]))
+
+        engine = self.container.engine.sync_engine
+        sa.event.listen(engine, "before_cursor_execute", note)
+        try:
+            yield seen
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", note)
 
     # ---- people -----------------------------------------------------------
 
