@@ -107,6 +107,15 @@ class Builder:
         request.events.clear()  # as the handlers do once the outbox has them
         return request
 
+    async def cancel(self, request_id: uuid.UUID, at: datetime) -> None:
+        """The asker withdraws the request, saved and committed."""
+        async with self.uow() as uow:
+            request = await uow.requests.get(self.workspace_id, request_id)
+            assert request is not None
+            request.cancel(request.asker_id, at)
+            await uow.requests.save(request)
+            await uow.commit()
+
     async def load(self, request_id: uuid.UUID) -> IntroRequest:
         async with self.uow(write=False) as uow:
             request = await uow.requests.get(self.workspace_id, request_id)

@@ -11,6 +11,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import asyncpg
@@ -61,16 +62,27 @@ async def queue_an_email(uows: SqlUnitOfWorkFactory, *, commit: bool) -> None:
             await uow.commit()
 
 
-@pytest.mark.postgres
-async def test_a_commit_that_queued_email_wakes_a_worker_listening_elsewhere_and_only_then(
-    pg_url: str,
-) -> None:
+@asynccontextmanager
+async def listening_elsewhere(pg_url: str) -> AsyncIterator[tuple[SqlUnitOfWorkFactory, Wakes]]:
+    """Units of work on one engine, and the wakes of a worker listening on another."""
     listening, writing = make_engine(pg_url), make_engine(pg_url)
-    uows = SqlUnitOfWorkFactory(writing)
     wakes, stop = Wakes(), asyncio.Event()
     task = asyncio.create_task(PostgresNotifications(listening)(wakes, stop))
     try:
         await wakes.reach(1)  # listening; the first wake is for what came before
+        yield SqlUnitOfWorkFactory(writing), wakes
+    finally:
+        stop.set()
+        await task
+        await listening.dispose()
+        await writing.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_commit_that_queued_email_wakes_a_worker_listening_elsewhere_and_only_then(
+    pg_url: str,
+) -> None:
+    async with listening_elsewhere(pg_url) as (uows, wakes):
         async with uows() as uow:
             await uow.commit()  # nothing queued
         await queue_an_email(uows, commit=False)  # queued, rolled back
@@ -79,11 +91,6 @@ async def test_a_commit_that_queued_email_wakes_a_worker_listening_elsewhere_and
 
         await queue_an_email(uows, commit=True)
         await wakes.reach(2)
-    finally:
-        stop.set()
-        await task
-        await listening.dispose()
-        await writing.dispose()
 
 
 @pytest.mark.postgres
@@ -92,20 +99,15 @@ async def test_a_commit_that_queued_only_webhook_deliveries_wakes_a_worker_too(
 ) -> None:
     """Queued email sends the wake-up with its insert; a unit of work that queued
     webhook deliveries and no email sends it at commit."""
-    listening, writing = make_engine(pg_url), make_engine(pg_url)
-    uows = SqlUnitOfWorkFactory(writing)
-    wakes, stop = Wakes(), asyncio.Event()
-    task = asyncio.create_task(PostgresNotifications(listening)(wakes, stop))
     workspace_id, now = uuid.uuid4(), datetime.now(UTC)
     endpoint = WebhookEndpoint(
         uuid.uuid4(), workspace_id, "https://hooks.example.com/in", "secret", now, now
     )
     message = WebhookMessage(uuid.uuid4(), EventType.CREATED, {"type": "intro_request.created"})
-    try:
+    async with listening_elsewhere(pg_url) as (uows, wakes):
         async with uows() as uow:
             await uow.webhooks.add(endpoint)
             await uow.commit()
-        await wakes.reach(1)
         await asyncio.sleep(QUIET)
         assert wakes.count == 1, "an endpoint alone queues nothing"
 
@@ -114,11 +116,6 @@ async def test_a_commit_that_queued_only_webhook_deliveries_wakes_a_worker_too(
             assert uow.webhooks.queued == 1 and not uow.outbox.queued
             await uow.commit()
         await wakes.reach(2)
-    finally:
-        stop.set()
-        await task
-        await listening.dispose()
-        await writing.dispose()
 
 
 @pytest.mark.postgres

@@ -39,12 +39,7 @@ async def test_find_open_matches_the_topic_key_of_open_requests_only(build: Buil
     assert await find(connector, "hiring go engineers") is None
     assert await find(new_id(), "hiring rust engineers") is None
 
-    async with build.uow() as uow:
-        loaded = await uow.requests.get(build.workspace_id, request.id)
-        assert loaded is not None
-        loaded.cancel(asker, later(5))
-        await uow.requests.save(loaded)
-        await uow.commit()
+    await build.cancel(request.id, later(5))
     assert await find(connector, "hiring rust engineers") is None
 
 
@@ -65,12 +60,7 @@ async def test_find_open_with_load_reads_the_duplicate_and_the_connectors_load_a
 
     elsewhere = await find_open_with_load(build, asker, connector, "hiring")
     assert elsewhere == (None, load), "no duplicate on another topic, the same load"
-    async with build.uow() as uow:
-        loaded = await uow.requests.get(build.workspace_id, mine.id)
-        assert loaded is not None
-        loaded.cancel(asker, later(40))
-        await uow.requests.save(loaded)
-        await uow.commit()
+    await build.cancel(mine.id, later(40))
     found, load = await find_open_with_load(build, asker, connector, "pricing")
     assert (found, load.count) == (None, 1)
 
@@ -105,12 +95,7 @@ async def test_open_ask_index_rejects_a_second_open_request_for_the_same_topic(
     with pytest.raises(DuplicateRequest):
         await build.add_request(asker, connector, "hiring rust engineers")
 
-    async with build.uow() as uow:
-        loaded = await uow.requests.get(build.workspace_id, first.id)
-        assert loaded is not None
-        loaded.cancel(asker, later(2))
-        await uow.requests.save(loaded)
-        await uow.commit()
+    await build.cancel(first.id, later(2))
     again = await build.add_request(asker, connector, "hiring rust engineers")
     assert (await build.load(again.id)).state is State.AWAITING_CONNECTOR
 
@@ -137,12 +122,7 @@ async def test_load_counts_open_asks_and_gives_the_earliest_deadline(build: Buil
     await build.add_request(new_id(), connector, now=later(30))
     await build.add_request(new_id(), connector, now=later(60))
     cancelled = await build.add_request(new_id(), connector, now=later(-600))
-    async with build.uow() as uow:
-        loaded = await uow.requests.get(build.workspace_id, cancelled.id)
-        assert loaded is not None
-        loaded.cancel(loaded.asker_id, later(-500))
-        await uow.requests.save(loaded)
-        await uow.commit()
+    await build.cancel(cancelled.id, later(-500))
 
     async with build.uow(write=False) as uow:
         as_connector = await uow.requests.load(build.workspace_id, connector, Role.CONNECTOR)
@@ -184,12 +164,7 @@ async def test_search_by_person_role_and_state_pages_newest_first(build: Builder
         await asyncio.sleep(0.003)  # ids are time-ordered to the millisecond
     unrelated = await build.add_request(new_id(), new_id())
     cancelled = created[3][0]
-    async with build.uow() as uow:
-        loaded = await uow.requests.get(build.workspace_id, cancelled.id)
-        assert loaded is not None
-        loaded.cancel(loaded.asker_id, later(1))
-        await uow.requests.save(loaded)
-        await uow.commit()
+    await build.cancel(cancelled.id, later(1))
 
     async def collect(
         person: uuid.UUID | None, role: Role | None, state: State | None, limit: int
@@ -310,12 +285,7 @@ async def test_a_due_timer_is_claimed_and_a_closed_request_has_none(build: Build
     due = await build.add_request(new_id(), new_id(), now=later(-60 * 24 * 4))
     not_yet = await build.add_request(new_id(), new_id())
     closed = await build.add_request(new_id(), new_id(), now=later(-60 * 24 * 4))
-    async with build.uow() as uow:
-        loaded = await uow.requests.get(build.workspace_id, closed.id)
-        assert loaded is not None
-        loaded.cancel(loaded.asker_id, later(-60))
-        await uow.requests.save(loaded)
-        await uow.commit()
+    await build.cancel(closed.id, later(-60))
 
     async with build.uow() as uow:
         claimed = await uow.requests.claim_due(NOW, 1_000_000)
