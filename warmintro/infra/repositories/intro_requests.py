@@ -87,7 +87,9 @@ _LOAD = {
     )
 }
 # The checks before an ask: its open duplicate, if any, beside the connector's load.
-_FIND_OPEN_WITH_LOAD = _LOAD[Role.CONNECTOR].add_columns(_FIND_OPEN.limit(1).scalar_subquery())
+_FIND_OPEN_WITH_LOAD = _LOAD[Role.CONNECTOR].add_columns(
+    _FIND_OPEN.limit(1).correlate(None).scalar_subquery()
+)
 _INSERT_EVENTS = events.insert()
 _ADD_PARTIES = {
     "postgresql": pg_insert(request_parties).on_conflict_do_nothing(),
