@@ -24,7 +24,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from warmintro.domain.access import Principal
-from warmintro.domain.budgets import ensure_can_ask
+from warmintro.domain.budgets import ensure_can_ask, ensure_can_ask_given
 from warmintro.domain.commands import (
     Accept,
     Cancel,
@@ -234,11 +234,11 @@ async def _forward(
     connector = await _connector_for(uow, workspace, request, actor, cmd, now)
     if request.would_forward(actor, connector.id):
         await uow.people.lock(workspace.id, [connector.id])
-        if cmd.connector_id is not None:
-            await ensure_can_ask(uow, workspace, connector, Role.CONNECTOR, now)
-        existing = await uow.requests.find_open(
+        existing, load = await uow.requests.find_open_with_load(
             workspace.id, request.asker_id, connector.id, topic_key(request.topic)
         )
+        if cmd.connector_id is not None:
+            ensure_can_ask_given(workspace, connector, Role.CONNECTOR, now, load)
         if existing is not None:
             raise DuplicateRequest(
                 "the asker already has an open request for this topic with that connector"
