@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -81,19 +82,30 @@ class World:
 
     @contextmanager
     def statements(self) -> Iterator[list[str]]:
-        """The SQL statements the app runs meanwhile. BEGIN is listed on SQLite
-        only: asyncpg begins and commits a transaction itself."""
+        """The SQL statements the app runs meanwhile: SQLAlchemy's, and those the
+        hot paths send by asyncpg itself (logged on `warmintro.sql`). BEGIN is listed
+        on SQLite only: asyncpg begins and commits a transaction itself."""
         seen: list[str] = []
 
         def note(*args: Any) -> None:
             seen.append(str(args[2]))
 
+        class Noted(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                seen.append(record.getMessage())
+
         engine = self.container.engine.sync_engine
+        direct, handler = logging.getLogger("warmintro.sql"), Noted()
+        level = direct.level
         sa.event.listen(engine, "before_cursor_execute", note)
+        direct.addHandler(handler)
+        direct.setLevel(logging.DEBUG)
         try:
             yield seen
         finally:
             sa.event.remove(engine, "before_cursor_execute", note)
+            direct.removeHandler(handler)
+            direct.setLevel(level)
 
     # ---- people -----------------------------------------------------------
 

@@ -24,6 +24,7 @@ from warmintro.domain.intro_request import (
     State,
 )
 from warmintro.domain.ports import Load, Page
+from warmintro.infra.repositories.direct import Direct
 from warmintro.infra.repositories.intro_request_rows import (
     about,
     event_from_row,
@@ -54,7 +55,9 @@ def _open_ask_conflict(exc: IntegrityError) -> bool:
 # trip that runs it, and these run on every create, read and decision.
 _r, _p = intro_requests.c, request_parties.c
 _WORKSPACE: sa.BindParameter[uuid.UUID] = sa.bindparam("b_workspace_id")
-_GET = sa.select(intro_requests).where(_r.workspace_id == _WORKSPACE, _r.id == sa.bindparam("b_id"))
+_GET = Direct(
+    sa.select(intro_requests).where(_r.workspace_id == _WORKSPACE, _r.id == sa.bindparam("b_id"))
+)
 _INSERT = intro_requests.insert()
 _SAVE = (
     intro_requests.update()
@@ -87,8 +90,8 @@ _LOAD = {
     )
 }
 # The checks before an ask: its open duplicate, if any, beside the connector's load.
-_FIND_OPEN_WITH_LOAD = _LOAD[Role.CONNECTOR].add_columns(
-    _FIND_OPEN.limit(1).correlate(None).scalar_subquery()
+_FIND_OPEN_WITH_LOAD = Direct(
+    _LOAD[Role.CONNECTOR].add_columns(_FIND_OPEN.limit(1).correlate(None).scalar_subquery())
 )
 _INSERT_EVENTS = events.insert()
 _ADD_PARTIES = {
@@ -177,15 +180,15 @@ def _with_its_rows(statement: Any, timer: Timer, saved: sa.CTE | None = None) ->
 
 
 @functools.cache
-def _add_with_rows(timer: Timer) -> Any:
-    return _with_its_rows(intro_requests.insert(), timer)
+def _add_with_rows(timer: Timer) -> Direct:
+    return Direct(_with_its_rows(intro_requests.insert(), timer))
 
 
 @functools.cache
-def _save_with_rows(timer: Timer) -> Any:
+def _save_with_rows(timer: Timer) -> Direct:
     """The saved request's id if its version was the one read, else no row."""
     saved = _SAVE.returning(_r.id).cte("saved")
-    return _with_its_rows(sa.select(saved.c.id), timer, saved)
+    return Direct(_with_its_rows(sa.select(saved.c.id), timer, saved))
 
 
 def _rows_of(request: IntroRequest) -> tuple[Timer, dict[str, Any]]:
@@ -309,7 +312,7 @@ def _loads(role: Role, *, postgres: bool) -> Any:
 
 
 @functools.cache
-def _search(*, by_person: bool, by_role: bool, by_state: bool, after: bool, sqlite: bool) -> Any:
+def _search(*, by_person: bool, by_role: bool, by_state: bool, after: bool, sqlite: bool) -> Direct:
     """The list's statement for one combination of filters, built once (with the
     others above): every filter is a bound parameter."""
     t = intro_requests
@@ -338,7 +341,7 @@ def _search(*, by_person: bool, by_role: bool, by_state: bool, after: bool, sqli
         query = query.where(in_state == sa.bindparam("b_state"))
     if after:
         query = query.where(order < sa.bindparam("b_after"))
-    return query.order_by(order.desc()).limit(sa.bindparam("b_limit", type_=sa.Integer))
+    return Direct(query.order_by(order.desc()).limit(sa.bindparam("b_limit", type_=sa.Integer)))
 
 
 class SqlIntroRequests:
@@ -367,11 +370,11 @@ class SqlIntroRequests:
         values |= request_row(request)
         values |= {"b_workspace_id": request.workspace_id, "b_id": request.id}
         # A new request has no timer to drop.
-        await self._conn.execute(_add_with_rows("none" if timer == "drop" else timer), values)
+        await _add_with_rows("none" if timer == "drop" else timer).rows(self._conn, values)
 
     async def get(self, workspace_id: uuid.UUID, request_id: uuid.UUID) -> IntroRequest | None:
         params = {"b_workspace_id": workspace_id, "b_id": request_id}
-        row = (await self._conn.execute(_GET, params)).first()
+        row = await _GET.first(self._conn, params)
         return None if row is None else request_from_row(row)
 
     async def save(self, request: IntroRequest) -> None:
@@ -382,8 +385,7 @@ class SqlIntroRequests:
         try:
             if self._postgres:
                 timer, rows = _rows_of(request)
-                result = await self._conn.execute(_save_with_rows(timer), values | rows)
-                saved = result.first() is not None
+                saved = await _save_with_rows(timer).first(self._conn, values | rows) is not None
             else:
                 saved = (await self._conn.execute(_SAVE, values)).rowcount == 1
         except IntegrityError as exc:
@@ -432,7 +434,7 @@ class SqlIntroRequests:
             "b_person_id": connector_id,
             "b_topic_key": topic_key,
         }
-        count, earliest, found = (await self._conn.execute(_FIND_OPEN_WITH_LOAD, params)).one()
+        count, earliest, found = await _FIND_OPEN_WITH_LOAD.one(self._conn, params)
         return found, Load(count=count, earliest_deadline=earliest)
 
     async def loads(
@@ -501,7 +503,7 @@ class SqlIntroRequests:
             "b_after": after,
             "b_limit": limit + 1,
         }
-        rows = list(await self._conn.execute(query, params))
+        rows = await query.rows(self._conn, params)
         items = [request_from_row(r) for r in rows[:limit]]
         return Page(items, items[-1].id if len(rows) > limit else None)
 

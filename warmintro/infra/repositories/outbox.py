@@ -17,6 +17,7 @@ from warmintro.domain.ids import new_id
 from warmintro.domain.notifications import EmailIntent
 from warmintro.domain.ports import OutboxEntry
 from warmintro.infra.database import reading
+from warmintro.infra.repositories.direct import Direct
 from warmintro.infra.tables import Id, UTCDateTime, outbox, workspaces
 from warmintro.infra.wake_sources import CHANNEL
 
@@ -62,7 +63,7 @@ def _insert_and_wake() -> Any:
     return outbox.insert().from_select(columns, rows)
 
 
-_INSERT_AND_WAKE = _insert_and_wake()
+_INSERT_AND_WAKE = Direct(_insert_and_wake())
 
 
 class SqlOutbox:
@@ -89,7 +90,7 @@ class SqlOutbox:
                 values["b_request_id"].append(i.request_id)
                 values["b_event_id"].append(i.event_id)
             values |= {"b_workspace_id": workspace_id, "b_now": now}
-            await self._conn.execute(_INSERT_AND_WAKE, values)
+            await _INSERT_AND_WAKE.rows(self._conn, values)
             self.woke = True
             return
         await self._conn.execute(

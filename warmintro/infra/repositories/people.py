@@ -16,6 +16,7 @@ from warmintro.domain.errors import AlreadyExists
 from warmintro.domain.people import EmailStatus, Person, Preferences
 from warmintro.domain.ports import Page
 from warmintro.infra.repositories.bulk import any_of, parts
+from warmintro.infra.repositories.direct import Direct
 from warmintro.infra.repositories.search import escape_like, search_filter
 from warmintro.infra.tables import (
     idempotency_keys,
@@ -26,7 +27,7 @@ from warmintro.infra.tables import (
 
 
 @functools.lru_cache(maxsize=256)
-def _search(dialect: str, q: str, by_tag: bool, after: bool, match_email: bool) -> sa.Select[Any]:
+def _search(dialect: str, q: str, by_tag: bool, after: bool, match_email: bool) -> Direct:
     """A people search's statement, built once for each search text and shape (its
     values bound): building it and its cache key was a tenth of a search's CPU."""
     ws = sa.bindparam("b_workspace_id", type_=people.c.workspace_id.type)
@@ -45,7 +46,7 @@ def _search(dialect: str, q: str, by_tag: bool, after: bool, match_email: bool) 
         query = query.where(search_filter(dialect, q, match_email))
     if after:
         query = query.where(people.c.id > sa.bindparam("b_after", type_=people.c.id.type))
-    return query.order_by(people.c.id).limit(sa.bindparam("b_limit", type_=sa.Integer))
+    return Direct(query.order_by(people.c.id).limit(sa.bindparam("b_limit", type_=sa.Integer)))
 
 
 def _row(person: Person) -> dict[str, Any]:
@@ -148,7 +149,7 @@ _GET_MANY = _get_many(people.c.id.in_(sa.bindparam("b_ids", expanding=True)))
 _GET_MANY_PG = _get_many(
     people.c.id == sa.any_(sa.bindparam("b_ids", type_=ARRAY(people.c.id.type)))
 )
-_GET_MANY_PG_LOCKED = _GET_MANY_PG.with_for_update()
+_GET_MANY_PG_DIRECT = {False: Direct(_GET_MANY_PG), True: Direct(_GET_MANY_PG.with_for_update())}
 
 
 class SqlPeople:
@@ -179,12 +180,13 @@ class SqlPeople:
         if not ids:
             return {}
         # Locks are taken in id order, as `lock` takes them, so two askers cannot deadlock.
+        params = {"b_workspace_id": workspace_id, "b_ids": list(ids)}
         if self._conn.dialect.name == "postgresql":
-            query = _GET_MANY_PG_LOCKED if lock else _GET_MANY_PG
+            rows = await _GET_MANY_PG_DIRECT[lock].rows(self._conn, params)
         else:
-            query = _GET_MANY
-        rows = await self._conn.execute(query, {"b_workspace_id": workspace_id, "b_ids": list(ids)})
-        return {row.id: person_from_row(row) for row in rows}
+            rows = list(await self._conn.execute(_GET_MANY, params))
+        found = (person_from_row(row) for row in rows)
+        return {person.id: person for person in found}
 
     async def get_by_email(self, workspace_id: uuid.UUID, email: str) -> Person | None:
         row = (
@@ -264,14 +266,10 @@ class SqlPeople:
         query = _search(
             self._conn.dialect.name, q or "", bool(expertise), after is not None, match_email
         )
-        rows = list(
-            await self._conn.execute(
-                query,
-                dict(
-                    b_workspace_id=workspace_id, b_tag=expertise, b_after=after, b_limit=limit + 1
-                ),
-            )
+        params = dict(
+            b_workspace_id=workspace_id, b_tag=expertise, b_after=after, b_limit=limit + 1
         )
+        rows = await query.rows(self._conn, params)
         items = [person_from_row(r) for r in rows[:limit]]
         return Page(items, items[-1].id if len(rows) > limit else None)
 

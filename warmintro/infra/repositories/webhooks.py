@@ -12,30 +12,48 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from warmintro.domain.ids import new_id
 from warmintro.domain.ports import Page, WebhookAttempt, WebhookDelivery, WebhookMessage
 from warmintro.domain.webhooks import WebhookEndpoint
+from warmintro.infra.repositories.direct import Direct, Row
 from warmintro.infra.tables import webhook_attempts, webhook_deliveries, webhook_endpoints
 
 E, D, A = webhook_endpoints, webhook_deliveries, webhook_attempts
 # Built once: every unit of work that records an event reads them (a create too).
-_LIVE_ENDPOINTS = sa.select(E).where(
-    E.c.workspace_id == sa.bindparam("b_workspace_id"), E.c.deleted_at.is_(None)
+_LIVE_ENDPOINTS = Direct(
+    sa.select(E).where(E.c.workspace_id == sa.bindparam("b_workspace_id"), E.c.deleted_at.is_(None))
 )
 _INSERT_DELIVERIES = D.insert()
 
 
-def _endpoint(row: sa.Row[Any]) -> WebhookEndpoint:
+def _endpoint(row: Row) -> WebhookEndpoint:
+    """From a whole row of the table, read by position (an asyncpg record has no
+    attributes)."""
+    (
+        workspace_id,
+        id_,
+        url,
+        description,
+        event_types,
+        secret,
+        previous_secret,
+        previous_secret_until,
+        enabled,
+        disabled_reason,
+        _deleted_at,
+        created_at,
+        updated_at,
+    ) = row
     return WebhookEndpoint(
-        id=row.id,
-        workspace_id=row.workspace_id,
-        url=row.url,
-        secret=row.secret,
-        description=row.description,
-        event_types=tuple(row.event_types),
-        previous_secret=row.previous_secret,
-        previous_secret_until=row.previous_secret_until,
-        enabled=row.enabled,
-        disabled_reason=row.disabled_reason,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
+        id=id_,
+        workspace_id=workspace_id,
+        url=url,
+        secret=secret,
+        description=description,
+        event_types=tuple(event_types),
+        previous_secret=previous_secret,
+        previous_secret_until=previous_secret_until,
+        enabled=enabled,
+        disabled_reason=disabled_reason,
+        created_at=created_at,
+        updated_at=updated_at,
     )
 
 
@@ -137,7 +155,7 @@ class SqlWebhooks:
     ) -> None:
         if not messages:
             return
-        rows = await self._conn.execute(_LIVE_ENDPOINTS, {"b_workspace_id": workspace_id})
+        rows = await _LIVE_ENDPOINTS.rows(self._conn, {"b_workspace_id": workspace_id})
         endpoints = [_endpoint(r) for r in rows]
         # A disabled endpoint's deliveries are held, not dropped: enabling it again
         # releases them in order.
