@@ -99,3 +99,14 @@ def _timer(build: Builder, request_id: uuid.UUID) -> dict[str, Any]:
 def _connection(uow: Any) -> Any:
     """The SQL unit of work's connection, as its repositories hold it."""
     return uow._conn
+
+
+@POSTGRES_ONLY
+async def test_a_direct_statement_missing_a_value_is_refused_before_it_is_sent(
+    build: Builder,
+) -> None:
+    # Compiled once with every column of the insert: none is left to its default.
+    async with build.uow() as uow:
+        half = {"workspace_id": build.workspace_id, "request_id": uuid.uuid4()}
+        with pytest.raises(sa.exc.SQLAlchemyError, match="value is required for bind parameter"):
+            await _ADD_TIMER.rows(_connection(uow), half)

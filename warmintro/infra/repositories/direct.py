@@ -46,6 +46,8 @@ class _Compiled:
         compiled: Any = statement.compile(dialect=dialect)
         # What SQLAlchemy settles only at execution (expanding IN lists, Python-side
         # column defaults) is not done here: such a statement is not a Direct one.
+        # Compiled without values, an insert names every column: each must be given
+        # a value (SQLAlchemy would leave a column not given to its default).
         assert not (compiled.literal_execute_params or compiled.post_compile_params), statement
         assert not (compiled.insert_prefetch or compiled.update_prefetch), statement
         assert compiled.positional, dialect
