@@ -2,8 +2,8 @@
 
 SQLAlchemy's execution of a statement it has compiled and asyncpg has prepared
 (the execution context, two greenlet switches, the cursor adapter, the result)
-costs about twice asyncpg's own work: 190-290 µs of CPU a select on the bench
-host against 70-140 µs for the same statement sent by asyncpg. A create is five
+costs about twice asyncpg's own work: 190-300 µs of CPU a select on the bench
+host against 65-140 µs for the same statement sent by asyncpg. A create is five
 statements; a read, a list and a search one each, and the people they name one
 more. Those statements are still built with SQLAlchemy and compiled by it, once;
 their values still pass through the columns' bind processors (JSON, the UTC
