@@ -92,15 +92,6 @@ async def test_a_direct_statements_unique_violation_is_sqlalchemys_integrity_err
         assert len(await _TIMERS.rows(conn, {"ws": build.workspace_id})) == 2
 
 
-def _timer(build: Builder, request_id: uuid.UUID) -> dict[str, Any]:
-    return {"workspace_id": build.workspace_id, "request_id": request_id, "due_at": NOW}
-
-
-def _connection(uow: Any) -> Any:
-    """The SQL unit of work's connection, as its repositories hold it."""
-    return uow._conn
-
-
 @POSTGRES_ONLY
 async def test_a_direct_statement_missing_a_value_is_refused_before_it_is_sent(
     build: Builder,
@@ -110,3 +101,12 @@ async def test_a_direct_statement_missing_a_value_is_refused_before_it_is_sent(
         half = {"workspace_id": build.workspace_id, "request_id": uuid.uuid4()}
         with pytest.raises(sa.exc.SQLAlchemyError, match="value is required for bind parameter"):
             await _ADD_TIMER.rows(_connection(uow), half)
+
+
+def _timer(build: Builder, request_id: uuid.UUID) -> dict[str, Any]:
+    return {"workspace_id": build.workspace_id, "request_id": request_id, "due_at": NOW}
+
+
+def _connection(uow: Any) -> Any:
+    """The SQL unit of work's connection, as its repositories hold it."""
+    return uow._conn
