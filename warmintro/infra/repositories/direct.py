@@ -3,13 +3,14 @@
 SQLAlchemy's execution of a statement it has compiled and asyncpg has prepared
 (the execution context, two greenlet switches, the cursor adapter, the result)
 costs about twice asyncpg's own work: 190-300 µs of CPU a select on the bench
-host against 65-140 µs for the same statement sent by asyncpg. A create is five
-statements; a read, a list and a search one each, and the people they name one
-more. Those statements are still built with SQLAlchemy and compiled by it, once;
-their values still pass through the columns' bind processors (JSON, the UTC
-timestamps) as SQLAlchemy would pass them. They go out on the unit of work's own
-connection, inside its transaction, begun as SQLAlchemy's adapter begins it (it
-keeps the bookkeeping, so the unit of work commits and rolls back as before). A
+host against 65-140 µs for the same statement sent by asyncpg. These are a
+create's five statements, a read's, a list's and a people search's one each, and
+the read of the people a request names (a decision, an email). Those statements
+are still built with SQLAlchemy and compiled by it, once; their values still
+pass through the columns' bind processors (JSON, the UTC timestamps) as
+SQLAlchemy would pass them. They go out on the unit of work's own connection,
+inside its transaction, begun as SQLAlchemy's adapter begins it (it keeps the
+bookkeeping, so the unit of work commits and rolls back as before). A
 failure is raised as SQLAlchemy would raise it (`IntegrityError` for a unique
 violation). What comes back is asyncpg's records, read by position as
 SQLAlchemy's rows are.
