@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.integration.builder import NOW, TIMING, Builder, later
 from tests.integration.repositories.backends import SQL_ONLY
-from tests.integration.repositories.test_matching import network
+from tests.integration.repositories.test_matching import matches, network
 from tests.integration.repositories.test_matching_plans import statements
 from warmintro.domain.answering import RECENT_ASKS, AnswerRecord
 from warmintro.domain.intro_request import DeclineReason, IntroRequest, Role
@@ -126,6 +126,38 @@ async def test_matching_connections_are_counted_leaving_out_whom_we_say(
 
     assert every == {hub: 2}
     assert but_the_asker == {hub: 1}
+
+
+async def test_each_call_is_answered_for_its_own_topic_and_person(build: Builder) -> None:
+    # The matching statements are built once and serve every topic and person: a
+    # value kept from an earlier call would answer the next one with it.
+    pricing = await network(build, (build.person(name="Pam", expertise=("pricing",)), 3))
+    hiring = await network(build, (build.person(name="Hal", headline="Hiring lead"), 2))
+    asker = await build.add_person(name="Asker")
+    async with build.uow() as uow:
+        for known in (pricing, hiring):
+            await uow.connections.add(Connection(build.workspace_id, asker.id, known, 3, "", NOW))
+        await uow.commit()
+
+    async with build.uow(write=False) as uow:
+        answers = []
+        for topic in ("pricing", "hiring", "pricing", "gardening"):
+            knowers = await uow.matching.connections_by_network(
+                build.workspace_id, asker.id, topic, exclude=frozenset({asker.id}), limit=5
+            )
+            answers.append([k.match.person.id for k in knowers])
+        counted = [
+            await uow.matching.count_connections_matching(build.workspace_id, {pricing, hiring}, t)
+            for t in ("hiring", "pricing")
+        ]
+    found = [
+        [m.person.name for m in await matches(build, person, topic)]
+        for person, topic in ((pricing, "pricing"), (hiring, "pricing"), (hiring, "hiring"))
+    ]
+
+    assert answers == [[pricing], [hiring], [pricing], []]
+    assert counted == [{hiring: 1}, {pricing: 1}]
+    assert found == [["Pam"], [], ["Hal"]]
 
 
 async def test_connections_are_ranked_by_how_many_people_they_know_match(

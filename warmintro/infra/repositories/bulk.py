@@ -27,3 +27,18 @@ def any_of(
     if conn.dialect.name == "postgresql":
         return column == sa.any_(sa.bindparam(None, values, type_=ARRAY(column.type)))
     return column.in_(values)
+
+
+def in_bound(dialect: str, column: sa.ColumnElement[T], name: str) -> sa.ColumnElement[bool]:
+    """`column IN :name` in a statement built once, the values given at each
+    execution: on PostgreSQL `= ANY(:name)`, one array parameter, as `any_of`."""
+    if dialect == "postgresql":
+        return column == sa.any_(sa.bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(sa.bindparam(name, expanding=True))
+
+
+def not_in_bound(dialect: str, column: sa.ColumnElement[T], name: str) -> sa.ColumnElement[bool]:
+    """`column NOT IN :name`, as `in_bound` (`<> ALL(:name)` on PostgreSQL)."""
+    if dialect == "postgresql":
+        return column != sa.all_(sa.bindparam(name, type_=ARRAY(column.type)))
+    return column.not_in(sa.bindparam(name, expanding=True))

@@ -8,8 +8,8 @@ connections in Python.
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -20,10 +20,11 @@ from warmintro.domain import matching
 from warmintro.domain.matching import MatchScore
 from warmintro.domain.people import EmailStatus, Person
 from warmintro.domain.ports import Knower, Match
-from warmintro.infra.repositories.bulk import any_of
+from warmintro.infra.repositories.bulk import in_bound, not_in_bound
+from warmintro.infra.repositories.direct import Direct
 from warmintro.infra.repositories.people import person_from_row
 from warmintro.infra.repositories.search import search_filter
-from warmintro.infra.repositories.topics import topic_match
+from warmintro.infra.repositories.topics import topic_match, topic_values
 from warmintro.infra.tables import connections, people
 
 KNOWN_BY = "known_by"
@@ -55,7 +56,8 @@ _PG_RESTORE = "SELECT set_config('plan_cache_mode', $1, false), set_config('jit'
 class SqlPeopleMatching:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
-        self._planned = conn.dialect.name != "postgresql"
+        self._dialect = conn.dialect.name
+        self._planned = self._dialect != "postgresql"
         self._found: tuple[str, str] | None = None
         """The session's planning settings `_plan` changed, until `restore`."""
 
@@ -86,73 +88,6 @@ class SqlPeopleMatching:
             self._found = None
             self._planned = False
 
-    async def _ranked(
-        self,
-        workspace_id: uuid.UUID,
-        text: str,
-        *,
-        through: sa.Subquery | None,
-        where: Iterable[sa.ColumnElement[bool]],
-        limit: int,
-    ) -> list[Match]:
-        """People of the workspace matching the topic (through their connection
-        `through`, if given), ranked: match score, then strength, then relevance."""
-        topic = topic_match(self._conn, text)
-        if topic is None or limit <= 0:
-            return []
-        source: sa.FromClause = people
-        strength: sa.ColumnElement[Any] = sa.literal(0)
-        if through is not None:
-            source = _joined(source, through)
-            strength = through.c.strength
-        inner = (
-            sa.select(
-                people,
-                strength.label("strength"),
-                topic.tags.label("in_tags"),
-                topic.headline.label("in_headline"),
-                topic.bio.label("in_bio"),
-                topic.relevance.label("relevance"),
-            )
-            .select_from(topic.source(source))
-            .where(
-                people.c.workspace_id == workspace_id,
-                people.c.erased_at.is_(None),
-                topic.found,
-                *where,
-            )
-            # A fence: without it PostgreSQL folds this query into the outer one and
-            # computes each person's tag count twice (to filter, then to order).
-            .offset(0)
-            .subquery()
-        )
-        score = (
-            inner.c.in_tags * matching.TAG_WEIGHT
-            + sa.cast(inner.c.in_headline, sa.Integer) * matching.HEADLINE_WEIGHT
-            + sa.cast(inner.c.in_bio, sa.Integer) * matching.BIO_WEIGHT
-        )
-        await self._plan()
-        rows = await self._conn.execute(
-            sa.select(inner)
-            .where(score > 0)
-            .order_by(
-                score.desc(),
-                inner.c.strength.desc(),
-                inner.c.relevance.desc(),
-                inner.c.name,
-                inner.c.id,
-            )
-            .limit(limit)
-        )
-        return [
-            Match(
-                person_from_row(r),
-                MatchScore(int(r.in_tags), bool(r.in_headline), bool(r.in_bio)),
-                int(r.strength),
-            )
-            for r in rows
-        ]
-
     async def connections_matching(
         self,
         workspace_id: uuid.UUID,
@@ -163,38 +98,42 @@ class SqlPeopleMatching:
         askable_at: datetime | None,
         limit: int,
     ) -> list[Match]:
-        through = _connections_of(workspace_id, person_id)
-        where: list[sa.ColumnElement[bool]] = [people.c.id.not_in(exclude)] if exclude else []
-        if askable_at is not None:
-            where += _askable(askable_at)
-        return await self._ranked(workspace_id, text, through=through, where=where, limit=limit)
+        topic = topic_values(self._dialect, text)
+        if topic is None or limit <= 0:
+            return []
+        statement = _matching(self._dialect, bool(exclude), askable_at is not None)
+        await self._plan()
+        rows = await statement.rows(
+            self._conn,
+            {
+                **topic,
+                "b_workspace_id": workspace_id,
+                "b_person_id": person_id,
+                "b_exclude": list(exclude),
+                "b_now": askable_at,
+                "b_limit": limit,
+            },
+        )
+        # By position: people's columns, the strength, the three scores, the relevance.
+        return [
+            Match(person_from_row(r), MatchScore(int(r[-4]), bool(r[-3]), bool(r[-2])), int(r[-5]))
+            for r in rows
+        ]
 
     async def connections_among(
         self, workspace_id: uuid.UUID, person_id: uuid.UUID, ids: set[uuid.UUID], text: str
     ) -> list[Match]:
         if not ids:
             return []
-        through = _connections_of(workspace_id, person_id)
-        source: sa.FromClause = _joined(people, through)
-        topic = topic_match(self._conn, text)
-        scores: list[sa.ColumnElement[Any]] = [sa.literal(0), sa.false(), sa.false()]
-        if topic is not None:
-            # Everyone asked for, matching or not: an outer join to what SQLite's
-            # index found, and no filter on the match.
-            source = topic.source(source, outer=True)
-            scores = [
-                sa.func.coalesce(topic.tags, 0),
-                sa.func.coalesce(topic.headline, False),
-                sa.func.coalesce(topic.bio, False),
-            ]
-        rows = await self._conn.execute(
-            sa.select(people, through.c.strength, *scores)
-            .select_from(source)
-            .where(
-                people.c.workspace_id == workspace_id,
-                people.c.erased_at.is_(None),
-                any_of(self._conn, people.c.id, list(ids)),
-            )
+        topic = topic_values(self._dialect, text)
+        rows = await _among(self._dialect, topic is not None).rows(
+            self._conn,
+            {
+                **(topic or {}),
+                "b_workspace_id": workspace_id,
+                "b_person_id": person_id,
+                "b_ids": list(ids),
+            },
         )
         # By position: people's columns, then the strength and the three scores.
         return [
@@ -211,34 +150,21 @@ class SqlPeopleMatching:
         discoverable_only: bool = True,
         exclude: frozenset[uuid.UUID] = frozenset(),
     ) -> dict[uuid.UUID, int]:
-        topic = topic_match(self._conn, text, ranked=False)
+        topic = topic_values(self._dialect, text)
         if topic is None or not person_ids:
             return {}
-        source = connections.join(
-            people,
-            sa.and_(
-                people.c.workspace_id == connections.c.workspace_id,
-                people.c.id == connections.c.other_id,
-            ),
-        )
-        query = (
-            sa.select(connections.c.person_id, sa.func.count())
-            .select_from(topic.source(source))
-            .where(
-                connections.c.workspace_id == workspace_id,
-                any_of(self._conn, connections.c.person_id, list(person_ids)),
-                people.c.erased_at.is_(None),
-                topic.found,
-                topic.scores(),
-            )
-            .group_by(connections.c.person_id)
-        )
-        if discoverable_only:
-            query = query.where(people.c.discoverable.is_(True))
-        if exclude:
-            query = query.where(people.c.id.not_in(exclude))
+        statement = _counted(self._dialect, discoverable_only, bool(exclude))
         await self._plan()
-        return {person_id: count for person_id, count in await self._conn.execute(query)}
+        rows = await statement.rows(
+            self._conn,
+            {
+                **topic,
+                "b_workspace_id": workspace_id,
+                "b_ids": list(person_ids),
+                "b_exclude": list(exclude),
+            },
+        )
+        return {person_id: int(count) for person_id, count in rows}
 
     async def connections_by_network(
         self,
@@ -249,80 +175,28 @@ class SqlPeopleMatching:
         exclude: frozenset[uuid.UUID],
         limit: int,
     ) -> list[Knower]:
-        topic = topic_match(self._conn, text, ranked=False)
+        topic = topic_values(self._dialect, text)
         if topic is None:
             return []
-        # From the people who match (few, from the index) to who knows them, then
-        # kept to the person's own connections: the CTE fixes that order on both
-        # databases (SQLite, without statistics, otherwise walked the person's
-        # connections and probed each against every match, or scanned people).
-        matching_people = (
-            sa.select(people.c.id)
-            .select_from(topic.source(people))
-            .where(
-                people.c.workspace_id == workspace_id,
-                people.c.erased_at.is_(None),
-                people.c.discoverable.is_(True),
-                topic.found,
-                topic.scores(),
-            )
-        )
-        theirs = sa.select(connections.c.other_id).where(
-            connections.c.workspace_id == workspace_id, connections.c.person_id == person_id
-        )
-        if exclude:
-            matching_people = matching_people.where(people.c.id.not_in(exclude))
-            theirs = theirs.where(connections.c.other_id.not_in(exclude))
-        if self._conn.dialect.name == "postgresql":
-            # Who knows them, from the rows the search index found (migration 0014):
-            # one index probe per match into `connections` was half of the ranking.
-            knower: sa.Select[Any] = matching_people.with_only_columns(
-                sa.func.unnest(sa.literal_column(f"people.{KNOWN_BY}")).label("knower")
-            )
-        else:
-            knower = sa.select(connections.c.person_id.label("knower")).where(
-                connections.c.workspace_id == workspace_id,
-                connections.c.other_id.in_(matching_people),
-            )
-        knowers = knower.cte("knowers").prefix_with("MATERIALIZED")
-        many = sa.func.count().label("many")
-        ranking = (
-            sa.select(knowers.c.knower, many)
-            .where(knowers.c.knower.in_(theirs))
-            .group_by(knowers.c.knower)
-            .order_by(many.desc(), knowers.c.knower)
-            .limit(limit)
-        )
         await self._plan()
-        scored = topic_match(self._conn, text)
-        if scored is None or scored.matched is not None:
+        rows = await _by_network(self._dialect, bool(exclude)).rows(
+            self._conn,
+            {
+                **topic,
+                "b_workspace_id": workspace_id,
+                "b_person_id": person_id,
+                "b_exclude": list(exclude),
+                "b_limit": limit,
+            },
+        )
+        if self._dialect != "postgresql":
             # SQLite: its scores come from a search of its own (topics.py), read after.
-            counts = {knower: int(n) for knower, n in await self._conn.execute(ranking)}
+            counts = {knower: int(n) for knower, n in rows}
             found = await self.connections_among(workspace_id, person_id, set(counts), text)
             return sorted(
                 (Knower(m, counts[m.person.id]) for m in found),
                 key=lambda k: (-k.matching, k.match.person.id),
             )
-        # PostgreSQL: who they are and how they match, in the same statement.
-        ranked = ranking.subquery("ranked")
-        through = _connections_of(workspace_id, person_id)
-        rows = await self._conn.execute(
-            sa.select(people, through.c.strength, scored.tags, scored.headline, scored.bio)
-            .add_columns(ranked.c.many)
-            .select_from(
-                _joined(
-                    ranked.join(
-                        people,
-                        sa.and_(
-                            people.c.workspace_id == workspace_id, people.c.id == ranked.c.knower
-                        ),
-                    ),
-                    through,
-                )
-            )
-            .where(people.c.erased_at.is_(None))
-            .order_by(ranked.c.many.desc(), ranked.c.knower)
-        )
         # By position: people's columns, the strength, the three scores, the count.
         return [
             Knower(
@@ -348,12 +222,11 @@ class SqlPeopleMatching:
         limit: int,
         count_up_to: int,
     ) -> tuple[list[Person], int]:
-        through = _connections_of(workspace_id, person_id)
         query = (
             sa.select(people)
-            .select_from(_joined(people, through))
+            .select_from(_joined(people, _known()))
             .where(
-                people.c.workspace_id == workspace_id,
+                people.c.workspace_id == _workspace(),
                 people.c.erased_at.is_(None),
                 people.c.never_contact.is_(False),
                 people.c.email_status == EmailStatus.OK.value,
@@ -386,22 +259,214 @@ class SqlPeopleMatching:
         # Counted up to a bound: an exact count of 20k connections was most of the page.
         counted = query.with_only_columns(people.c.id).limit(count_up_to + 1).subquery()
         total = sa.select(sa.func.count()).select_from(counted).scalar_subquery()
-        rows = (
-            await self._conn.execute(listed.add_columns(total.label("total")).limit(max(limit, 1)))
-        ).all()
+        statement = listed.add_columns(total.label("total")).limit(max(limit, 1))
+        params = {"b_workspace_id": workspace_id, "b_person_id": person_id}
+        rows = (await self._conn.execute(statement, params)).all()
         return [person_from_row(r) for r in rows[:limit]], int(rows[0][-1]) if rows else 0
 
 
-def _connections_of(workspace_id: uuid.UUID, person_id: uuid.UUID) -> sa.Subquery:
+# The matching statements, built once for each database and shape, every value
+# bound (`b_...`, the topic's from `topic_values`), and sent as `Direct`
+# statements: built anew for every call, with their cache keys, and run through
+# SQLAlchemy's execution, they were a quarter of a warm path's CPU in the server.
+
+
+def _workspace() -> sa.BindParameter[uuid.UUID]:
+    return sa.bindparam("b_workspace_id", type_=people.c.workspace_id.type)
+
+
+def _person() -> sa.BindParameter[uuid.UUID]:
+    return sa.bindparam("b_person_id", type_=connections.c.person_id.type)
+
+
+def _known() -> sa.Subquery:
+    """The person `b_person_id`'s connections."""
     return (
         sa.select(connections.c.workspace_id, connections.c.other_id, connections.c.strength)
-        .where(connections.c.workspace_id == workspace_id, connections.c.person_id == person_id)
+        .where(connections.c.workspace_id == _workspace(), connections.c.person_id == _person())
         .subquery("known")
     )
 
 
+@functools.cache
+def _matching(dialect: str, exclude: bool, askable: bool) -> Direct:
+    """`connections_matching`: the person's connections matching the topic, ranked
+    by match score, then strength, then relevance; at most `b_limit`."""
+    topic = topic_match(dialect)
+    through = _known()
+    where = [people.c.workspace_id == _workspace(), people.c.erased_at.is_(None), topic.found]
+    if exclude:
+        where.append(not_in_bound(dialect, people.c.id, "b_exclude"))
+    if askable:
+        where += _askable()
+    inner = (
+        sa.select(
+            people,
+            through.c.strength.label("strength"),
+            topic.tags.label("in_tags"),
+            topic.headline.label("in_headline"),
+            topic.bio.label("in_bio"),
+            topic.relevance.label("relevance"),
+        )
+        .select_from(topic.source(_joined(people, through)))
+        .where(*where)
+        # A fence: without it PostgreSQL folds this query into the outer one and
+        # computes each person's tag count twice (to filter, then to order).
+        .offset(0)
+        .subquery()
+    )
+    score = (
+        inner.c.in_tags * matching.TAG_WEIGHT
+        + sa.cast(inner.c.in_headline, sa.Integer) * matching.HEADLINE_WEIGHT
+        + sa.cast(inner.c.in_bio, sa.Integer) * matching.BIO_WEIGHT
+    )
+    return Direct(
+        sa.select(inner)
+        .where(score > 0)
+        .order_by(
+            score.desc(),
+            inner.c.strength.desc(),
+            inner.c.relevance.desc(),
+            inner.c.name,
+            inner.c.id,
+        )
+        .limit(sa.bindparam("b_limit", type_=sa.Integer))
+    )
+
+
+@functools.cache
+def _among(dialect: str, matched: bool) -> Direct:
+    """`connections_among`: the people `b_ids` among the person's connections, how
+    each matches the topic, matching or not (none of them when not `matched`: a
+    topic without a word to match)."""
+    through = _known()
+    source: sa.FromClause = _joined(people, through)
+    scores: list[sa.ColumnElement[Any]] = [sa.literal(0), sa.false(), sa.false()]
+    if matched:
+        topic = topic_match(dialect)
+        # Everyone asked for, matching or not: an outer join to what SQLite's
+        # index found, and no filter on the match.
+        source = topic.source(source, outer=True)
+        scores = [
+            sa.func.coalesce(topic.tags, 0),
+            sa.func.coalesce(topic.headline, False),
+            sa.func.coalesce(topic.bio, False),
+        ]
+    return Direct(
+        sa.select(people, through.c.strength, *scores)
+        .select_from(source)
+        .where(
+            people.c.workspace_id == _workspace(),
+            people.c.erased_at.is_(None),
+            in_bound(dialect, people.c.id, "b_ids"),
+        )
+    )
+
+
+@functools.cache
+def _counted(dialect: str, discoverable_only: bool, exclude: bool) -> Direct:
+    """`count_connections_matching`: for each of `b_ids`, how many of their
+    connections match the topic."""
+    topic = topic_match(dialect, ranked=False)
+    source = connections.join(
+        people,
+        sa.and_(
+            people.c.workspace_id == connections.c.workspace_id,
+            people.c.id == connections.c.other_id,
+        ),
+    )
+    query = (
+        sa.select(connections.c.person_id, sa.func.count())
+        .select_from(topic.source(source))
+        .where(
+            connections.c.workspace_id == _workspace(),
+            in_bound(dialect, connections.c.person_id, "b_ids"),
+            people.c.erased_at.is_(None),
+            topic.found,
+            topic.scores(),
+        )
+        .group_by(connections.c.person_id)
+    )
+    if discoverable_only:
+        query = query.where(people.c.discoverable.is_(True))
+    if exclude:
+        query = query.where(not_in_bound(dialect, people.c.id, "b_exclude"))
+    return Direct(query)
+
+
+@functools.cache
+def _by_network(dialect: str, exclude: bool) -> Direct:
+    """`connections_by_network`: the person's connections who know the most people
+    matching the topic, at most `b_limit`. On PostgreSQL with who they are and how
+    they match; on SQLite only their ids and counts (`connections_among` reads
+    the rest)."""
+    topic = topic_match(dialect, ranked=False)
+    ws = _workspace()
+    # From the people who match (few, from the index) to who knows them, then
+    # kept to the person's own connections: the CTE fixes that order on both
+    # databases (SQLite, without statistics, otherwise walked the person's
+    # connections and probed each against every match, or scanned people).
+    matching_people = (
+        sa.select(people.c.id)
+        .select_from(topic.source(people))
+        .where(
+            people.c.workspace_id == ws,
+            people.c.erased_at.is_(None),
+            people.c.discoverable.is_(True),
+            topic.found,
+            topic.scores(),
+        )
+    )
+    theirs = sa.select(connections.c.other_id).where(
+        connections.c.workspace_id == ws, connections.c.person_id == _person()
+    )
+    if exclude:
+        matching_people = matching_people.where(not_in_bound(dialect, people.c.id, "b_exclude"))
+        theirs = theirs.where(not_in_bound(dialect, connections.c.other_id, "b_exclude"))
+    if dialect == "postgresql":
+        # Who knows them, from the rows the search index found (migration 0014):
+        # one index probe per match into `connections` was half of the ranking.
+        knower: sa.Select[Any] = matching_people.with_only_columns(
+            sa.func.unnest(sa.literal_column(f"people.{KNOWN_BY}")).label("knower")
+        )
+    else:
+        knower = sa.select(connections.c.person_id.label("knower")).where(
+            connections.c.workspace_id == ws,
+            connections.c.other_id.in_(matching_people),
+        )
+    knowers = knower.cte("knowers").prefix_with("MATERIALIZED")
+    many = sa.func.count().label("many")
+    ranking = (
+        sa.select(knowers.c.knower, many)
+        .where(knowers.c.knower.in_(theirs))
+        .group_by(knowers.c.knower)
+        .order_by(many.desc(), knowers.c.knower)
+        .limit(sa.bindparam("b_limit", type_=sa.Integer))
+    )
+    if dialect != "postgresql":
+        return Direct(ranking)
+    # PostgreSQL: who they are and how they match, in the same statement.
+    scored = topic_match(dialect)
+    ranked = ranking.subquery("ranked")
+    through = _known()
+    return Direct(
+        sa.select(people, through.c.strength, scored.tags, scored.headline, scored.bio)
+        .add_columns(ranked.c.many)
+        .select_from(
+            _joined(
+                ranked.join(
+                    people, sa.and_(people.c.workspace_id == ws, people.c.id == ranked.c.knower)
+                ),
+                through,
+            )
+        )
+        .where(people.c.erased_at.is_(None))
+        .order_by(ranked.c.many.desc(), ranked.c.knower)
+    )
+
+
 def _joined(base: sa.FromClause, through: sa.Subquery) -> sa.Join:
-    """`base` (with `people`) joined to a person's connections (`_connections_of`)
+    """`base` (with `people`) joined to a person's connections (`_known`)
     on the people they name."""
     return base.join(
         through,
@@ -409,8 +474,9 @@ def _joined(base: sa.FromClause, through: sa.Subquery) -> sa.Join:
     )
 
 
-def _askable(now: datetime) -> list[sa.ColumnElement[bool]]:
-    """Who may be asked now: reachable (`Person.reachable`) and not snoozed."""
+def _askable() -> list[sa.ColumnElement[bool]]:
+    """Who may be asked at `b_now`: reachable (`Person.reachable`) and not snoozed."""
+    now = sa.bindparam("b_now", type_=people.c.snooze_until.type)
     return [
         people.c.never_contact.is_(False),
         people.c.email_status == EmailStatus.OK.value,

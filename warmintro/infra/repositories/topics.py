@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from warmintro.domain import matching
 from warmintro.infra.repositories.search import (
@@ -58,28 +57,19 @@ class TopicMatch:
         return base.join(self.matched, on, isouter=outer)
 
 
-def topic_match(conn: AsyncConnection, text: str, *, ranked: bool = True) -> TopicMatch | None:
-    """How to match people to the topic, or None when it has no word to match;
-    `ranked` False when only who matches counts, not by how much."""
-    return _topic_match(conn.dialect.name, text, ranked)
-
-
-@functools.lru_cache(maxsize=256)
-def _topic_match(dialect: str, text: str, ranked: bool) -> TopicMatch | None:
-    """Built once per topic (a warm path asks for it four times, and building it
-    cost more than a millisecond): its expressions only carry the topic's words."""
-    words = query_words(text)
-    if not words:
-        return None
+@functools.cache  # one for each database and `ranked`
+def topic_match(dialect: str, *, ranked: bool = True) -> TopicMatch:
+    """How to match people to a topic on this database ("postgresql", "sqlite"),
+    the topic given at each execution by the values of `topic_values`; `ranked`
+    False when only who matches counts, not by how much. Built once: a statement
+    built on it serves every topic."""
     if dialect != "postgresql":
-        return _sqlite_topic(text, words, ranked=ranked)
+        return _sqlite_topic(ranked=ranked)
 
-    def any_of(weights: str) -> sa.ColumnElement[Any]:
-        return sa.func.to_tsquery(
-            PG_ENGLISH, sa.literal(" | ".join(f"{w}:{weights}" for w in words))
-        )
+    def any_of(name: str) -> sa.ColumnElement[Any]:
+        return sa.func.to_tsquery(PG_ENGLISH, sa.bindparam(name, type_=sa.String))
 
-    topic = sa.func.to_tsvector(PG_ENGLISH, sa.literal(text))
+    topic = sa.func.to_tsvector(PG_ENGLISH, sa.bindparam("b_topic", type_=sa.String))
     tag = sa.func.jsonb_array_elements_text(people.c.expertise).table_valued("value")
     tags = (
         sa.select(sa.func.count())
@@ -89,21 +79,37 @@ def _topic_match(dialect: str, text: str, ranked: bool) -> TopicMatch | None:
     )
     weights: sa.ColumnElement[Any] = sa.literal_column("'{0.05,0.2,0.4,1.0}'::float4[]")
     return TopicMatch(
-        found=PG_DOC.op("@@")(any_of("ABC")),
+        found=PG_DOC.op("@@")(any_of("b_topic_any")),
         tags=tags,
-        headline=PG_DOC.op("@@")(any_of("B")),
-        bio=PG_DOC.op("@@")(any_of("C")),
-        relevance=sa.func.ts_rank(weights, PG_DOC, any_of("ABC")),
+        headline=PG_DOC.op("@@")(any_of("b_topic_headline")),
+        bio=PG_DOC.op("@@")(any_of("b_topic_bio")),
+        relevance=sa.func.ts_rank(weights, PG_DOC, any_of("b_topic_any")),
     )
 
 
-def _sqlite_topic(text: str, words: list[str], *, ranked: bool) -> TopicMatch:
-    """FTS5 answers MATCH once for the whole table quickly, but once per row very
-    slowly (each call runs the query again), so the people it matches are found
-    first, in a CTE SQLite must materialize, and joined to `people` by rowid. Its
-    expression is a match already: a tag named whole, or a word of the headline or
-    bio. The ranking functions (highlight, bm25) run only in that scan, and only
-    when `ranked`."""
+def topic_values(dialect: str, text: str) -> dict[str, str] | None:
+    """The values a statement built on `topic_match` is given for this topic, or
+    None when it has no word to match (nobody matches it)."""
+    words = query_words(text)
+    if not words:
+        return None
+    if dialect != "postgresql":
+        return {"b_topic_fts": _sqlite_expression(text, words)}
+
+    def any_of(weights: str) -> str:
+        return " | ".join(f"{w}:{weights}" for w in words)
+
+    return {
+        "b_topic": text,
+        "b_topic_any": any_of("ABC"),
+        "b_topic_headline": any_of("B"),
+        "b_topic_bio": any_of("C"),
+    }
+
+
+def _sqlite_expression(text: str, words: list[str]) -> str:
+    """The FTS5 expression for a topic: a tag named whole, or a word of the
+    headline or bio."""
     tag_phrases = " OR ".join(
         f'"{TAG_START} {" ".join(p)} {TAG_END}"'
         for p in matching.phrases(text)
@@ -111,8 +117,15 @@ def _sqlite_topic(text: str, words: list[str], *, ranked: bool) -> TopicMatch:
     )
     any_word = " OR ".join(f'"{w}"' for w in words)  # quoted: "or", "not" are words here
     expr = f"{{headline bio}} : ({any_word})"
-    if tag_phrases:
-        expr = f"{{tags}} : ({tag_phrases}) OR {expr}"
+    return f"{{tags}} : ({tag_phrases}) OR {expr}" if tag_phrases else expr
+
+
+def _sqlite_topic(*, ranked: bool) -> TopicMatch:
+    """FTS5 answers MATCH once for the whole table quickly, but once per row very
+    slowly (each call runs the query again), so the people it matches are found
+    first, in a CTE SQLite must materialize, and joined to `people` by rowid. Its
+    expression (`b_topic_fts`) is a match already. The ranking functions
+    (highlight, bm25) run only in that scan, and only when `ranked`."""
     fts: sa.ColumnElement[Any] = sa.literal_column(SEARCH_TABLE)
     columns: list[sa.ColumnElement[Any]] = [FTS.c.rowid]
     if ranked:
@@ -128,7 +141,7 @@ def _sqlite_topic(text: str, words: list[str], *, ranked: bool) -> TopicMatch:
     matched = (
         sa.select(*columns)
         .select_from(FTS)
-        .where(fts.op("MATCH")(expr))
+        .where(fts.op("MATCH")(sa.bindparam("b_topic_fts", type_=sa.String)))
         .cte("matched")
         .prefix_with("MATERIALIZED")
     )
