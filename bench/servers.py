@@ -1,10 +1,9 @@
 """Server processes on loopback: warmintro (`serve`, `worker`) and the bare baseline,
 started the same way, watched through /proc, stopped by their own pid.
 
-Both HTTP servers run uvicorn with its defaults (`loop="auto"`, `http="auto"`): it
-picks uvloop and httptools when they are installed. `warmintro serve` takes no
-loop or parser option, so the baseline is not given one either; which ones each
-process really loaded is read from its memory map (`served_by`).
+Both HTTP servers run uvicorn on the event loop and parser `warmintro serve` names
+(`SERVED_ON`: asyncio's loop, httptools), so the baseline pays for the same server;
+which ones each process really loaded is read from its memory map (`served_by`).
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from bench.options import ROOT
+from warmintro.api.cli.processes import SERVED_ON
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -119,6 +119,7 @@ async def serve(name: str, env: dict[str, str], logs: Path, *, worker: bool = Fa
 
 async def baseline(name: str, database: str, logs: Path) -> HttpServer:
     args = [sys.executable, "-m", "uvicorn", "bench.baseline_app:app", "--port", "{port}"]
+    args += ["--loop", SERVED_ON["loop"], "--http", SERVED_ON["http"]]
     args += ["--no-access-log", "--log-level", "warning"]
     return await HttpServer(name, args, {"BASELINE_DB": database}, logs).ready()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import os
 import re
 import signal
@@ -139,6 +140,22 @@ def test_serve_on_another_port_writes_links_to_that_port_and_logs_no_token(
     assert token not in logged
 
 
+def test_serve_runs_on_asyncios_loop_with_httptools_where_uvloop_is_installed(
+    tmp_path: Path,
+) -> None:
+    # uvicorn takes uvloop whenever it can import it; under load uvloop kept new
+    # connections waiting up to a second (SERVED_ON says why).
+    assert importlib.util.find_spec("uvloop") is not None, "the dev dependencies install uvloop"
+    with _serving(_environment(tmp_path), tmp_path, [], _answers) as (_, server, log):
+        assert _loaded(server.pid) == {"httptools"}, log.read_text()
+
+
+def _loaded(pid: int) -> set[str]:
+    """Which of uvloop and httptools the process has loaded, from its memory map."""
+    maps = Path(f"/proc/{pid}/maps").read_text()
+    return {name for name in ("uvloop", "httptools") if f"/{name}/" in maps}
+
+
 def test_a_separate_worker_serves_its_own_metrics_and_stops_on_sigterm(tmp_path: Path) -> None:
     env = _environment(tmp_path)
     port = free_port()
@@ -196,7 +213,11 @@ def test_serve_with_workers_runs_that_many_processes_on_postgres(tmp_path: Path)
 
         serving = _serving(env, tmp_path, ["--workers", "2"], both_started, START_SECONDS * 2)
         with serving as (address, server, log):
-            assert len(_children(server.pid)) >= 2, log.read_text()
+            children = _children(server.pid)
+            assert len(children) >= 2, log.read_text()
+            loaded = [_loaded(child) for child in children]
+            assert sum("httptools" in each for each in loaded) >= 2, loaded
+            assert not any("uvloop" in each for each in loaded), loaded
             auth = {"Authorization": f"Bearer {key}"}
             with httpx.Client(base_url=address, headers=auth) as api:
                 for n in range(6):  # new connections: each process takes some
