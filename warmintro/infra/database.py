@@ -28,6 +28,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from warmintro.infra import sqlite_driver
@@ -135,6 +136,42 @@ def write_turn(engine: AsyncEngine) -> AbstractAsyncContextManager[Any]:
     if engine.dialect.name != "sqlite":
         return contextlib.nullcontext()
     return _WRITERS.setdefault(engine.sync_engine, asyncio.Lock())
+
+
+_TURNS: weakref.WeakKeyDictionary[Engine, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+@contextlib.asynccontextmanager
+async def connection_turn(engine: AsyncEngine) -> AsyncIterator[None]:
+    """Wait for a turn at PostgreSQL's pool, in the order of asking, and hold it
+    while the block uses a connection.
+
+    The pool gives a connection returned to it to whoever asks first, not to whoever
+    has waited longest: a request that asks again at once (its next unit of work)
+    takes it from under one that was woken for it, which goes back to the end of the
+    line. At 64 clients on 20 connections some requests waited seconds while others
+    went round (suggestions: p99 1.9-2.4 s against a p50 of 0.7). As many turns as
+    the pool has connections are handed out first come, first served (asyncio's
+    semaphore wakes its waiters in order), so a holder finds a connection free. A
+    turn waited for longer than the pool's own timeout fails as the pool would."""
+    pool: Any = engine.sync_engine.pool
+    if engine.dialect.name != "postgresql" or not hasattr(pool, "size"):
+        yield
+        return
+    turns = _TURNS.get(engine.sync_engine)
+    if turns is None:
+        turns = _TURNS.setdefault(engine.sync_engine, asyncio.Semaphore(pool.size()))
+    try:
+        async with asyncio.timeout(pool.timeout()):
+            await turns.acquire()
+    except TimeoutError:
+        raise PoolTimeout(
+            f"no turn at the pool of {pool.size()} connections in {pool.timeout():.0f} s"
+        ) from None
+    try:
+        yield
+    finally:
+        turns.release()
 
 
 @contextlib.asynccontextmanager

@@ -9,7 +9,7 @@ from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from warmintro.infra.database import write_turn
+from warmintro.infra.database import connection_turn, write_turn
 from warmintro.infra.repositories.action_links import SqlActionLinks
 from warmintro.infra.repositories.connections import SqlConnections
 from warmintro.infra.repositories.intro_requests import SqlIntroRequests
@@ -38,12 +38,16 @@ class SqlUnitOfWork:
         self._on_mail_queued = on_mail_queued
         self._conn: AsyncConnection | None = None
         self._turn: AbstractAsyncContextManager[Any] | None = None
+        self._pool_turn: AbstractAsyncContextManager[Any] | None = None
 
     async def __aenter__(self) -> Self:
         if self._write:
             self._turn = write_turn(self._engine)
             await self._turn.__aenter__()
         try:
+            pool_turn = connection_turn(self._engine)
+            await pool_turn.__aenter__()
+            self._pool_turn = pool_turn
             conn = await self._begin()
         except BaseException:
             await self._end_turn()
@@ -114,6 +118,10 @@ class SqlUnitOfWork:
         return conn
 
     async def _end_turn(self) -> None:
+        """Gives back the turns `__aenter__` took: at the pool, then to write."""
+        if self._pool_turn is not None:
+            pool_turn, self._pool_turn = self._pool_turn, None
+            await pool_turn.__aexit__(None, None, None)
         if self._turn is not None:
             turn, self._turn = self._turn, None
             await turn.__aexit__(None, None, None)
