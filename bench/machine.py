@@ -9,6 +9,8 @@ from pathlib import Path
 
 import uvicorn
 
+from warmintro.api.cli.processes import SERVED_ON
+
 
 def describe(postgres_version: str, served_by: str) -> dict[str, str]:
     return {
@@ -18,8 +20,8 @@ def describe(postgres_version: str, served_by: str) -> dict[str, str]:
         "load before the run": f"{os.getloadavg()[0]:.2f} (1-minute average)",
         "Python": platform.python_version(),
         "PostgreSQL": postgres_version,
-        "HTTP server": f"uvicorn {uvicorn.__version__} with its defaults, one process each; "
-        f"loaded: {served_by}",
+        "HTTP server": f"uvicorn {uvicorn.__version__} on the loop and parser `serve` names "
+        f"({SERVED_ON['loop']} + {SERVED_ON['http']}), one process each; loaded: {served_by}",
     }
 
 
