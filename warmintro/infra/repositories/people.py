@@ -8,14 +8,13 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from warmintro.domain.errors import AlreadyExists
 from warmintro.domain.people import EmailStatus, Person, Preferences
 from warmintro.domain.ports import Page
-from warmintro.infra.repositories.bulk import any_of, parts
+from warmintro.infra.repositories.bulk import any_of, in_bound, parts
 from warmintro.infra.repositories.direct import Direct
 from warmintro.infra.repositories.search import escape_like, search_filter
 from warmintro.infra.tables import (
@@ -143,12 +142,10 @@ def _get_many(ids: sa.ColumnElement[bool]) -> sa.Select[Any]:
     )
 
 
-_GET_MANY = _get_many(people.c.id.in_(sa.bindparam("b_ids", expanding=True)))
+_GET_MANY = _get_many(in_bound("sqlite", people.c.id, "b_ids"))
 # PostgreSQL: the ids as one array, one statement whatever their number (an IN list
 # is a new statement to prepare for each length, and slow to bind).
-_GET_MANY_PG = _get_many(
-    people.c.id == sa.any_(sa.bindparam("b_ids", type_=ARRAY(people.c.id.type)))
-)
+_GET_MANY_PG = _get_many(in_bound("postgresql", people.c.id, "b_ids"))
 _GET_MANY_PG_DIRECT = {False: Direct(_GET_MANY_PG), True: Direct(_GET_MANY_PG.with_for_update())}
 
 
