@@ -5,8 +5,9 @@ per connection; PostgreSQL plans each matching query for the words it carries.""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -14,13 +15,14 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from tests.databases import discard_database, migrated_database
 from tests.integration.builder import Builder
-from tests.integration.repositories.backends import SQL_ONLY
+from tests.integration.repositories.backends import POSTGRES_ONLY, SQL_ONLY, Backend
 from tests.integration.repositories.test_matching import network
 from warmintro.infra.database import make_engine
 from warmintro.infra.repositories.matching import SqlPeopleMatching
-from warmintro.infra.repositories.search import SEARCH_TABLE
-from warmintro.infra.uow import SqlUnitOfWork
+from warmintro.infra.repositories.search import SEARCH_INDEX, SEARCH_TABLE
+from warmintro.infra.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
 
 
 @contextmanager
@@ -135,3 +137,76 @@ async def test_a_read_hands_its_connection_back_with_the_planning_it_found(
             assert (await conn.exec_driver_sql("SHOW plan_cache_mode")).scalar() == "auto"
     finally:
         await one.dispose()
+
+
+@pytest.fixture
+async def own_engine(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[AsyncEngine]:
+    """A PostgreSQL database of the test's own: its planner's statistics count only
+    the test's rows, not those other tests left in the shared one."""
+    url = await migrated_database("postgres", tmp_path_factory, "plans")
+    engine = make_engine(url)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+        await discard_database("postgres", url)
+
+
+@POSTGRES_ONLY
+async def test_postgres_finds_a_persons_matching_connections_in_the_search_index(
+    backend: Backend, own_engine: AsyncEngine, ws_id: uuid.UUID
+) -> None:
+    engine = own_engine
+    build = Builder(SqlUnitOfWorkFactory(engine), ws_id)
+    cat = await knowing_pia(build, engine, only_on="postgresql", why="PostgreSQL's index")
+    ws = build.workspace_id
+    async with engine.begin() as conn:
+        # As in the benchmark, in small: many know pricing and Cat knows many, but
+        # Pia is the one person both.
+        await conn.exec_driver_sql(_LIKE_PIA, (ws, "Stranger", "strangers", "pricing", 5000))
+        await conn.exec_driver_sql(_LIKE_PIA, (ws, "Friend", "friends", "gardening", 500))
+        await conn.exec_driver_sql(_CAT_KNOWS_FRIENDS, (ws, cat))
+        await conn.exec_driver_sql("ANALYZE people")
+        await conn.exec_driver_sql("ANALYZE connections")
+    async with engine.connect() as conn:
+        # At this size a scan of the whole table still costs less than any index.
+        await conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        # The statement goes to asyncpg directly (infra/repositories/direct.py).
+        driver: Any = conn.sync_connection.connection.dbapi_connection._connection  # type: ignore[union-attr]
+        sent: list[Any] = []
+        with driver.query_logger(sent.append):
+            found = await SqlPeopleMatching(conn).connections_matching(
+                ws, cat, "pricing", exclude=frozenset(), askable_at=None, limit=5
+            )
+            await asyncio.sleep(0)  # asyncpg calls its loggers soon, not at once
+        assert [m.person.name for m in found] == ["Pia"]
+        explained = await driver.fetchval(
+            "EXPLAIN (ANALYZE, FORMAT JSON) " + sent[-1].query, *sent[-1].args
+        )
+    nodes = list(plan_nodes(explained[0]["Plan"]))  # JSON decoded by the engine's codec
+    searched = [n for n in nodes if n.get("Index Name") == SEARCH_INDEX]
+    assert searched, [(n["Node Type"], n.get("Index Name")) for n in nodes]
+    # The index itself keeps to Cat's connections: one row, not the 5,001 who know pricing.
+    assert all("known_by" in n["Index Cond"] for n in searched)
+    assert sum(n["Actual Rows"] for n in searched) == 1
+
+
+# People like Pia but for their name and expertise ($5 of them).
+_LIKE_PIA = """
+INSERT INTO people (workspace_id, id, email, email_key, name, headline, bio, expertise,
+                    email_status, never_contact, discoverable, created_at, updated_at)
+SELECT workspace_id, gen_random_uuid(), $3 || n || email, $3 || n || email_key, $2 || ' ' || n,
+       '', '', jsonb_build_array($4::text), email_status, never_contact, discoverable,
+       created_at, updated_at
+FROM people, generate_series(1, $5) AS n WHERE workspace_id = $1 AND name = 'Pia'"""
+_CAT_KNOWS_FRIENDS = """
+INSERT INTO connections (workspace_id, person_id, other_id, strength, context, created_at)
+SELECT workspace_id, $2, id, 3, '', created_at FROM people
+WHERE workspace_id = $1 AND name LIKE 'Friend %'"""
+
+
+def plan_nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """A plan node of EXPLAIN (FORMAT JSON) and every node under it."""
+    yield node
+    for child in node.get("Plans", []):
+        yield from plan_nodes(child)

@@ -20,7 +20,8 @@ from warmintro.infra.tables import people
 SEARCH_COLUMN = "search"
 """PostgreSQL: people's generated tsvector (not in tables.py: SQLite has no such column)."""
 SEARCH_INDEX = "ix_people_search"
-"""PostgreSQL: the GIN index on (workspace_id, search)."""
+"""PostgreSQL: the GIN index on (workspace_id, search, known_by): a people search
+reads it for its words, a person's matching connections for both (migration 0015)."""
 SEARCH_TABLE = "people_search"
 """SQLite: the FTS5 table (name, tags, headline, bio), rowid = people.rowid."""
 TAG_START, TAG_END = "tagstart", "tagend"
