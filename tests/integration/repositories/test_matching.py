@@ -278,6 +278,11 @@ async def test_connections_listed_searches_orders_and_counts(build: Builder) -> 
         ["Member 4", "Nia Quist", "Member 0"],
         6,
     )
+    # Those of `first` in its order, not by name; then the rest by name.
+    assert await listed("", first=(nia.id, many[4].id)) == (
+        ["Nia Quist", "Member 4", "Member 0"],
+        6,
+    )
     for q in ("nia", "QUIST", "community", "events", "nia quist"):
         assert await listed(q) == (["Nia Quist"], 1), q
     assert await listed("ada") == ([], 0)

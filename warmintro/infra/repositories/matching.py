@@ -223,47 +223,28 @@ class SqlPeopleMatching:
         limit: int,
         count_up_to: int,
     ) -> tuple[list[Person], int]:
-        query = (
-            sa.select(people)
-            .select_from(_joined(people, _known()))
-            .where(
-                people.c.workspace_id == _workspace(),
-                people.c.erased_at.is_(None),
-                people.c.never_contact.is_(False),
-                people.c.email_status == EmailStatus.OK.value,
-            )
-        )
-        if exclude:
-            query = query.where(people.c.id.not_in(exclude))
-        if only is not None:
-            query = query.where(people.c.id.in_(only))
-        if q.strip():
-            query = query.where(search_filter(self._conn.dialect.name, q, match_email=False))
         await self._plan()
-        # The rest in name order, read from the index on people's names (migration
-        # 0013) up to `limit`: sorting all of a big network's names to show fifty
-        # took a scan of every person in the workspace.
-        by_name = query.order_by(sa.func.lower(people.c.name), people.c.id).limit(max(limit, 1))
+        rows = await _listed(self._dialect, q.strip(), only is not None, bool(first)).rows(
+            self._conn,
+            {
+                "b_workspace_id": workspace_id,
+                "b_person_id": person_id,
+                "b_exclude": list(exclude),
+                "b_only": list(only or ()),
+                "b_first": list(first),
+                "b_limit": max(limit, 1),
+                "b_count_limit": count_up_to + 1,
+            },
+        )
+        total = int(rows[0][-1]) if rows else 0
+        rows = rows[:limit]
         if first:
-            ranked = query.where(people.c.id.in_(first)).add_columns(
-                sa.case({p: i for i, p in enumerate(first)}, value=people.c.id).label("place")
-            )
-            rest = (
-                by_name.where(people.c.id.not_in(first))
-                .add_columns(sa.literal(len(first)).label("place"))
-                .subquery()
-            )
-            both = sa.union_all(ranked, sa.select(rest)).subquery()
-            listed = sa.select(both).order_by(both.c.place, sa.func.lower(both.c.name), both.c.id)
-        else:
-            listed = by_name
-        # Counted up to a bound: an exact count of 20k connections was most of the page.
-        counted = query.with_only_columns(people.c.id).limit(count_up_to + 1).subquery()
-        total = sa.select(sa.func.count()).select_from(counted).scalar_subquery()
-        statement = listed.add_columns(total.label("total")).limit(max(limit, 1))
-        params = {"b_workspace_id": workspace_id, "b_person_id": person_id}
-        rows = (await self._conn.execute(statement, params)).all()
-        return [person_from_row(r) for r in rows[:limit]], int(rows[0][-1]) if rows else 0
+            # By position: people's columns, whether `first` has them, the total. The
+            # statement puts those of `first` ahead; their order is theirs.
+            place = {person_id: i for i, person_id in enumerate(first)}
+            ahead = sorted((r for r in rows if r[-2]), key=lambda r: place[r[1]])
+            rows = ahead + [r for r in rows if not r[-2]]
+        return [person_from_row(r) for r in rows], total
 
 
 # The matching statements, built once for each database and shape, every value
@@ -466,6 +447,51 @@ def _by_network(dialect: str, exclude: bool) -> Direct:
         .where(people.c.erased_at.is_(None))
         .order_by(ranked.c.many.desc(), ranked.c.knower)
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _listed(dialect: str, q: str, only: bool, first: bool) -> Direct:
+    """`connections_listed`: the person's connections who may be asked, but
+    `b_exclude` (and only `b_only`), that the search `q` matches; those of
+    `b_first` ahead of the rest, the rest in name order; at most `b_limit`, each
+    row with how many matched, counted up to `b_count_limit`. Built once for each
+    search text and shape, as a people search is."""
+    query = (
+        sa.select(people)
+        .select_from(_joined(people, _known()))
+        .where(
+            people.c.workspace_id == _workspace(),
+            people.c.erased_at.is_(None),
+            people.c.never_contact.is_(False),
+            people.c.email_status == EmailStatus.OK.value,
+            not_in_bound(dialect, people.c.id, "b_exclude"),
+        )
+    )
+    if only:
+        query = query.where(in_bound(dialect, people.c.id, "b_only"))
+    if q:
+        query = query.where(search_filter(dialect, q, match_email=False))
+    limit = sa.bindparam("b_limit", type_=sa.Integer)
+    # The rest in name order, read from the index on people's names (migration
+    # 0013) up to `limit`: sorting all of a big network's names to show fifty
+    # took a scan of every person in the workspace.
+    by_name = query.order_by(sa.func.lower(people.c.name), people.c.id).limit(limit)
+    listed: sa.Select[Any] = by_name
+    if first:
+        ahead = query.where(in_bound(dialect, people.c.id, "b_first"))
+        rest = by_name.where(not_in_bound(dialect, people.c.id, "b_first")).subquery()
+        both = sa.union_all(
+            ahead.add_columns(sa.literal(True).label("ahead")),
+            sa.select(rest, sa.literal(False).label("ahead")),
+        ).subquery()
+        listed = sa.select(both).order_by(
+            both.c.ahead.desc(), sa.func.lower(both.c.name), both.c.id
+        )
+    # Counted up to a bound: an exact count of 20k connections was most of the page.
+    count_limit = sa.bindparam("b_count_limit", type_=sa.Integer)
+    counted = query.with_only_columns(people.c.id).limit(count_limit).subquery()
+    total = sa.select(sa.func.count()).select_from(counted).scalar_subquery()
+    return Direct(listed.add_columns(total.label("total")).limit(limit))
 
 
 def _known_by_person() -> sa.ColumnElement[bool]:
