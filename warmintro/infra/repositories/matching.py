@@ -471,6 +471,8 @@ def _listed(dialect: str, q: str, only: bool, first: bool) -> Direct:
         query = query.where(in_bound(dialect, people.c.id, "b_only"))
     if q:
         query = query.where(search_filter(dialect, q, match_email=False))
+        if dialect == "postgresql":
+            query = query.where(_known_by_person())
     limit = sa.bindparam("b_limit", type_=sa.Integer)
     # The rest in name order, read from the index on people's names (migration
     # 0013) up to `limit`: sorting all of a big network's names to show fifty
