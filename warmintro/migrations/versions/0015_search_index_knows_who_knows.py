@@ -28,11 +28,18 @@ INDEX = "ix_people_search"
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"DROP INDEX {INDEX}")
-        op.execute(f"CREATE INDEX {INDEX} ON people USING gin (workspace_id, search, known_by)")
+        _rebuild("workspace_id, search, known_by")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"DROP INDEX {INDEX}")
-        op.execute(f"CREATE INDEX {INDEX} ON people USING gin (workspace_id, search)")
+        _rebuild("workspace_id, search")
+
+
+def _rebuild(columns: str) -> None:
+    """The index on these columns in place of the one there. Built beside it first:
+    building blocks only writes to `people`, while dropping the old one locks the
+    table to reads too, until the migration commits, which is then at once."""
+    op.execute(f"CREATE INDEX {INDEX}_next ON people USING gin ({columns})")
+    op.execute(f"DROP INDEX {INDEX}")
+    op.execute(f"ALTER INDEX {INDEX}_next RENAME TO {INDEX}")
