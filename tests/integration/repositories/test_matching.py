@@ -283,6 +283,7 @@ async def test_connections_listed_searches_orders_and_counts(build: Builder) -> 
         ["Nia Quist", "Member 4", "Member 0"],
         6,
     )
+    assert await listed("", first=(nia.id, many[4].id), limit=1) == (["Nia Quist"], 6)
     for q in ("nia", "QUIST", "community", "events", "nia quist"):
         assert await listed(q) == (["Nia Quist"], 1), q
     assert await listed("ada") == ([], 0)

@@ -233,18 +233,18 @@ class SqlPeopleMatching:
                 "b_only": list(only or ()),
                 "b_first": list(first),
                 "b_limit": max(limit, 1),
+                "b_listed": max(limit, 1) + len(first),
                 "b_count_limit": count_up_to + 1,
             },
         )
         total = int(rows[0][-1]) if rows else 0
-        rows = rows[:limit]
         if first:
             # By position: people's columns, whether `first` has them, the total. The
-            # statement puts those of `first` ahead; their order is theirs.
+            # statement puts all of those of `first` ahead; their order is theirs.
             place = {person_id: i for i, person_id in enumerate(first)}
             ahead = sorted((r for r in rows if r[-2]), key=lambda r: place[r[1]])
             rows = ahead + [r for r in rows if not r[-2]]
-        return [person_from_row(r) for r in rows], total
+        return [person_from_row(r) for r in rows[:limit]], total
 
 
 # The matching statements, built once for each database and shape, every value
@@ -452,10 +452,10 @@ def _by_network(dialect: str, exclude: bool) -> Direct:
 @functools.lru_cache(maxsize=256)
 def _listed(dialect: str, q: str, only: bool, first: bool) -> Direct:
     """`connections_listed`: the person's connections who may be asked, but
-    `b_exclude` (and only `b_only`), that the search `q` matches; those of
-    `b_first` ahead of the rest, the rest in name order; at most `b_limit`, each
-    row with how many matched, counted up to `b_count_limit`. Built once for each
-    search text and shape, as a people search is."""
+    `b_exclude` (and only `b_only`), that the search `q` matches: all of those of
+    `b_first`, then the rest in name order, at most `b_limit` of them (`b_listed`
+    in all); each row with how many matched, counted up to `b_count_limit`. Built
+    once for each search text and shape, as a people search is."""
     query = (
         sa.select(people)
         .select_from(_joined(people, _known()))
@@ -493,15 +493,16 @@ def _listed(dialect: str, q: str, only: bool, first: bool) -> Direct:
     count_limit = sa.bindparam("b_count_limit", type_=sa.Integer)
     counted = query.with_only_columns(people.c.id).limit(count_limit).subquery()
     total = sa.select(sa.func.count()).select_from(counted).scalar_subquery()
-    return Direct(listed.add_columns(total.label("total")).limit(limit))
+    listed = listed.add_columns(total.label("total"))
+    return Direct(listed.limit(sa.bindparam("b_listed", type_=sa.Integer)))
 
 
 def _known_by_person() -> sa.ColumnElement[bool]:
     """PostgreSQL: people whom `b_person_id` knows, by their `known_by`. The join to
     `_known` says the same, but this one the search index answers too (migration
-    0015 indexes `known_by` beside `search`): a topic's matches among a network of
-    20k are then read from the table alone, not every match in the workspace
-    (6,700 for the bench's topic) to keep a fifth."""
+    0015 indexes `known_by` beside `search`): only the topic's matches among the
+    person's connections are then read from the table, not every match in the workspace
+    (6,700 for the bench's topic) to keep a fifth of them."""
     known_by = sa.literal_column(f"people.{KNOWN_BY}", type_=ARRAY(connections.c.person_id.type))
     return known_by.contains(array([_person()]))
 
