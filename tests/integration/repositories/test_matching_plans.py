@@ -156,6 +156,7 @@ async def own_engine(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
 async def test_postgres_finds_a_persons_matching_connections_in_the_search_index(
     backend: Backend, own_engine: AsyncEngine, ws_id: uuid.UUID
 ) -> None:
+    # `backend` only marks the test PostgreSQL's; its shared database is not used.
     engine = own_engine
     build = Builder(SqlUnitOfWorkFactory(engine), ws_id)
     cat = await knowing_pia(build, engine, only_on="postgresql", why="PostgreSQL's index")
