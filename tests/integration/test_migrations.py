@@ -2,10 +2,11 @@
 every step goes up, down and up again; the head equals the tables in code;
 and every key and index leads with workspace_id (the scale-out plan).
 
-The people search index is the one thing the tables in code do not hold, being
-different on each database (PostgreSQL: the `search` column and its GIN index;
-SQLite: the FTS5 table and its shadow tables): these checks set it aside, and
-test_migration_0010.py checks it."""
+What the database keeps from other data is what the tables in code do not hold,
+being different on each database (PostgreSQL: the `search` column and its GIN
+index, `known_by`, `tag_phrases`; SQLite: the FTS5 table and its shadow tables):
+these checks set it aside, and test_migration_0010.py, test_known_by.py and
+test_migration_0016.py check it."""
 
 from __future__ import annotations
 
@@ -26,7 +27,12 @@ from tests.databases import BACKENDS
 from warmintro.infra import migrate
 from warmintro.infra.database import make_engine
 from warmintro.infra.repositories.matching import KNOWN_BY
-from warmintro.infra.repositories.search import SEARCH_COLUMN, SEARCH_INDEX, SEARCH_TABLE
+from warmintro.infra.repositories.search import (
+    SEARCH_COLUMN,
+    SEARCH_INDEX,
+    SEARCH_TABLE,
+    TAG_PHRASES,
+)
 from warmintro.infra.repositories.workspaces import SqlWorkspaces
 from warmintro.infra.tables import connections, metadata, people, workspaces
 
@@ -51,11 +57,16 @@ def is_search_table(name: str) -> bool:
 
 def is_derived(type_: str, name: str | None, parent: dict[str, str | None]) -> bool:
     """What the database keeps from other data, not in tables.py: PostgreSQL's
-    people.search column and its index and people.known_by, or SQLite's FTS5 tables."""
+    people.search column and its index, people.known_by and people.tag_phrases, or
+    SQLite's FTS5 tables."""
     if type_ == "table":
         return is_search_table(name or "")
     if type_ == "column":
-        return parent.get("table_name") == "people" and name in (SEARCH_COLUMN, KNOWN_BY)
+        return parent.get("table_name") == "people" and name in (
+            SEARCH_COLUMN,
+            KNOWN_BY,
+            TAG_PHRASES,
+        )
     return type_ == "index" and name == SEARCH_INDEX
 
 

@@ -139,6 +139,29 @@ async def test_a_read_hands_its_connection_back_with_the_planning_it_found(
         await one.dispose()
 
 
+@SQL_ONLY
+async def test_postgres_counts_the_tags_a_topic_names_without_parsing_a_tag(
+    build: Builder, engine: AsyncEngine
+) -> None:
+    cat = await knowing_pia(build, engine, only_on="postgresql", why="PostgreSQL's phrases")
+    async with engine.connect() as conn:
+        driver: Any = conn.sync_connection.connection.dbapi_connection._connection  # type: ignore[union-attr]
+        sent: list[Any] = []
+        with driver.query_logger(sent.append):
+            await every_matching_query(conn, build.workspace_id, cat)
+            await asyncio.sleep(0)  # asyncpg calls its loggers soon, not at once
+        ranking = [q for q in sent if "to_tsvector" in q.query]
+        assert len(ranking) == 4, [q.query[:60] for q in sent]  # the four of every_matching_query
+        plans = [
+            "\n".join(r[0] for r in await driver.fetch("EXPLAIN (VERBOSE) " + q.query, *q.args))
+            for q in ranking
+        ]
+    # Each tag was parsed once, when its person was written (migration 0016): the
+    # queries read the phrases, and parse nothing but the topic.
+    assert all("unnest(people.tag_phrases)" in plan for plan in plans)
+    assert not any("phraseto_tsquery" in plan for plan in plans)
+
+
 @pytest.fixture
 async def own_engine(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[AsyncEngine]:
     """A PostgreSQL database of the test's own: its planner's statistics count only

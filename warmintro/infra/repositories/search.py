@@ -22,6 +22,10 @@ SEARCH_COLUMN = "search"
 SEARCH_INDEX = "ix_people_search"
 """PostgreSQL: the GIN index on (workspace_id, search, known_by): a people search
 reads it for its words, a person's matching connections for both (migration 0015)."""
+TAG_PHRASES = "tag_phrases"
+"""PostgreSQL: people's generated tsquery[], each tag's phrase query
+(`phraseto_tsquery`), so that a topic names a tag whole without parsing the tag
+at query time (migration 0016)."""
 SEARCH_TABLE = "people_search"
 """SQLite: the FTS5 table (name, tags, headline, bio), rowid = people.rowid."""
 TAG_START, TAG_END = "tagstart", "tagend"
@@ -30,6 +34,7 @@ TAG_START, TAG_END = "tagstart", "tagend"
 PG_ENGLISH: sa.ColumnElement[Any] = sa.literal_column("'english'::regconfig")
 PG_SIMPLE: sa.ColumnElement[Any] = sa.literal_column("'simple'::regconfig")
 PG_DOC: sa.ColumnElement[Any] = sa.literal_column(f"people.{SEARCH_COLUMN}")
+PG_TAG_PHRASES: sa.ColumnElement[Any] = sa.literal_column(f"people.{TAG_PHRASES}")
 FTS = sa.table(SEARCH_TABLE, sa.column("rowid"))
 MARK = "\x1e"
 """What SQLite's highlight() puts before each tag a topic names, to count them."""
