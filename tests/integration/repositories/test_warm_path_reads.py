@@ -4,7 +4,9 @@ topic leaving someone out (the asker)."""
 
 from __future__ import annotations
 
+import random
 import uuid
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -198,3 +200,45 @@ async def test_connections_are_ranked_by_how_many_people_they_know_match(
         ("Cat Connector", 4, 0),
         ("Cat Connector", 2, 0),
     ]
+
+
+async def test_a_small_network_is_ranked_as_a_large_one_is(build: Builder) -> None:
+    # On PostgreSQL a network no larger than `limit` is ranked by counting each
+    # connection's own connections, a larger one from everyone the topic matches:
+    # asked for all of them and for all but one, both must rank alike.
+    rng = random.Random(11)
+    shapes: list[dict[str, Any]] = [
+        {"expertise": ("pricing",)},
+        {"expertise": ("pricing strategy",)},  # names "pricing strategy" whole, not "pricing"
+        {"headline": "Pricing at Acme"},
+        {"bio": "Mostly pricing."},
+        {"expertise": ("gardening",)},
+        {"expertise": ("pricing",), "preferences": Preferences(discoverable=False)},
+    ]
+    people = [(await build.add_person(**rng.choice(shapes))).id for _ in range(24)]
+    asker = await build.add_person(name="Asker", expertise=("pricing",))
+    theirs = people[:9]
+    async with build.uow() as uow:
+        for known in theirs:
+            link = Connection(build.workspace_id, asker.id, known, rng.randint(1, 5), "", NOW)
+            await uow.connections.add(link)
+            for other in rng.sample([*people, asker.id], 6):
+                if other != known:
+                    await uow.connections.add(
+                        Connection(build.workspace_id, known, other, 3, "", NOW)
+                    )
+        await uow.commit()
+
+    async def ranked(topic: str, limit: int, exclude: frozenset[uuid.UUID]) -> list[object]:
+        async with build.uow(write=False) as uow:
+            found = await uow.matching.connections_by_network(
+                build.workspace_id, asker.id, topic, exclude=exclude, limit=limit
+            )
+        return [(k.match.person.id, k.matching, k.match.strength, k.match.score) for k in found]
+
+    for topic in ("pricing", "pricing strategy", "gardening"):
+        for exclude in (frozenset({asker.id}), frozenset({asker.id, theirs[0], people[-1]})):
+            whole = await ranked(topic, len(theirs), exclude)
+            assert whole, topic
+            assert await ranked(topic, len(whole) - 1, exclude) == whole[:-1]
+            assert await ranked(topic, 2, exclude) == whole[:2]

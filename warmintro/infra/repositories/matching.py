@@ -179,25 +179,18 @@ class SqlPeopleMatching:
         topic = topic_values(self._dialect, text)
         if topic is None:
             return []
+        values = {
+            "b_workspace_id": workspace_id,
+            "b_person_id": person_id,
+            "b_exclude": list(exclude),
+            "b_limit": limit,
+        }
         await self._plan()
-        rows = await _by_network(self._dialect, bool(exclude)).rows(
-            self._conn,
-            {
-                **topic,
-                "b_workspace_id": workspace_id,
-                "b_person_id": person_id,
-                "b_exclude": list(exclude),
-                "b_limit": limit,
-            },
-        )
+        rows = await _by_network(self._dialect, bool(exclude)).rows(self._conn, topic | values)
         if self._dialect != "postgresql":
             # SQLite: its scores come from a search of its own (topics.py), read after.
             counts = {knower: int(n) for knower, n in rows}
-            found = await self.connections_among(workspace_id, person_id, set(counts), text)
-            return sorted(
-                (Knower(m, counts[m.person.id]) for m in found),
-                key=lambda k: (-k.matching, k.match.person.id),
-            )
+            return await self._knowers(workspace_id, person_id, counts, text)
         # By position: people's columns, the strength, the three scores, the count.
         return [
             Knower(
@@ -210,6 +203,17 @@ class SqlPeopleMatching:
             )
             for r in rows
         ]
+
+    async def _knowers(
+        self, workspace_id: uuid.UUID, person_id: uuid.UUID, counts: dict[uuid.UUID, int], text: str
+    ) -> list[Knower]:
+        """The person's connections `counts` names, who they are and how they match,
+        most matching connections first."""
+        found = await self.connections_among(workspace_id, person_id, set(counts), text)
+        return sorted(
+            (Knower(m, counts[m.person.id]) for m in found),
+            key=lambda k: (-k.matching, k.match.person.id),
+        )
 
     async def connections_listed(
         self,
@@ -434,9 +438,44 @@ def _by_network(dialect: str, exclude: bool) -> Direct:
     )
     if dialect != "postgresql":
         return Direct(ranking)
-    # PostgreSQL: who they are and how they match, in the same statement.
+    # PostgreSQL: a network no larger than the ranking keeps is ranked by counting
+    # each connection's own connections, found by key (~5 ms for 200 at 100k
+    # people), not from everyone the topic matches (~25-35 ms however few the
+    # person knows). Which one runs is settled once, in the statement (a one-time
+    # filter on each branch), so either costs one round trip.
+    few = theirs.limit(sa.bindparam("b_limit", type_=sa.Integer) + 1).cte("few")
+    small = sa.select(sa.func.count()).select_from(few).scalar_subquery() <= sa.bindparam(
+        "b_limit", type_=sa.Integer
+    )
+    counted = (
+        sa.select(connections.c.person_id.label("knower"), sa.func.count().label("many"))
+        .select_from(
+            connections.join(
+                people,
+                sa.and_(
+                    people.c.workspace_id == connections.c.workspace_id,
+                    people.c.id == connections.c.other_id,
+                ),
+            )
+        )
+        .where(
+            small,
+            connections.c.workspace_id == ws,
+            connections.c.person_id.in_(sa.select(few.c.other_id)),
+            people.c.erased_at.is_(None),
+            people.c.discoverable.is_(True),
+            topic.found,
+            topic.scores(),
+        )
+        .group_by(connections.c.person_id)
+    )
+    if exclude:
+        counted = counted.where(not_in_bound(dialect, people.c.id, "b_exclude"))
+    large = ranking.where(sa.not_(small)).subquery("large")
+    either = sa.union_all(counted, sa.select(large.c.knower, large.c.many))
+    # Who they are and how they match, in the same statement.
     scored = topic_match(dialect)
-    ranked = ranking.subquery("ranked")
+    ranked = either.subquery("ranked")
     through = _known()
     return Direct(
         sa.select(people, through.c.strength, scored.tags, scored.headline, scored.bio)
