@@ -179,18 +179,25 @@ class SqlPeopleMatching:
         topic = topic_values(self._dialect, text)
         if topic is None:
             return []
-        values = {
-            "b_workspace_id": workspace_id,
-            "b_person_id": person_id,
-            "b_exclude": list(exclude),
-            "b_limit": limit,
-        }
         await self._plan()
-        rows = await _by_network(self._dialect, bool(exclude)).rows(self._conn, topic | values)
+        rows = await _by_network(self._dialect, bool(exclude)).rows(
+            self._conn,
+            {
+                **topic,
+                "b_workspace_id": workspace_id,
+                "b_person_id": person_id,
+                "b_exclude": list(exclude),
+                "b_limit": limit,
+            },
+        )
         if self._dialect != "postgresql":
             # SQLite: its scores come from a search of its own (topics.py), read after.
             counts = {knower: int(n) for knower, n in rows}
-            return await self._knowers(workspace_id, person_id, counts, text)
+            found = await self.connections_among(workspace_id, person_id, set(counts), text)
+            return sorted(
+                (Knower(m, counts[m.person.id]) for m in found),
+                key=lambda k: (-k.matching, k.match.person.id),
+            )
         # By position: people's columns, the strength, the three scores, the count.
         return [
             Knower(
@@ -203,17 +210,6 @@ class SqlPeopleMatching:
             )
             for r in rows
         ]
-
-    async def _knowers(
-        self, workspace_id: uuid.UUID, person_id: uuid.UUID, counts: dict[uuid.UUID, int], text: str
-    ) -> list[Knower]:
-        """The person's connections `counts` names, who they are and how they match,
-        most matching connections first."""
-        found = await self.connections_among(workspace_id, person_id, set(counts), text)
-        return sorted(
-            (Knower(m, counts[m.person.id]) for m in found),
-            key=lambda k: (-k.matching, k.match.person.id),
-        )
 
     async def connections_listed(
         self,
