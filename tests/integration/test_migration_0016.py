@@ -1,7 +1,8 @@
 """0016: PostgreSQL parses each person's tags once, into `people.tag_phrases`. A topic
 names the same tags whole as when every tag was parsed at each query, whatever
-the tags look like; people stored before 0016 get their phrases when it runs, and
-changed tags change them; going down removes the column and its function.
+the tags look like; people stored before 0016 get their phrases when it runs,
+changed tags change them and an erased person keeps none; going down removes the
+column and its function.
 SQLite has nothing of it (FTS5 keeps each tag between its own markers)."""
 
 from __future__ import annotations
@@ -136,7 +137,7 @@ async def test_a_topic_names_the_tags_it_named_when_each_was_parsed_at_the_query
     assert counts["learning machine"] == (0, 0)  # words of a tag, out of order
 
 
-async def test_changed_tags_change_the_phrases(fresh_engine: AsyncEngine) -> None:
+async def test_changed_or_erased_tags_change_the_phrases(fresh_engine: AsyncEngine) -> None:
     await migrate.upgrade(fresh_engine)
     if fresh_engine.dialect.name != "postgresql":
         pytest.skip("SQLite keeps no phrases: its FTS5 table follows people by triggers")
@@ -151,6 +152,18 @@ async def test_changed_tags_change_the_phrases(fresh_engine: AsyncEngine) -> Non
 
     assert await named_whole(fresh_engine, person, "Hiring a head of growth") == (1, 1)
     assert await named_whole(fresh_engine, person, "Pricing model") == (0, 0)
+
+    # Erased, the person keeps no tag, and so no phrase either.
+    async with fresh_engine.begin() as conn:
+        people = SqlPeople(conn)
+        stored = await people.get(WORKSPACE, person)
+        assert stored is not None
+        await people.update(stored.erased(NOW))
+    async with fresh_engine.connect() as conn:
+        phrases = await conn.scalar(
+            sa.text(f"SELECT {TAG_PHRASES} FROM people WHERE id = :id"), {"id": person}
+        )
+    assert phrases == []
 
 
 async def test_down_removes_the_phrases_and_up_again_parses_everyone(
