@@ -25,7 +25,7 @@ from warmintro.infra.repositories.search import TAG_PHRASES
 WORKSPACE = new_id()
 
 # Tags of every shape a person may give: words the stemmer changes, stop words
-# alone and inside, punctuation, symbols, accents, numbers, spacing, none at all.
+# alone and inside, punctuation, symbols, accents, numbers, spacing.
 TAGS = (
     "pricing",
     "Pricing models",
