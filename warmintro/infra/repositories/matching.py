@@ -351,6 +351,16 @@ def _among(dialect: str, matched: bool) -> Direct:
 def _counted(dialect: str, discoverable_only: bool, exclude: bool) -> Direct:
     """`count_connections_matching`: for each of `b_ids`, how many of their
     connections match the topic."""
+    whose = in_bound(dialect, connections.c.person_id, "b_ids")
+    return Direct(_matches_counted(dialect, whose, discoverable_only, exclude))
+
+
+def _matches_counted(
+    dialect: str, whose: sa.ColumnElement[bool], discoverable_only: bool, exclude: bool
+) -> sa.Select[Any]:
+    """For each person `whose` picks among `connections.person_id`, how many of
+    their connections match the topic (`knower`, `many`): never an erased person;
+    only the discoverable, and never `b_exclude`, if asked."""
     topic = topic_match(dialect, ranked=False)
     source = connections.join(
         people,
@@ -360,11 +370,11 @@ def _counted(dialect: str, discoverable_only: bool, exclude: bool) -> Direct:
         ),
     )
     query = (
-        sa.select(connections.c.person_id, sa.func.count())
+        sa.select(connections.c.person_id.label("knower"), sa.func.count().label("many"))
         .select_from(topic.source(source))
         .where(
             connections.c.workspace_id == _workspace(),
-            in_bound(dialect, connections.c.person_id, "b_ids"),
+            whose,
             people.c.erased_at.is_(None),
             topic.found,
             topic.scores(),
@@ -375,7 +385,7 @@ def _counted(dialect: str, discoverable_only: bool, exclude: bool) -> Direct:
         query = query.where(people.c.discoverable.is_(True))
     if exclude:
         query = query.where(not_in_bound(dialect, people.c.id, "b_exclude"))
-    return Direct(query)
+    return query
 
 
 @functools.cache
@@ -443,32 +453,10 @@ def _by_network(dialect: str, exclude: bool) -> Direct:
     small = sa.select(sa.func.count()).select_from(few).scalar_subquery() <= sa.bindparam(
         "b_limit", type_=sa.Integer
     )
-    counted = (
-        sa.select(connections.c.person_id.label("knower"), sa.func.count().label("many"))
-        .select_from(
-            connections.join(
-                people,
-                sa.and_(
-                    people.c.workspace_id == connections.c.workspace_id,
-                    people.c.id == connections.c.other_id,
-                ),
-            )
-        )
-        .where(
-            small,
-            connections.c.workspace_id == ws,
-            connections.c.person_id.in_(sa.select(few.c.other_id)),
-            people.c.erased_at.is_(None),
-            people.c.discoverable.is_(True),
-            topic.found,
-            topic.scores(),
-        )
-        .group_by(connections.c.person_id)
-    )
-    if exclude:
-        counted = counted.where(not_in_bound(dialect, people.c.id, "b_exclude"))
+    whose = connections.c.person_id.in_(sa.select(few.c.other_id))
+    counted = _matches_counted(dialect, whose, True, exclude).where(small)
     large = ranking.where(sa.not_(small)).subquery("large")
-    either = sa.union_all(counted, sa.select(large.c.knower, large.c.many))
+    either: sa.CompoundSelect[Any] = sa.union_all(counted, sa.select(large.c.knower, large.c.many))
     # Who they are and how they match, in the same statement.
     scored = topic_match(dialect)
     ranked = either.subquery("ranked")
