@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import pytest
@@ -38,6 +38,18 @@ def statements(engine: AsyncEngine) -> Iterator[list[tuple[str, Any]]]:
         yield seen
     finally:
         sa.event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+@asynccontextmanager
+async def sent_by_asyncpg(conn: AsyncConnection) -> AsyncIterator[tuple[Any, list[Any]]]:
+    """The statements asyncpg itself sends on `conn` inside the block (`Direct` ones,
+    which SQLAlchemy's events do not see), with the driver's connection to explain
+    them on."""
+    driver: Any = conn.sync_connection.connection.dbapi_connection._connection  # type: ignore[union-attr]
+    sent: list[Any] = []
+    with driver.query_logger(sent.append):
+        yield driver, sent
+        await asyncio.sleep(0)  # asyncpg calls its loggers soon, not at once
 
 
 async def knowing_pia(build: Builder, engine: AsyncEngine, *, only_on: str, why: str) -> uuid.UUID:
@@ -145,11 +157,8 @@ async def test_postgres_counts_the_tags_a_topic_names_without_parsing_a_tag(
 ) -> None:
     cat = await knowing_pia(build, engine, only_on="postgresql", why="PostgreSQL's phrases")
     async with engine.connect() as conn:
-        driver: Any = conn.sync_connection.connection.dbapi_connection._connection  # type: ignore[union-attr]
-        sent: list[Any] = []
-        with driver.query_logger(sent.append):
+        async with sent_by_asyncpg(conn) as (driver, sent):
             await every_matching_query(conn, build.workspace_id, cat)
-            await asyncio.sleep(0)  # asyncpg calls its loggers soon, not at once
         ranking = [q for q in sent if "to_tsvector" in q.query]
         assert len(ranking) == 4, [q.query[:60] for q in sent]  # the four of every_matching_query
         plans = [
@@ -196,13 +205,10 @@ async def test_postgres_finds_a_persons_matching_connections_in_the_search_index
         # At this size a scan of the whole table still costs less than any index.
         await conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
         # The statement goes to asyncpg directly (infra/repositories/direct.py).
-        driver: Any = conn.sync_connection.connection.dbapi_connection._connection  # type: ignore[union-attr]
-        sent: list[Any] = []
-        with driver.query_logger(sent.append):
+        async with sent_by_asyncpg(conn) as (driver, sent):
             found = await SqlPeopleMatching(conn).connections_matching(
                 ws, cat, "pricing", exclude=frozenset(), askable_at=None, limit=5
             )
-            await asyncio.sleep(0)  # asyncpg calls its loggers soon, not at once
         assert [m.person.name for m in found] == ["Pia"]
         explained = await driver.fetchval(
             "EXPLAIN (ANALYZE, FORMAT JSON) " + sent[-1].query, *sent[-1].args
