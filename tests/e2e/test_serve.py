@@ -22,6 +22,7 @@ import pytest
 
 from tests.databases import create_postgres_database, drop_postgres_database
 from tests.e2e.servers import free_port
+from tests.scrape import value
 
 START_SECONDS = 15.0
 WARMINTRO = [sys.executable, "-m", "warmintro.api.cli"]
@@ -138,6 +139,41 @@ def test_serve_on_another_port_writes_links_to_that_port_and_logs_no_token(
     assert '"GET /a/… HTTP/1.1" 200' in logged, logged
     assert '"GET //a/… HTTP/1.1"' in logged and '"GET /a/…?utm=x HTTP/1.1"' in logged, logged
     assert token not in logged
+
+
+def test_serve_walks_the_young_generation_rarely_while_it_serves_lists(
+    served: tuple[str, str, Path],
+) -> None:
+    # Lists of 50 people in flight at once hold some thousands of objects until
+    # their answers are sent. At CPython's default the collector walked them again
+    # and again; `tune_garbage_collector` lets the young generation grow first.
+    address, key, _ = served
+    auth = {"Authorization": f"Bearer {key}"}
+    with httpx.Client(base_url=address, headers=auth) as api:
+        for n in range(50):
+            r = api.post("/v1/people", json={"email": f"p{n}@example.com", "name": f"P {n}"})
+            assert r.status_code == 201, r.text
+        before = _young_collections(api.get("/metrics").text)
+
+    async def lists() -> None:
+        async with httpx.AsyncClient(base_url=address, headers=auth, timeout=30) as api:
+            for _ in range(LISTS // AT_ONCE):
+                pages = await asyncio.gather(
+                    *(api.get("/v1/people", params={"limit": 50}) for _ in range(AT_ONCE))
+                )
+                assert all(len(page.json()["items"]) == 50 for page in pages)
+
+    asyncio.run(lists())
+    walks = _young_collections(httpx.get(f"{address}/metrics").text) - before
+    assert walks < LISTS / 10, f"{walks:.0f} walks of the young generation for {LISTS} lists"
+
+
+LISTS = 320
+AT_ONCE = 16
+
+
+def _young_collections(scraped: str) -> float:
+    return value(scraped, "python_gc_collections_total", generation="0")
 
 
 def test_serve_runs_on_asyncios_loop_with_httptools_where_uvloop_is_installed(

@@ -17,7 +17,14 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    generate_latest,
+)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from warmintro.api.problems import route_of
@@ -49,6 +56,8 @@ class Metrics:
         self._outbox = outbox
         self._timers_due = timers_due
         r = self.registry
+        # The process's garbage collections by generation (`python_gc_*`).
+        GCCollector(registry=r)
         self.requests = Counter(
             "warmintro_http_requests",
             "HTTP requests by method, route template and status.",

@@ -129,10 +129,10 @@ _SERVE_WORKER = "WARMINTRO_SERVE_WORKER"
 
 def _served_app(settings: Settings, run_worker: bool) -> FastAPI:
     from warmintro.api.app import create_app
-    from warmintro.api.container import freeze_start_up_objects
+    from warmintro.api.container import tune_garbage_collector
 
     app = create_app(settings, migrate_on_start=False, run_worker=run_worker)
-    freeze_start_up_objects()
+    tune_garbage_collector()
     return app
 
 
@@ -146,7 +146,7 @@ def app_in_child() -> FastAPI:
 def cmd_worker(args: argparse.Namespace) -> None:
     import signal
 
-    from warmintro.api.container import bootstrap, freeze_start_up_objects
+    from warmintro.api.container import bootstrap, tune_garbage_collector
 
     settings = settings_or_exit()
     if settings.is_sqlite:
@@ -154,7 +154,7 @@ def cmd_worker(args: argparse.Namespace) -> None:
 
     async def run() -> None:
         container = bootstrap(settings, worker_alone=True)
-        freeze_start_up_objects()
+        tune_garbage_collector()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
