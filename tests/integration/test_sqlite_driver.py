@@ -1,6 +1,7 @@
 """The SQLite driver hands a statement to aiosqlite's thread at most once, runs the
-statements of a write transaction (which holds the lock) with no hand-off at all
-unless they are a bulk insert, and the engine still sees what a cursor tells:
+statements of a write transaction (which holds the lock) and its commit with no
+hand-off at all unless they are a bulk insert, checkpoints the log on the thread
+every `CHECKPOINT_EVERY` writes, and the engine still sees what a cursor tells:
 rows, row counts, the last row id, errors."""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from warmintro.infra.database import make_engine, reading
-from warmintro.infra.sqlite_driver import BULK
+from warmintro.infra.sqlite_driver import BULK, CHECKPOINT_EVERY, _commit_and_checkpoint
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def hand_offs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
     yield made
 
 
-async def test_a_write_hands_over_its_begin_and_commit_and_a_read_each_statement(
+async def test_a_write_hands_over_its_begin_and_a_read_each_statement(
     tmp_path: Path, hand_offs: list[object]
 ) -> None:
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}")
@@ -51,7 +52,7 @@ async def test_a_write_hands_over_its_begin_and_commit_and_a_read_each_statement
             seen = (await conn.execute(sa.text("SELECT name FROM t ORDER BY id"))).scalars().all()
             assert seen == ["a", "b!", "c!"]
             assert len(hand_offs) == 1, f"only BEGIN goes to the thread: {hand_offs}"
-        assert len(hand_offs) == 2, f"BEGIN and COMMIT, and no reset after it: {hand_offs}"
+        assert len(hand_offs) == 1, f"COMMIT on the loop, and no reset after it: {hand_offs}"
 
         hand_offs.clear()
         async with reading(engine) as conn:
@@ -67,7 +68,7 @@ async def test_a_write_hands_over_its_begin_and_commit_and_a_read_each_statement
         async with engine.begin() as conn:
             bulk = [{"n": f"bulk {n}"} for n in range(BULK + 1)]
             await conn.execute(sa.text("INSERT INTO t (name) VALUES (:n)"), bulk)
-        assert len(hand_offs) == 3, f"an import's rows go to the thread: {hand_offs}"
+        assert len(hand_offs) == 2, f"an import's rows go to the thread: {hand_offs}"
 
         with pytest.raises(IntegrityError):
             async with engine.begin() as conn:
@@ -76,5 +77,38 @@ async def test_a_write_hands_over_its_begin_and_commit_and_a_read_each_statement
         async with reading(engine) as conn:
             names = (await conn.execute(sa.text("SELECT name FROM t"))).scalars().all()
         assert "z" not in names, "the failed write was rolled back"
+    finally:
+        await engine.dispose()
+
+
+async def test_every_so_many_writes_one_commits_on_the_thread_and_checkpoints_the_log(
+    tmp_path: Path, hand_offs: list[object]
+) -> None:
+    # Commits on the loop never checkpoint (`wal_autocheckpoint=0`), so without the
+    # driver's own checkpoints the log would grow by every write, for ever.
+    path = tmp_path / "driver.db"
+    log = tmp_path / "driver.db-wal"
+    engine = make_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with engine.begin() as conn:  # the engine's first write
+            await conn.exec_driver_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB)")
+        checkpointed_at = []
+        for write in range(2, 4 * CHECKPOINT_EVERY + 1):
+            hand_offs.clear()
+            async with engine.begin() as conn:
+                await conn.execute(sa.text("INSERT INTO t (body) VALUES (:b)"), {"b": bytes(3000)})
+            if _commit_and_checkpoint in hand_offs:
+                checkpointed_at.append(write)
+            if write == CHECKPOINT_EVERY // 2:
+                per_write = log.stat().st_size / write  # nothing checkpointed yet
+        assert checkpointed_at == [CHECKPOINT_EVERY * n for n in (1, 2, 3, 4)]
+        # The log is written again from its start after a checkpoint: it holds the
+        # pages of the writes since the last one, not of all 400.
+        assert log.stat().st_size < 1.5 * CHECKPOINT_EVERY * per_write
+        async with reading(engine) as conn:
+            count = (await conn.execute(sa.text("SELECT count(*) FROM t"))).scalar_one()
+            automatic = (await conn.exec_driver_sql("PRAGMA wal_autocheckpoint")).scalar_one()
+        assert count == 4 * CHECKPOINT_EVERY - 1
+        assert automatic == 0, "a commit on the loop must not copy the log itself"
     finally:
         await engine.dispose()

@@ -94,6 +94,8 @@ def _sqlite_tuning(engine: AsyncEngine) -> None:
             "journal_mode=WAL",
             "synchronous=NORMAL",
             "busy_timeout=30000",
+            # The driver checkpoints on aiosqlite's thread, never in a commit.
+            "wal_autocheckpoint=0",
             "foreign_keys=ON",
             "analysis_limit=400",
             "optimize=0x10002",

@@ -14,15 +14,21 @@ other creates queued behind it. Here:
 - between BEGIN IMMEDIATE and its COMMIT or ROLLBACK, statements run on the loop's
   own thread, with no hand-off at all. The connection holds the write lock then,
   and in WAL mode nothing else can make a statement wait: readers never block the
-  writer. So a create holds the lock for its own work and two hand-offs. BEGIN,
-  which may wait for another process's writer, and COMMIT, which may checkpoint
-  and sync, stay on the thread, as do reads, which may be long and may run there
-  beside the loop, and bulk inserts, which would hold up every other request.
+  writer. BEGIN, which may wait for another process's writer, stays on the thread,
+  as do reads, which may be long and may run there beside the loop, and bulk
+  inserts, which would hold up every other request;
+- the COMMIT of a write runs on the loop too. Holding the lock it waits for
+  nothing, and it only appends to the log: with `synchronous=NORMAL` a commit in
+  WAL mode does not sync, and with `wal_autocheckpoint=0` (`database.py`) it does
+  not copy the log into the database either. That copy, the checkpoint, which
+  reads, writes and syncs whole pages, is done on the thread instead, just after
+  every `CHECKPOINT_EVERY`-th write commits there. So a create holds the lock for
+  its own work and one hand-off.
 
 The sqlite3 connection is opened with `check_same_thread=False` for this; it is
 still used by one thread at a time, since its calls are awaited one after another.
-Connecting, commits, rollbacks and server-side cursors are aiosqlite's and
-SQLAlchemy's own.
+Connecting, the commits of reads, rollbacks and server-side cursors are
+aiosqlite's and SQLAlchemy's own.
 """
 
 from __future__ import annotations
@@ -39,14 +45,25 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_dbapi,
 )
 from sqlalchemy.util import EMPTY_DICT
+from sqlalchemy.util.concurrency import await_
 
 BEGIN_WRITE = "BEGIN IMMEDIATE"
 """How `database` opens a write transaction (the statement, as it is sent)."""
 BULK = 100
 """An executemany of more rows than this (an import) runs on the thread even while
 writing: it would hold up every other request for its whole length."""
+CHECKPOINT_EVERY = 100
+"""Writes committed between two checkpoints of the log, per engine: the log holds the
+pages of about this many writes before they are copied into the database."""
 _Outcome = tuple[Any, list[Any] | None, int, int | None]
 """What one statement left: description, rows (None without a result), row count, last row id."""
+
+
+def _commit_and_checkpoint(conn: sqlite3.Connection) -> None:
+    """A write's commit, then a checkpoint of the log, on the connection's thread. A
+    PASSIVE checkpoint waits for no one: it copies what no reader still needs."""
+    conn.commit()
+    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").close()
 
 
 def _run(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> _Outcome:
@@ -113,7 +130,8 @@ class _OneCallCursor(AsyncAdapt_aiosqlite_cursor):
                 outcome = _run(raw, operation, parameters, many)
             else:
                 outcome = await conn._execute(_run, raw, operation, parameters, many)
-                adapted.writing = operation == BEGIN_WRITE
+                if operation == BEGIN_WRITE:
+                    adapted.writing = True
         self._description, rows, self._rowcount, self._lastrowid = outcome
         self._rows = collections.deque(rows or ())
 
@@ -134,8 +152,18 @@ class _Connection(AsyncAdapt_aiosqlite_connection):
         """Inside BEGIN IMMEDIATE: this connection holds the write lock."""
 
     def commit(self) -> None:
-        self.writing = False
-        super().commit()
+        wrote, self.writing = self.writing, False
+        raw = self._connection._conn
+        if not wrote or raw is None or not raw.in_transaction:
+            super().commit()
+            return
+        try:
+            if cast("_Dbapi", self.dbapi).checkpoint_due():
+                await_(self._connection._execute(_commit_and_checkpoint, raw))
+            else:
+                raw.commit()
+        except Exception as error:
+            self._handle_exception(error)
 
     def rollback(self) -> None:
         self.writing = False
@@ -150,6 +178,20 @@ class _Connection(AsyncAdapt_aiosqlite_connection):
 
 
 class _Dbapi(AsyncAdapt_aiosqlite_dbapi):
+    """One per engine: it counts the engine's writes for `CHECKPOINT_EVERY`."""
+
+    def __init__(self, aiosqlite: Any, sqlite: Any) -> None:
+        super().__init__(aiosqlite, sqlite)
+        self._writes = 0
+
+    def checkpoint_due(self) -> bool:
+        """Whether the write committing now is the one to checkpoint after."""
+        self._writes += 1
+        if self._writes < CHECKPOINT_EVERY:
+            return False
+        self._writes = 0
+        return True
+
     def connect(self, *arg: Any, **kw: Any) -> _Connection:
         # Statements may run on the loop's thread while the connection writes.
         adapted = super().connect(*arg, **{**kw, "check_same_thread": False})
