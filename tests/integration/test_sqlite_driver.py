@@ -6,6 +6,8 @@ rows, row counts, the last row id, errors."""
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -112,3 +114,32 @@ async def test_every_so_many_writes_one_commits_on_the_thread_and_checkpoints_th
         assert automatic == 0, "a commit on the loop must not copy the log itself"
     finally:
         await engine.dispose()
+
+
+def test_a_checkpoint_that_fails_leaves_the_write_committed_and_says_so(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "driver.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO t DEFAULT VALUES")
+
+        def no_checkpoint(action: int, name: str | None, *_: object) -> int:
+            refused = action == sqlite3.SQLITE_PRAGMA and name == "wal_checkpoint"
+            return sqlite3.SQLITE_DENY if refused else sqlite3.SQLITE_OK
+
+        conn.set_authorizer(no_checkpoint)  # SQLite itself refuses the checkpoint
+        with caplog.at_level(logging.WARNING, logger="warmintro.sqlite"):
+            _commit_and_checkpoint(conn)
+        assert "not checkpointed" in caplog.text
+        assert not conn.in_transaction
+    finally:
+        conn.close()
+    other = sqlite3.connect(path)
+    try:
+        assert other.execute("SELECT count(*) FROM t").fetchone() == (1,)
+    finally:
+        other.close()

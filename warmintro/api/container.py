@@ -92,9 +92,9 @@ def tune_garbage_collector() -> None:
     flight passed that again and again: serving lists of 50, the collector ran
     some 450 times a second, each run walking the objects of the requests still in
     flight; and those that outlived two runs were walked again by the full
-    collections that followed (a warm path holds some 100,000). Requests free what they make
-    by reference counting, so the collector has only cycles to find, and finds
-    them as surely at the higher mark.
+    collections that followed (a warm path holds some 100,000). Requests free
+    what they make by reference counting, so the collector has only cycles to
+    find, and finds them as surely at the higher mark.
     """
     gc.freeze()
     _, middle, oldest = gc.get_threshold()

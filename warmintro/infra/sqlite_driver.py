@@ -34,6 +34,7 @@ aiosqlite's and SQLAlchemy's own.
 from __future__ import annotations
 
 import collections
+import logging
 import sqlite3
 from collections.abc import Sequence
 from typing import Any, cast
@@ -46,6 +47,8 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 )
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
+
+log = logging.getLogger("warmintro.sqlite")
 
 BEGIN_WRITE = "BEGIN IMMEDIATE"
 """How `database` opens a write transaction (the statement, as it is sent)."""
@@ -61,9 +64,14 @@ _Outcome = tuple[Any, list[Any] | None, int, int | None]
 
 def _commit_and_checkpoint(conn: sqlite3.Connection) -> None:
     """A write's commit, then a checkpoint of the log, on the connection's thread. A
-    PASSIVE checkpoint waits for no one: it copies what no reader still needs."""
+    PASSIVE checkpoint waits for no one: it copies what no reader still needs. One
+    that fails leaves the log to the next: the write is committed all the same, and
+    its caller must not hear otherwise."""
     conn.commit()
-    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").close()
+    try:
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").close()
+    except sqlite3.Error as exc:
+        log.warning("the SQLite log was not checkpointed (%s); the next checkpoint will", exc)
 
 
 def _run(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> _Outcome:
