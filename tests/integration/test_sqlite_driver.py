@@ -70,7 +70,8 @@ async def test_a_write_hands_over_its_begin_and_a_read_each_statement(
         async with engine.begin() as conn:
             bulk = [{"n": f"bulk {n}"} for n in range(BULK + 1)]
             await conn.execute(sa.text("INSERT INTO t (name) VALUES (:n)"), bulk)
-        assert len(hand_offs) == 2, f"an import's rows go to the thread: {hand_offs}"
+        assert len(hand_offs) == 3, f"an import's rows go to the thread: {hand_offs}"
+        assert hand_offs[-1] is _commit_and_checkpoint, "and its commit, with a checkpoint"
 
         with pytest.raises(IntegrityError):
             async with engine.begin() as conn:

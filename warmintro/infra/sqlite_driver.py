@@ -22,8 +22,9 @@ other creates queued behind it. Here:
   WAL mode does not sync, and with `wal_autocheckpoint=0` (`database.py`) it does
   not copy the log into the database either. That copy, the checkpoint, which
   reads, writes and syncs whole pages, is done on the thread instead, just after
-  every `CHECKPOINT_EVERY`-th write commits there. So a create holds the lock for
-  its own work and one hand-off.
+  every `CHECKPOINT_EVERY`-th write commits there, and after every import,
+  whose commit may write many pages. So a create holds the lock for its own work
+  and one hand-off.
 
 The sqlite3 connection is opened with `check_same_thread=False` for this; it is
 still used by one thread at a time, since its calls are awaited one after another.
@@ -140,6 +141,8 @@ class _OneCallCursor(AsyncAdapt_aiosqlite_cursor):
                 outcome = await conn._execute(_run, raw, operation, parameters, many)
                 if operation == BEGIN_WRITE:
                     adapted.writing = True
+                elif adapted.writing:
+                    adapted.imported = True
         self._description, rows, self._rowcount, self._lastrowid = outcome
         self._rows = collections.deque(rows or ())
 
@@ -151,22 +154,25 @@ class _OneCallCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class _Connection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("writing",)
+    __slots__ = ("imported", "writing")
     _cursor_cls = _OneCallCursor
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
         self.writing = False
         """Inside BEGIN IMMEDIATE: this connection holds the write lock."""
+        self.imported = False
+        """This write sent a bulk insert to the thread: its commit goes there too."""
 
     def commit(self) -> None:
-        wrote, self.writing = self.writing, False
+        wrote, imported = self.writing, self.imported
+        self.writing = self.imported = False
         raw = self._connection._conn
         if not wrote or raw is None or not raw.in_transaction:
             super().commit()
             return
         try:
-            if cast("_Dbapi", self.dbapi).checkpoint_due():
+            if cast("_Dbapi", self.dbapi).checkpoint_due() or imported:
                 await_(self._connection._execute(_commit_and_checkpoint, raw))
             else:
                 raw.commit()
@@ -174,14 +180,14 @@ class _Connection(AsyncAdapt_aiosqlite_connection):
             self._handle_exception(error)
 
     def rollback(self) -> None:
-        self.writing = False
+        self.writing = self.imported = False
         raw = self._connection._connection
         if raw is not None and not raw.in_transaction:
             return  # the pool's reset after a commit: nothing to hand over
         super().rollback()
 
     def close(self) -> None:
-        self.writing = False
+        self.writing = self.imported = False
         super().close()
 
 
