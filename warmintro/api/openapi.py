@@ -14,9 +14,14 @@ written once here instead of on each route.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from warmintro.api.deps import declared_for_spec
 
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
 DOOR: dict[str, str] = {
@@ -37,10 +42,28 @@ def install(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            complete(generate())  # FastAPI keeps what it returns as app.openapi_schema
+            with _caller_declared(app):
+                complete(generate())  # FastAPI keeps what it returns as app.openapi_schema
         return app.openapi_schema or {}
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+@contextmanager
+def _caller_declared(app: FastAPI) -> Iterator[None]:
+    """The routes as FastAPI would document them if the caller's headers were
+    parameters (`deps.get_caller` reads them itself). Each route's handler was built
+    from its own dependant when it was added, so requests meanwhile are served as
+    ever; nothing awaits in between."""
+    routes = [r for r in app.routes if isinstance(r, APIRoute)]
+    served = [r.dependant for r in routes]
+    for route in routes:
+        route.dependant = declared_for_spec(route.dependant)
+    try:
+        yield
+    finally:
+        for route, dependant in zip(routes, served, strict=True):
+            route.dependant = dependant
 
 
 def complete(spec: dict[str, Any]) -> None:
