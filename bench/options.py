@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,15 +123,15 @@ def parse(argv: list[str] | None = None) -> Options:
     args = parser.parse_args(argv)
     sizes = SMOKE if args.smoke else FULL
     if args.seconds:
-        sizes = _with(sizes, seconds=args.seconds)
+        sizes = replace(sizes, seconds=args.seconds)
     if args.requests:
-        sizes = _with(sizes, requests_large=args.requests)
+        sizes = replace(sizes, requests_large=args.requests)
     if args.idle_seconds:
-        sizes = _with(sizes, idle_seconds=args.idle_seconds)
+        sizes = replace(sizes, idle_seconds=args.idle_seconds)
     if args.connections:
-        sizes = _with(sizes, pg_connections=args.connections)
+        sizes = replace(sizes, pg_connections=args.connections)
     if args.sqlite_connections:
-        sizes = _with(sizes, sqlite_connections=args.sqlite_connections)
+        sizes = replace(sizes, sqlite_connections=args.sqlite_connections)
     out = args.out
     if out is None:
         import tempfile
@@ -146,9 +146,3 @@ def parse(argv: list[str] | None = None) -> Options:
         profile=args.profile,
         sqlite_flatness=args.sqlite_flatness,
     )
-
-
-def _with(sizes: Sizes, **changes: float) -> Sizes:
-    from dataclasses import replace
-
-    return replace(sizes, **changes)
