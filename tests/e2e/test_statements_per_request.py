@@ -5,6 +5,10 @@ the workers' wake-up in another. SQLite, in the process, takes them one by one."
 
 from __future__ import annotations
 
+from typing import Any
+
+import sqlalchemy as sa
+
 from tests.e2e.world import World, as_
 
 STATEMENTS_TO_OPEN_AN_ASK = {
@@ -39,3 +43,29 @@ async def test_an_ask_is_opened_in_few_statements_and_writes_all_it_did(world: W
     )
     assert all(r.cc_ids == [] and r.also_to_ids == [] for r in queued)
     assert all(r.status == "pending" and r.attempts == 0 for r in queued)
+
+
+async def test_an_asks_writes_are_sent_by_the_driver_not_through_sqlalchemys_execution(
+    world: World,
+) -> None:
+    """SQLAlchemy's execution of a statement costs more CPU than SQLite's own work
+    on it, and than asyncpg's on PostgreSQL: an ask's writes skip it (`Direct`) on
+    both databases, and only its reads (and SQLite's BEGIN) go through it."""
+    asker, connector = await world.pid("Asker"), await world.pid("Connector")
+    await world.ask(asker, connector, topic="a first ask, which reads the credentials")
+    through_sqlalchemy: list[str] = []
+
+    def note(*args: Any) -> None:
+        through_sqlalchemy.append(str(args[2]))
+
+    engine = world.container.engine.sync_engine
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        with world.statements() as seen:
+            await world.ask(asker, connector)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
+
+    writes = [s for s in seen if s.lstrip().startswith(("INSERT", "WITH", "UPDATE"))]
+    assert len(writes) == {"postgresql": 2, "sqlite": 5}[world.container.engine.dialect.name]
+    assert [s for s in through_sqlalchemy if not s.startswith(("SELECT", "BEGIN"))] == []

@@ -1,4 +1,5 @@
-"""The hot paths' statements, sent by asyncpg itself on PostgreSQL.
+"""The hot paths' statements, sent by asyncpg itself on PostgreSQL (and a write's
+by our driver on SQLite).
 
 SQLAlchemy's execution of a statement it has compiled and asyncpg has prepared
 (the execution context, two greenlet switches, the cursor adapter, the result)
@@ -15,17 +16,25 @@ failure is raised as SQLAlchemy would raise it (`IntegrityError` for a unique
 violation). What comes back is asyncpg's records, read by position as
 SQLAlchemy's rows are.
 
+On SQLite, where a statement costs no round trip, the same execution context
+was still most of a create's CPU around SQLite's own work: a create's writes
+(`Direct.write`: the request, its parties, first event and timer, its emails;
+after a decision's update, the same parties, events and timer) are compiled
+once for SQLite and handed to our driver (`infra/sqlite_driver.py`) as one call
+each, inside the unit of work's transaction, where they run on the loop's
+thread. Reads there still go through SQLAlchemy, whose result processors turn
+SQLite's text back into UUIDs and timestamps, and so does a decision's update,
+whose row count is its version check.
+
 SQLAlchemy's event listeners do not see these statements (they would expect its
-execution context); each is logged at DEBUG on `warmintro.sql` instead. On SQLite,
-where a statement costs no round trip and the driver is not asyncpg, the
-statement goes through SQLAlchemy unchanged.
+execution context); each is logged at DEBUG on `warmintro.sql` instead.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
@@ -67,23 +76,51 @@ class _Compiled:
 
 
 class Direct:
-    """One statement of a hot path: built once, compiled once for PostgreSQL (the
-    one asyncpg dialect the engine is made with)."""
+    """One statement of a hot path: built once, compiled once for each database it
+    is sent to directly."""
 
     __slots__ = ("_compiled", "statement")
 
     def __init__(self, statement: Any) -> None:
         """`statement`: a Core select, insert or update (or a text), built once."""
         self.statement: Any = statement
-        self._compiled: _Compiled | None = None
+        self._compiled: dict[str, _Compiled] = {}
+
+    def _for(self, dialect: sa.Dialect) -> _Compiled:
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            compiled = self._compiled[dialect.name] = _Compiled(self.statement, dialect)
+        return compiled
+
+    async def write(
+        self, conn: AsyncConnection, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]
+    ) -> None:
+        """A statement that returns no rows, with one set of values or several (the
+        row of each). Direct on SQLite; on PostgreSQL through SQLAlchemy, where the
+        hot writes are single statements of their own (`rows`)."""
+        if conn.dialect.name != "sqlite":
+            await conn.execute(self.statement, params)
+            return
+        compiled = self._for(conn.dialect)
+        many = not isinstance(params, Mapping)
+        if many:
+            arguments: Any = [compiled.arguments(p) for p in cast(Sequence[Any], params)]
+        else:
+            arguments = compiled.arguments(cast(Mapping[str, Any], params))
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s", compiled.sql)
+        adapted: Any = conn.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
+        try:
+            # Our driver's cursor: one call, on the loop's thread while this writes.
+            await adapted.cursor()._call(compiled.sql, arguments, many=many)
+        except Exception as exc:
+            raise _as_sqlalchemy(adapted, exc, compiled.sql, arguments) from exc
 
     async def rows(self, conn: AsyncConnection, params: Mapping[str, Any]) -> Sequence[Row]:
         if conn.dialect.name != "postgresql":
             result = await conn.execute(self.statement, params)
             return result.all() if result.returns_rows else []
-        compiled = self._compiled
-        if compiled is None:
-            compiled = self._compiled = _Compiled(self.statement, conn.dialect)
+        compiled = self._for(conn.dialect)
         arguments = compiled.arguments(params)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s", compiled.sql)

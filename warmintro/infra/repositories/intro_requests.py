@@ -58,7 +58,7 @@ _WORKSPACE: sa.BindParameter[uuid.UUID] = sa.bindparam("b_workspace_id")
 _GET = Direct(
     sa.select(intro_requests).where(_r.workspace_id == _WORKSPACE, _r.id == sa.bindparam("b_id"))
 )
-_INSERT = intro_requests.insert()
+_INSERT = Direct(intro_requests.insert())
 _SAVE = (
     intro_requests.update()
     .where(
@@ -93,10 +93,10 @@ _LOAD = {
 _FIND_OPEN_WITH_LOAD = Direct(
     _LOAD[Role.CONNECTOR].add_columns(_FIND_OPEN.limit(1).correlate(None).scalar_subquery())
 )
-_INSERT_EVENTS = events.insert()
+_INSERT_EVENTS = Direct(events.insert())
 _ADD_PARTIES = {
-    "postgresql": pg_insert(request_parties).on_conflict_do_nothing(),
-    "sqlite": sqlite_insert(request_parties).on_conflict_do_nothing(),
+    "postgresql": Direct(pg_insert(request_parties).on_conflict_do_nothing()),
+    "sqlite": Direct(sqlite_insert(request_parties).on_conflict_do_nothing()),
 }
 
 
@@ -108,7 +108,10 @@ def _timer_upsert(insert: Any) -> Any:
     )
 
 
-_SET_TIMER = {"postgresql": _timer_upsert(pg_insert), "sqlite": _timer_upsert(sqlite_insert)}
+_SET_TIMER = {
+    "postgresql": Direct(_timer_upsert(pg_insert)),
+    "sqlite": Direct(_timer_upsert(sqlite_insert)),
+}
 _DROP_TIMER = timers.delete().where(
     timers.c.workspace_id == _WORKSPACE, timers.c.request_id == sa.bindparam("b_request_id")
 )
@@ -354,7 +357,7 @@ class SqlIntroRequests:
             if self._postgres:
                 await self._add_at_once(request)
                 return
-            await self._conn.execute(_INSERT, request_row(request))
+            await _INSERT.write(self._conn, request_row(request))
         except IntegrityError as exc:
             if _open_ask_conflict(exc):
                 raise DuplicateRequest(
@@ -608,8 +611,8 @@ class SqlIntroRequests:
             params = {"b_workspace_id": request.workspace_id, "b_request_id": request.id}
             await self._conn.execute(_DROP_TIMER, params)
             return
-        await self._conn.execute(
-            _SET_TIMER[self._conn.dialect.name],
+        await _SET_TIMER[self._conn.dialect.name].write(
+            self._conn,
             {"workspace_id": request.workspace_id, "request_id": request.id, "due_at": due},
         )
 
@@ -641,12 +644,12 @@ class SqlIntroRequests:
             )
             for person, role in party_roles(request).items()
         ]
-        await self._conn.execute(_ADD_PARTIES[self._conn.dialect.name], rows)
+        await _ADD_PARTIES[self._conn.dialect.name].write(self._conn, rows)
 
     async def _write_events(self, request: IntroRequest) -> None:
         if request.events:
-            await self._conn.execute(
-                _INSERT_EVENTS,
+            await _INSERT_EVENTS.write(
+                self._conn,
                 [
                     dict(
                         workspace_id=e.workspace_id,

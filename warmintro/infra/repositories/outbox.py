@@ -21,7 +21,24 @@ from warmintro.infra.repositories.direct import Direct
 from warmintro.infra.tables import Id, UTCDateTime, outbox, workspaces
 from warmintro.infra.wake_sources import CHANNEL
 
-_INSERT = outbox.insert()
+_ON_SQLITE = (
+    "workspace_id",
+    "id",
+    "template",
+    "recipient_id",
+    "cc_ids",
+    "also_to_ids",
+    "request_id",
+    "event_id",
+    "status",
+    "attempts",
+    "available_at",
+    "created_at",
+)
+_INSERT = Direct(
+    outbox.insert().values({c: sa.bindparam(f"b_{c}", type_=outbox.c[c].type) for c in _ON_SQLITE})
+)
+"""SQLite: the emails one row each; the columns not named keep their defaults."""
 # The columns an email is queued with, and their types as bound: the id lists go
 # as JSON text, cast in the statement (an array of lists would bind as a
 # two-dimensional array).
@@ -93,22 +110,22 @@ class SqlOutbox:
             await _INSERT_AND_WAKE.rows(self._conn, values)
             self.woke = True
             return
-        await self._conn.execute(
-            _INSERT,
+        await _INSERT.write(
+            self._conn,
             [
                 dict(
-                    workspace_id=workspace_id,
-                    id=new_id(),
-                    template=i.template,
-                    recipient_id=i.recipient_id,
-                    cc_ids=[str(c) for c in i.cc_ids],
-                    also_to_ids=[str(t) for t in i.also_to_ids],
-                    request_id=i.request_id,
-                    event_id=i.event_id,
-                    status="pending",
-                    attempts=0,
-                    available_at=now,
-                    created_at=now,
+                    b_workspace_id=workspace_id,
+                    b_id=new_id(),
+                    b_template=i.template,
+                    b_recipient_id=i.recipient_id,
+                    b_cc_ids=[str(c) for c in i.cc_ids],
+                    b_also_to_ids=[str(t) for t in i.also_to_ids],
+                    b_request_id=i.request_id,
+                    b_event_id=i.event_id,
+                    b_status="pending",
+                    b_attempts=0,
+                    b_available_at=now,
+                    b_created_at=now,
                 )
                 for i in intents
             ],
