@@ -126,12 +126,14 @@ class _OneCallCursor(AsyncAdapt_aiosqlite_cursor):
         self._arraysize = value
 
     async def _execute_async(self, operation: Any, parameters: Any) -> Any:
-        await self._call(operation, parameters, many=False)
+        await self.send(operation, parameters, many=False)
 
     async def _executemany_async(self, operation: Any, seq_of_parameters: Sequence[Any]) -> Any:
-        await self._call(operation, seq_of_parameters, many=True)
+        await self.send(operation, seq_of_parameters, many=True)
 
-    async def _call(self, operation: Any, parameters: Any, *, many: bool) -> None:
+    async def send(self, operation: Any, parameters: Any, *, many: bool) -> None:
+        """One statement in one call (also `Direct.write`'s way in, past SQLAlchemy's
+        execution): on the loop's thread while this connection writes, else on its own."""
         adapted, conn = cast("_Connection", self._adapt_connection), self._connection
         async with adapted._execute_mutex:
             raw = conn._conn

@@ -111,8 +111,7 @@ class Direct:
             log.debug("%s", compiled.sql)
         adapted: Any = conn.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
         try:
-            # Our driver's cursor: one call, on the loop's thread while this writes.
-            await adapted.cursor()._call(compiled.sql, arguments, many=many)
+            await adapted.cursor().send(compiled.sql, arguments, many=many)  # sqlite_driver's
         except Exception as exc:
             raise _as_sqlalchemy(adapted, exc, compiled.sql, arguments) from exc
 
