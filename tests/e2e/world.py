@@ -83,8 +83,9 @@ class World:
     @contextmanager
     def statements(self) -> Iterator[list[str]]:
         """The SQL statements the app runs meanwhile: SQLAlchemy's, and those the
-        hot paths send by asyncpg itself (logged on `warmintro.sql`). BEGIN is listed
-        on SQLite only: asyncpg begins and commits a transaction itself."""
+        hot paths send past it, by asyncpg or by our SQLite driver (logged on
+        `warmintro.sql`). BEGIN is listed on SQLite only: asyncpg begins and commits
+        a transaction itself."""
         seen: list[str] = []
 
         def note(*args: Any) -> None:
